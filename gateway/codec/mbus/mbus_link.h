@@ -1,0 +1,73 @@
+/* M-Bus link layer (EN 13757-2 / IEC 60870-5-2 FT1.2): single character E5,
+ * short frame 10 C A CS 16, control frame 68 03 03 68 C A CI CS 16 and long frame
+ * 68 L L 68 C A CI data CS 16. Pure: bytes in, struct out, and back. */
+#ifndef MBUS_LINK_H
+#define MBUS_LINK_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mbus_error.h"
+
+/* C field values */
+#define MBUS_C_SND_NKE 0x40
+#define MBUS_C_SND_UD 0x53   /* | 0x20 for FCB */
+#define MBUS_C_REQ_UD2 0x5B  /* | 0x20 for FCB */
+#define MBUS_C_REQ_UD1 0x5A
+#define MBUS_C_RSP_UD 0x08
+#define MBUS_C_FCB 0x20
+#define MBUS_C_FCV 0x10
+
+#define MBUS_ADDR_SELECTED 0xFD
+#define MBUS_ADDR_BROADCAST_REPLY 0xFE
+#define MBUS_ADDR_BROADCAST 0xFF
+
+#define MBUS_CI_SELECT 0x52      /* secondary address selection */
+#define MBUS_CI_APP_RESET 0x50
+#define MBUS_CI_DATA_SEND 0x51
+
+#define MBUS_FRAME_MAX 261       /* 4 + 255 + 2 */
+
+typedef enum { MBUS_FRAME_ACK, MBUS_FRAME_SHORT, MBUS_FRAME_CONTROL, MBUS_FRAME_LONG } mbus_frame_kind;
+
+typedef struct mbus_frame {
+    mbus_frame_kind kind;
+    uint8_t c, a, ci;       /* c/a: short, control, long; ci: control, long */
+    const uint8_t *data;    /* user data after CI (points into the input buffer) */
+    size_t data_len;
+    size_t frame_len;       /* bytes the whole frame occupies */
+} mbus_frame;
+
+/* How many bytes the frame starting at buf will take: 0 when not yet known
+ * (fewer than 2 bytes of a long frame), else the total length. Fails with
+ * MBUS_ERR_START for a bad first byte. */
+size_t mbus_frame_needed(const uint8_t *buf, size_t len, mbus_error *err);
+
+/* Parse one frame at buf. Returns MBUS_OK and fills *out, or an error (incl.
+ * MBUS_ERR_INCOMPLETE when len is shorter than the frame). Bytes after the
+ * frame are left alone (out->frame_len says where it ends). */
+mbus_err_code mbus_frame_parse(const uint8_t *buf, size_t len, mbus_frame *out, mbus_error *err);
+
+/* Encoders; return the frame length, 0 when cap is too small. */
+size_t mbus_encode_ack(uint8_t *out, size_t cap);
+size_t mbus_encode_short(uint8_t *out, size_t cap, uint8_t c, uint8_t a);
+size_t mbus_encode_long(uint8_t *out, size_t cap, uint8_t c, uint8_t a, uint8_t ci,
+                        const uint8_t *data, size_t data_len);
+
+/* Secondary address: 8 BCD digit id, manufacturer, version, medium, as sent in
+ * a CI 0x52 select (id LSB first, man LE, version, medium). Wildcards: an id
+ * nibble of 0xF, man 0xFFFF, version 0xFF, medium 0xFF. */
+typedef struct mbus_secondary {
+    uint32_t id_bcd;  /* BCD digits as a 32-bit value, e.g. 0x12345678; F nibbles = wildcard */
+    uint16_t manufacturer;
+    uint8_t version, medium;
+} mbus_secondary;
+
+/* Encode the 8 bytes of a select telegram's data; parse them back. */
+void mbus_secondary_encode(const mbus_secondary *sa, uint8_t out[8]);
+void mbus_secondary_decode(const uint8_t in[8], mbus_secondary *sa);
+/* Does a concrete address match a (possibly wildcarded) pattern? */
+bool mbus_secondary_match(const mbus_secondary *pattern, const mbus_secondary *addr);
+/* 16 hex characters "IIIIIIIIMMMMVVDD" (id, manufacturer, version, medium) and back. */
+void mbus_secondary_format(const mbus_secondary *sa, char out[17]);
+bool mbus_secondary_parse(const char *text, mbus_secondary *sa);
+#endif
