@@ -1,0 +1,23 @@
+/* report: MUC500-style report files (CSV and JSON) written at the end of each
+ * readout cycle.
+ *
+ * The module subscribes to the datahub; on DH_CYCLE_END it takes the hub's
+ * current state (meters and their points) and writes
+ *   <dir>/<gateway>_<YYYYmmddTHHMMSSZ>_<source, ':' -> '-'>.csv / .json
+ * atomically (written to a .tmp file, then renamed). See docs/reports.md. */
+#ifndef GW_REPORT_H
+#define GW_REPORT_H
+#include "config.h"
+#include "datahub.h"
+
+typedef struct report report;
+
+/* Read the `reports:` map (may be NULL = reports disabled).
+ * Returns NULL and sets err on a configuration error; returns NULL with
+ * err->msg[0] == '\0' when reports are disabled. Creates dir if missing. */
+report *report_configure(const cfg_node *section, const char *gateway_name, cfg_err *err);
+/* Subscribe to hub: from now on every DH_CYCLE_END writes the report files.
+ * The hub must outlive r, or r must not be used after the hub is freed. */
+void report_attach(report *r, datahub *hub);
+void report_free(report *r); /* NULL is fine */
+#endif
