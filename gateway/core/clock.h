@@ -20,6 +20,8 @@ int64_t clock_wall_ns(void);
 /* Switch to virtual time: monotonic time starts at 0, wall time at wall_start_ns. */
 void clock_use_virtual(int64_t wall_start_ns);
 bool clock_is_virtual(void);
+/* Back to the system clocks (tests; the gateway picks a mode once at start). */
+void clock_use_real(void);
 /* Move virtual monotonic time forward to mono_ns (never backwards). */
 void clock_virtual_advance(int64_t mono_ns);
 
