@@ -20,6 +20,7 @@ typedef struct cfg_node {
     char **keys;      /* CFG_MAP: keys[i] names items[i] */
     struct cfg_node **key_nodes; /* CFG_MAP: position of each key */
     struct cfg_node **items;
+    bool quoted;      /* CFG_SCALAR: written in quotes (a JSON string, not a number) */
 } cfg_node;
 
 /* Error text, always "file:line:col: message". */
@@ -52,6 +53,10 @@ bool cfg_duration_ns(const cfg_node *map, const char *key, int64_t def, int64_t 
 /* Parse a scalar node's text as the typed value (used for sequence items). */
 bool cfg_node_int(const cfg_node *node, long long min, long long max, long long *out, cfg_err *err);
 bool cfg_node_duration_ns(const cfg_node *node, int64_t *out, cfg_err *err);
+bool cfg_node_double(const cfg_node *node, double *out, cfg_err *err);
+bool cfg_node_bool(const cfg_node *node, bool *out, cfg_err *err);
+/* "scalar", "map" or "sequence" (for error messages). */
+const char *cfg_kind_name(cfg_kind kind);
 /* Parse a duration string without a node; false when malformed. */
 bool cfg_parse_duration_ns(const char *text, int64_t *out);
 /* Require that key exists (error names the map's position). */
