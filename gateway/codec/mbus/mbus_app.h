@@ -45,7 +45,11 @@ typedef struct mbus_record {
     double value;           /* scaled to the base unit */
     int64_t raw_int;        /* integral value as transmitted (BCD decoded), when has_raw */
     bool has_raw;
-    int scale_exp;          /* value = raw_int * 10^scale_exp when has_raw */
+    int scale_exp;          /* value = raw_int * 10^scale_exp * unit_mult when has_raw */
+    double unit_mult;       /* 1, except for units that are not decades of the base
+                             * unit: durations in minutes/hours/days/months/years
+                             * (60, 3600, 86400, 2629746, 31556952 s), US gallons
+                             * and cubic feet (in m3) */
     char text[96];          /* date / string / hex */
 } mbus_record;
 
@@ -72,11 +76,63 @@ typedef struct mbus_data {
     bool more_follows;      /* DIF 0x1F seen: ask for the next telegram */
     const uint8_t *mfr_data; /* manufacturer specific data after 0x0F/0x1F */
     size_t mfr_len;
+    int app_error;          /* CI 0x70: the error code the slave sent, else -1 */
 } mbus_data;
 
-/* Decode the application layer: ci and the bytes after it (frame->data). */
+/* Decode the application layer: ci and the bytes after it (frame->data).
+ * Error offsets and record offsets count from data[0]. On error, out holds the
+ * header and the records decoded before the bad one.
+ *
+ * CI 0x72/0x7A/0x78: variable data structure with long/short/no header.
+ * CI 0x73/0x77: fixed data structure (16 bytes; 0x77 has id and counters MSB
+ * first); gives two records, the medium mapped to the device type table.
+ * CI 0x70: MBUS_ERR_APPLICATION, out->app_error = code, err->msg names it.
+ * Other CIs: MBUS_ERR_CI. Encrypted records (security mode 5/7/8/9/10/13 in
+ * the configuration word, no 2F 2F at the start): MBUS_ERR_ENCRYPTED.
+ *
+ * Records: fillers 0x2F are skipped; DIF 0x0F/0x1F give a last record with
+ * quantity "manufacturer_specific", kind MBUS_VAL_BYTES, data = the rest
+ * (text holds its hex, truncated with "..." beyond 46 bytes), and 0x1F sets
+ * more_follows. Numbers: integers and BCD set has_raw, raw_int, scale_exp
+ * and value (scaled to the base unit); 32-bit reals set value only. Time
+ * points (VIF 6C/6D, FD 30/70, VIFE 39) of 2/3/4/6 bytes give kind DATE with
+ * text "YYYY-MM-DD" (type G), "hh:mm:ss" (J), "YYYY-MM-DDThh:mm:00" (F) or
+ * "YYYY-MM-DDThh:mm:ss" (I), local time of the meter. LVAR text is a STRING,
+ * LVAR binary is BYTES (upper-case hex without spaces, in transmitted order).
+ * Orthogonal VIFE 0x70-0x77 and 0x7D scale the value; the others stay in
+ * vif[] (see mbus_vife_name()).
+ *
+ * Quantities (static snake_case): energy, volume, mass, on_time,
+ * operating_time, power, volume_flow, mass_flow, flow_temperature,
+ * return_temperature, temperature_difference, external_temperature,
+ * pressure, date, date_time, hca, averaging_duration, actuality_duration,
+ * fabrication_no, enhanced_identification, bus_address, plain_text_unit
+ * (see vif_text), any, manufacturer_specific, reserved; from table FD:
+ * credit, debit, access_number, medium, manufacturer, parameter_set_id,
+ * model_version, hardware_version, firmware_version, software_version,
+ * customer_location, customer, access_code_*, password, error_flags,
+ * error_mask, digital_output, digital_input, baud_rate, response_delay_time,
+ * retry, remote_control, first/last_storage_number, storage_block_size,
+ * storage_interval, duration_since_last_readout, tariff_start,
+ * tariff_duration, tariff_period, dimensionless, voltage, current,
+ * reset_counter, cumulation_counter, control_signal, day_of_week,
+ * week_number, day_change_time_point, parameter_activation_state,
+ * special_supplier_info, duration_since_last_cumulation,
+ * battery_operating_time, battery_change_date_time, rf_level,
+ * daylight_saving, listening_window, remaining_battery_life,
+ * meter_stop_count, manufacturer_data_container; from table FB:
+ * temperature_limit, cumulative_max_power (others as above); fixed
+ * structure: time, date, temperature, dimensionless.
+ * Units: Wh, J, m3, kg, s, W, J/h, m3/h, m3/min, m3/s, kg/h, C, K, F (FB
+ * Fahrenheit temperatures, not converted), bar, V, A, HCA, dBm, "" (none).
+ * Durations are in s: raw_int is the count sent, unit_mult the seconds per
+ * count. */
 mbus_err_code mbus_app_decode(uint8_t ci, const uint8_t *data, size_t len, mbus_data *out,
                               mbus_error *err);
+/* Text of a CI 0x70 error code ("Application busy", ...). */
+const char *mbus_app_error_text(unsigned code);
+/* snake_case name of an orthogonal VIFE ("per_hour", "additive_correction"...). */
+const char *mbus_vife_name(uint8_t vife);
 
 /* Manufacturer code <-> 3 letters. */
 void mbus_manufacturer_text(uint16_t code, char out[4]);

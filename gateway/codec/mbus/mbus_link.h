@@ -38,14 +38,21 @@ typedef struct mbus_frame {
 } mbus_frame;
 
 /* How many bytes the frame starting at buf will take: 0 when not yet known
- * (fewer than 2 bytes of a long frame), else the total length. Fails with
- * MBUS_ERR_START for a bad first byte. */
+ * (no byte yet, or fewer than 2 bytes of a long frame), else the total length.
+ * err->code is MBUS_OK unless the bytes already seen cannot start a frame:
+ * MBUS_ERR_START for a bad first byte (or a second 68 that is not 68),
+ * MBUS_ERR_LENGTH for L < 3 or differing L fields; 0 is returned then. */
 size_t mbus_frame_needed(const uint8_t *buf, size_t len, mbus_error *err);
 
 /* Parse one frame at buf. Returns MBUS_OK and fills *out, or an error (incl.
  * MBUS_ERR_INCOMPLETE when len is shorter than the frame). Bytes after the
  * frame are left alone (out->frame_len says where it ends). */
 mbus_err_code mbus_frame_parse(const uint8_t *buf, size_t len, mbus_frame *out, mbus_error *err);
+
+/* Like mbus_frame_parse, but bytes after the frame are an error
+ * (MBUS_ERR_TOO_LONG at the first extra byte): for a buffer holding one frame. */
+mbus_err_code mbus_frame_parse_exact(const uint8_t *buf, size_t len, mbus_frame *out,
+                                     mbus_error *err);
 
 /* Encoders; return the frame length, 0 when cap is too small. */
 size_t mbus_encode_ack(uint8_t *out, size_t cap);

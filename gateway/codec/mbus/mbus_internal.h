@@ -1,0 +1,53 @@
+/* Helpers shared by the M-Bus codec's files; not part of the public API. */
+#ifndef MBUS_INTERNAL_H
+#define MBUS_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "mbus_app.h"
+#include "mbus_error.h"
+
+/* Fill *err (when not NULL) with code, offset and "at byte N: <fmt>"; returns code
+ * so callers can write `return mbus_fail(...)`. Only called on the error path. */
+mbus_err_code mbus_fail(mbus_error *err, mbus_err_code code, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Mark *err (when not NULL) as "no error". */
+void mbus_ok(mbus_error *err);
+
+/* 10^exp from a table for the exponents M-Bus uses, pow() beyond it. */
+double mbus_pow10(int exp);
+
+/* Meaning of a VIF/VIFE chain, filled by mbus_vif_describe(). */
+typedef enum { MBUS_VK_NUMBER, MBUS_VK_TIME_POINT } mbus_vif_kind;
+
+typedef struct mbus_vif_info {
+    const char *quantity;
+    const char *unit;
+    int exp;          /* power of ten from the transmitted integer to the unit */
+    double mult;      /* non-decimal factor, e.g. 60 for minutes -> seconds */
+    mbus_vif_kind kind;
+} mbus_vif_info;
+
+/* Describe the VIF chain of a record (vif[0..n_vif)). */
+void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi);
+
+/* Fixed data structure (CI 0x73 / 0x77): 16 bytes after the CI. */
+mbus_err_code mbus_fixed_decode(const uint8_t *data, size_t len, bool msb_first, mbus_data *out,
+                                mbus_error *err);
+
+/* Write n bytes as upper-case hex, space separated, into out (cap bytes incl.
+ * NUL); ends with "..." when it does not fit. */
+void mbus_hex(const uint8_t *bytes, size_t n, char *out, size_t cap);
+
+/* Decode BCD digits (n bytes, LSB first). A high nibble 0xF in the most
+ * significant byte marks a negative number. */
+int64_t mbus_bcd_decode(const uint8_t *bytes, size_t n);
+/* Little-endian two's complement integer of n (1..8) bytes. */
+int64_t mbus_int_decode(const uint8_t *bytes, size_t n);
+/* Format a time point of 2 (type G date), 3 (type J time), 4 (type F
+ * date-time) or 6 (type I date-time with seconds) bytes; false for other n. */
+bool mbus_time_point_text(const uint8_t *bytes, size_t n, char *out, size_t cap);
+
+/* Decode the variable data records of data[pos..len) into out. */
+mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, mbus_data *out,
+                                  mbus_error *err);
+#endif

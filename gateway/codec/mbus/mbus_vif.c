@@ -1,0 +1,249 @@
+/* VIF/VIFE tables of EN 13757-3: the primary table, the extension tables
+ * behind VIF 0xFD and 0xFB, and the combinable (orthogonal) VIFEs that scale
+ * a value. Each entry gives a snake_case quantity, the base unit and the power
+ * of ten (plus a factor for units like minutes) from the raw number to it. */
+#include "mbus_internal.h"
+
+#define MINUTE 60.0
+#define HOUR 3600.0
+#define DAY 86400.0
+#define MONTH 2629746.0   /* average Gregorian month, 365.2425 d / 12 */
+#define YEAR 31556952.0   /* average Gregorian year */
+#define FT3 0.028316846592 /* cubic foot in m3 */
+#define USGAL 0.003785411784 /* US gallon in m3 */
+
+static void set(mbus_vif_info *vi, const char *quantity, const char *unit, int exp) {
+    vi->quantity = quantity;
+    vi->unit = unit;
+    vi->exp = exp;
+    vi->mult = 1.0;
+    vi->kind = MBUS_VK_NUMBER;
+}
+
+static void set_time_point(mbus_vif_info *vi, const char *quantity) {
+    set(vi, quantity, "", 0);
+    vi->kind = MBUS_VK_TIME_POINT;
+}
+
+static void set_duration(mbus_vif_info *vi, const char *quantity, double seconds) {
+    set(vi, quantity, "s", 0);
+    vi->mult = seconds;
+}
+
+/* nn = 0..3: seconds, minutes, hours, days (EN 13757-3 duration coding). */
+static void set_duration_smhd(mbus_vif_info *vi, const char *quantity, unsigned nn) {
+    static const double unit[4] = {1.0, MINUTE, HOUR, DAY};
+    set_duration(vi, quantity, unit[nn & 3]);
+}
+
+/* pp = 0..3: hours, days, months, years. */
+static void set_duration_hdmy(mbus_vif_info *vi, const char *quantity, unsigned pp) {
+    static const double unit[4] = {HOUR, DAY, MONTH, YEAR};
+    set_duration(vi, quantity, unit[pp & 3]);
+}
+
+static void primary_vif(uint8_t vif, mbus_vif_info *vi) {
+    unsigned v = vif & 0x7F, n3 = v & 7, n2 = v & 3;
+    switch (v >> 3) {
+    case 0x0: set(vi, "energy", "Wh", (int)n3 - 3); return;
+    case 0x1: set(vi, "energy", "J", (int)n3); return;
+    case 0x2: set(vi, "volume", "m3", (int)n3 - 6); return;
+    case 0x3: set(vi, "mass", "kg", (int)n3 - 3); return;
+    case 0x4: set_duration_smhd(vi, v & 4 ? "operating_time" : "on_time", n2); return;
+    case 0x5: set(vi, "power", "W", (int)n3 - 3); return;
+    case 0x6: set(vi, "power", "J/h", (int)n3); return;
+    case 0x7: set(vi, "volume_flow", "m3/h", (int)n3 - 6); return;
+    case 0x8: set(vi, "volume_flow", "m3/min", (int)n3 - 7); return;
+    case 0x9: set(vi, "volume_flow", "m3/s", (int)n3 - 9); return;
+    case 0xA: set(vi, "mass_flow", "kg/h", (int)n3 - 3); return;
+    case 0xB: set(vi, v & 4 ? "return_temperature" : "flow_temperature", "C", (int)n2 - 3); return;
+    case 0xC:
+        if (v & 4)
+            set(vi, "external_temperature", "C", (int)n2 - 3);
+        else
+            set(vi, "temperature_difference", "K", (int)n2 - 3);
+        return;
+    case 0xD:
+        if (!(v & 4))
+            set(vi, "pressure", "bar", (int)n2 - 3);
+        else if (v == 0x6C)
+            set_time_point(vi, "date");
+        else if (v == 0x6D)
+            set_time_point(vi, "date_time");
+        else if (v == 0x6E)
+            set(vi, "hca", "HCA", 0);
+        else
+            set(vi, "reserved", "", 0);
+        return;
+    case 0xE: set_duration_smhd(vi, v & 4 ? "actuality_duration" : "averaging_duration", n2); return;
+    default: break;
+    }
+    switch (v) {
+    case 0x78: set(vi, "fabrication_no", "", 0); return;
+    case 0x79: set(vi, "enhanced_identification", "", 0); return;
+    case 0x7A: set(vi, "bus_address", "", 0); return;
+    case 0x7C: set(vi, "plain_text_unit", "", 0); return;
+    case 0x7E: set(vi, "any", "", 0); return;
+    case 0x7F: set(vi, "manufacturer_specific", "", 0); return;
+    default: set(vi, "reserved", "", 0); return; /* 0x7B/0x7D without a VIFE */
+    }
+}
+
+/* Extension table behind VIF 0xFD, entries 0x00..0x3F. */
+static void fd_vife_low(unsigned v, mbus_vif_info *vi) {
+    static const char *const plain[0x20] = {
+        [0x08] = "access_number",   [0x09] = "medium",
+        [0x0A] = "manufacturer",    [0x0B] = "parameter_set_id",
+        [0x0C] = "model_version",   [0x0D] = "hardware_version",
+        [0x0E] = "firmware_version", [0x0F] = "software_version",
+        [0x10] = "customer_location", [0x11] = "customer",
+        [0x12] = "access_code_user", [0x13] = "access_code_operator",
+        [0x14] = "access_code_system_operator", [0x15] = "access_code_developer",
+        [0x16] = "password",        [0x17] = "error_flags",
+        [0x18] = "error_mask",      [0x1A] = "digital_output",
+        [0x1B] = "digital_input",   [0x1C] = "baud_rate",
+        [0x1D] = "response_delay_time", [0x1E] = "retry",
+        [0x1F] = "remote_control",
+    };
+    if (v < 0x04) {
+        set(vi, "credit", "", (int)(v & 3) - 3);
+    } else if (v < 0x08) {
+        set(vi, "debit", "", (int)(v & 3) - 3);
+    } else if (v < 0x20) {
+        set(vi, plain[v] ? plain[v] : "reserved", "", 0);
+    } else if (v == 0x20) {
+        set(vi, "first_storage_number", "", 0);
+    } else if (v == 0x21) {
+        set(vi, "last_storage_number", "", 0);
+    } else if (v == 0x22) {
+        set(vi, "storage_block_size", "", 0);
+    } else if (v >= 0x24 && v <= 0x27) {
+        set_duration_smhd(vi, "storage_interval", v & 3);
+    } else if (v == 0x28 || v == 0x29) {
+        set_duration(vi, "storage_interval", v == 0x28 ? MONTH : YEAR);
+    } else if (v >= 0x2C && v <= 0x2F) {
+        set_duration_smhd(vi, "duration_since_last_readout", v & 3);
+    } else if (v == 0x30) {
+        set_time_point(vi, "tariff_start");
+    } else if (v >= 0x31 && v <= 0x33) {
+        set_duration_smhd(vi, "tariff_duration", v & 3);
+    } else if (v >= 0x34 && v <= 0x37) {
+        set_duration_smhd(vi, "tariff_period", v & 3);
+    } else if (v == 0x38 || v == 0x39) {
+        set_duration(vi, "tariff_period", v == 0x38 ? MONTH : YEAR);
+    } else if (v == 0x3A) {
+        set(vi, "dimensionless", "", 0);
+    } else {
+        set(vi, "reserved", "", 0);
+    }
+}
+
+/* Extension table behind VIF 0xFD, entries 0x40..0x7F. */
+static void fd_vife_high(unsigned v, mbus_vif_info *vi) {
+    static const char *const plain[8] = {
+        "reset_counter",  "cumulation_counter", "control_signal",
+        "day_of_week",    "week_number",        "day_change_time_point",
+        "parameter_activation_state", "special_supplier_info",
+    };
+    if (v < 0x50) {
+        set(vi, "voltage", "V", (int)(v & 0xF) - 9);
+    } else if (v < 0x60) {
+        set(vi, "current", "A", (int)(v & 0xF) - 12);
+    } else if (v < 0x68) {
+        set(vi, plain[v - 0x60], "", 0);
+    } else if (v < 0x6C) {
+        set_duration_hdmy(vi, "duration_since_last_cumulation", v & 3);
+    } else if (v < 0x70) {
+        set_duration_hdmy(vi, "battery_operating_time", v & 3);
+    } else if (v == 0x70) {
+        set_time_point(vi, "battery_change_date_time");
+    } else if (v == 0x71) {
+        set(vi, "rf_level", "dBm", 0);
+    } else if (v == 0x72) {
+        set(vi, "daylight_saving", "", 0);
+    } else if (v == 0x73) {
+        set(vi, "listening_window", "", 0);
+    } else if (v == 0x74) {
+        set_duration(vi, "remaining_battery_life", DAY);
+    } else if (v == 0x75) {
+        set(vi, "meter_stop_count", "", 0);
+    } else if (v == 0x76) {
+        set(vi, "manufacturer_data_container", "", 0);
+    } else {
+        set(vi, "reserved", "", 0);
+    }
+}
+
+/* Extension table behind VIF 0xFB (large units, Fahrenheit, US units). */
+static void fb_vife(unsigned v, mbus_vif_info *vi) {
+    unsigned n1 = v & 1, n2 = v & 3;
+    switch (v & ~1u) {
+    case 0x00: set(vi, "energy", "Wh", 5 + (int)n1); return;       /* 10^(n-1) MWh */
+    case 0x08: set(vi, "energy", "J", 8 + (int)n1); return;        /* 10^(n-1) GJ */
+    case 0x10: set(vi, "volume", "m3", 2 + (int)n1); return;       /* 10^(n+2) m3 */
+    case 0x18: set(vi, "mass", "kg", 5 + (int)n1); return;         /* 10^(n+2) t */
+    case 0x28: set(vi, "power", "W", 5 + (int)n1); return;         /* 10^(n-1) MW */
+    case 0x30: set(vi, "power", "J/h", 8 + (int)n1); return;       /* 10^(n-1) GJ/h */
+    default: break;
+    }
+    switch (v) {
+    case 0x21: set(vi, "volume", "m3", -1); vi->mult = FT3; return;
+    case 0x22: set(vi, "volume", "m3", -1); vi->mult = USGAL; return;
+    case 0x23: set(vi, "volume", "m3", 0); vi->mult = USGAL; return;
+    case 0x24: set(vi, "volume_flow", "m3/min", -3); vi->mult = USGAL; return;
+    case 0x25: set(vi, "volume_flow", "m3/min", 0); vi->mult = USGAL; return;
+    case 0x26: set(vi, "volume_flow", "m3/h", 0); vi->mult = USGAL; return;
+    default: break;
+    }
+    if (v >= 0x58 && v < 0x68) {
+        static const char *const temps[4] = {"flow_temperature", "return_temperature",
+                                             "temperature_difference", "external_temperature"};
+        set(vi, temps[(v - 0x58) >> 2], "F", (int)n2 - 3);
+    } else if (v >= 0x70 && v < 0x74) {
+        set(vi, "temperature_limit", "F", (int)n2 - 3);
+    } else if (v >= 0x74 && v < 0x78) {
+        set(vi, "temperature_limit", "C", (int)n2 - 3);
+    } else if (v >= 0x78) {
+        set(vi, "cumulative_max_power", "W", (int)(v & 7) - 3);
+    } else {
+        set(vi, "reserved", "", 0);
+    }
+}
+
+/* Combinable VIFEs: apply the multiplicative corrections; a time point
+ * VIFE turns the value into a date. The others stay in record->vif. */
+static void orthogonal_vifes(const uint8_t *vife, size_t n, mbus_vif_info *vi) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = vife[i] & 0x7F;
+        if (v == 0x7F)
+            return; /* the rest is manufacturer specific */
+        if (v >= 0x70 && v <= 0x77)
+            vi->exp += (int)(v & 7) - 6;
+        else if (v == 0x7D)
+            vi->exp += 3;
+        else if (v == 0x39 || (v >= 0x42 && v <= 0x4F && (v & 3) >= 2))
+            vi->kind = MBUS_VK_TIME_POINT;
+    }
+}
+
+void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi) {
+    set(vi, "none", "", 0);
+    if (n_vif == 0)
+        return;
+    size_t first_orthogonal = 1;
+    if ((vif[0] == 0xFD || vif[0] == 0xFB) && n_vif >= 2) {
+        unsigned v = vif[1] & 0x7F;
+        if (vif[0] == 0xFB)
+            fb_vife(v, vi);
+        else if (v < 0x40)
+            fd_vife_low(v, vi);
+        else
+            fd_vife_high(v, vi);
+        first_orthogonal = 2;
+    } else {
+        primary_vif(vif[0], vi);
+        if ((vif[0] & 0x7F) == 0x7F)
+            return; /* manufacturer specific VIF: its VIFEs are too */
+    }
+    orthogonal_vifes(vif + first_orthogonal, n_vif - first_orthogonal, vi);
+}
