@@ -1,0 +1,304 @@
+/* gwd: the gateway program. Reads the configuration (each module parses its own
+ * section), wires the drivers, the datahub, the store and the reports together
+ * and runs the event loop until SIGTERM or SIGINT.
+ *
+ *   gwd CONFIG.yaml               run the gateway
+ *   gwd --check-config FILE       validate only: "FILE: ok" (exit 0) or the error (exit 1)
+ *   gwd --version | --help */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "datahub.h"
+#include "log.h"
+#include "loop.h"
+#include "mbus_config.h"
+#include "mbus_master.h"
+#include "report.h"
+#include "store.h"
+
+#define GWD_VERSION "0.1.0"
+#define MOD "gwd"
+
+/* ---- command line --------------------------------------------------------- */
+
+typedef struct gwd_options {
+    const char *config;
+    bool check_only;
+    bool done; /* --help / --version: nothing more to do */
+} gwd_options;
+
+typedef bool (*option_fn)(gwd_options *opt, const char *value);
+
+static bool opt_check(gwd_options *opt, const char *value) {
+    opt->config = value;
+    opt->check_only = true;
+    return true;
+}
+
+static bool opt_version(gwd_options *opt, const char *value) {
+    printf("gwd %s\n", GWD_VERSION);
+    opt->done = true;
+    return true;
+}
+
+static bool opt_help(gwd_options *opt, const char *value);
+
+/* One line per option: adding one (e.g. --clock virtual:SOCKET) is one entry. */
+static const struct gwd_option {
+    const char *name;
+    const char *arg; /* NULL: takes no value */
+    option_fn apply;
+    const char *help;
+} gwd_option_table[] = {
+    {"--check-config", "FILE", opt_check, "validate FILE and exit (0 = valid, 1 = error)"},
+    {"--version", NULL, opt_version, "print the version and exit"},
+    {"--help", NULL, opt_help, "print this help and exit"},
+};
+#define N_OPTIONS (sizeof gwd_option_table / sizeof gwd_option_table[0])
+
+static bool opt_help(gwd_options *opt, const char *value) {
+    printf("usage: gwd [OPTIONS] CONFIG.yaml\n\nRuns the metering gateway described by "
+           "CONFIG.yaml (see docs/configuration.md).\n\noptions:\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", gwd_option_table[i].name,
+                 gwd_option_table[i].arg ? " " : "",
+                 gwd_option_table[i].arg ? gwd_option_table[i].arg : "");
+        printf("  %-24s %s\n", left, gwd_option_table[i].help);
+    }
+    opt->done = true;
+    return true;
+}
+
+static const struct gwd_option *find_option(const char *arg, size_t name_len) {
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strlen(gwd_option_table[i].name) == name_len &&
+            strncmp(gwd_option_table[i].name, arg, name_len) == 0)
+            return &gwd_option_table[i];
+    return NULL;
+}
+
+/* Accepts "--name value" and "--name=value". Returns false on a usage error. */
+static bool parse_args(int argc, char **argv, gwd_options *opt) {
+    for (int i = 1; i < argc && !opt->done; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0) {
+            if (strcmp(arg, "--") == 0 && i + 1 < argc)
+                arg = argv[++i];
+            if (opt->config) {
+                fprintf(stderr, "gwd: more than one configuration file given\n");
+                return false;
+            }
+            opt->config = arg;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct gwd_option *o = find_option(arg, name_len);
+        if (!o) {
+            fprintf(stderr, "gwd: unknown option %s (try --help)\n", arg);
+            return false;
+        }
+        const char *value = NULL;
+        if (o->arg) {
+            value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!value) {
+                fprintf(stderr, "gwd: %s needs %s\n", o->name, o->arg);
+                return false;
+            }
+        } else if (eq) {
+            fprintf(stderr, "gwd: %s takes no value\n", o->name);
+            return false;
+        }
+        if (!o->apply(opt, value))
+            return false;
+    }
+    if (!opt->done && !opt->config) {
+        fprintf(stderr, "usage: gwd [OPTIONS] CONFIG.yaml (try --help)\n");
+        return false;
+    }
+    return true;
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+typedef struct gwd {
+    cfg_node *root;
+    const char *name;
+    int log_level;
+    const char *store_path; /* NULL: no store */
+    const char *dump_path;  /* NULL: no datahub dump */
+    mbus_config *mbus;
+    report *reports;
+    gw_loop *loop;
+    datahub *hub;
+    gw_store *store;
+    mbus_master *master;
+} gwd;
+
+static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
+    static const char *const keys[] = {"name", "log_level", "store", "datahub_dump", NULL};
+    const char *level;
+    g->name = "gwd";
+    g->log_level = LOG_LVL_INFO;
+    if (!sec)
+        return true;
+    if (sec->kind != CFG_MAP)
+        return cfg_fail(err, sec, "gateway must be a map");
+    if (!cfg_only_keys(sec, keys, err) || !cfg_str(sec, "name", "gwd", &g->name, err) ||
+        !cfg_str(sec, "log_level", "info", &level, err) ||
+        !cfg_str(sec, "store", NULL, &g->store_path, err) ||
+        !cfg_str(sec, "datahub_dump", NULL, &g->dump_path, err))
+        return false;
+    if (g->name[0] == '\0')
+        return cfg_fail(err, cfg_get(sec, "name"), "name must not be empty");
+    g->log_level = log_level_parse(level);
+    if (g->log_level < 0)
+        return cfg_fail(err, cfg_get(sec, "log_level"),
+                        "log_level must be error, warn, info, debug or trace");
+    if (g->store_path && g->store_path[0] == '\0')
+        return cfg_fail(err, cfg_get(sec, "store"), "store must be a file name");
+    if (g->dump_path && g->dump_path[0] == '\0')
+        return cfg_fail(err, cfg_get(sec, "datahub_dump"), "datahub_dump must be a file name");
+    return true;
+}
+
+static bool load_config(gwd *g, const char *path, cfg_err *err) {
+    static const char *const sections[] = {"gateway", "mbus", "reports", NULL};
+    err->msg[0] = '\0';
+    g->root = cfg_load_file(path, err);
+    if (!g->root) {
+        if (!err->msg[0])
+            snprintf(err->msg, sizeof err->msg, "%s:1:1: cannot read the configuration", path);
+        return false;
+    }
+    if (g->root->kind != CFG_MAP)
+        return cfg_fail(err, g->root, "the configuration must be a map of sections");
+    if (!cfg_only_keys(g->root, sections, err) ||
+        !parse_gateway_section(g, cfg_get(g->root, "gateway"), err))
+        return false;
+    g->mbus = mbus_config_parse(cfg_get(g->root, "mbus"), err);
+    if (!g->mbus)
+        return false;
+    err->msg[0] = '\0';
+    g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
+    return g->reports || err->msg[0] == '\0';
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Create the directories leading to a file (var/gw.db needs var/). */
+static void make_parent_dirs(const char *file) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", file);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            log_warn(MOD, "cannot create %s: %s", dir, strerror(errno));
+        *p = '/';
+    }
+}
+
+static void write_dump(const gwd *g) {
+    if (g->dump_path && datahub_dump_json(g->hub, g->dump_path) != 0)
+        log_warn(MOD, "cannot write the datahub dump %s", g->dump_path);
+}
+
+static void on_update(const dh_update *u, void *arg) {
+    if (u->kind == DH_CYCLE_END)
+        write_dump(arg);
+}
+
+static void on_signal(gw_loop *loop, int signo, void *arg) {
+    log_info(MOD, "%s: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    loop_stop(loop, 0);
+}
+
+static bool start(gwd *g) {
+    char err[512];
+    g->loop = loop_new();
+    g->hub = datahub_new();
+    if (!g->loop || !g->hub) {
+        log_error(MOD, "out of memory");
+        return false;
+    }
+    if (loop_on_signal(g->loop, SIGTERM, on_signal, g) != 0 ||
+        loop_on_signal(g->loop, SIGINT, on_signal, g) != 0) {
+        log_error(MOD, "cannot handle SIGTERM/SIGINT");
+        return false;
+    }
+    if (g->store_path) {
+        make_parent_dirs(g->store_path);
+        g->store = store_open(g->store_path, err, sizeof err);
+        if (!g->store) {
+            log_error(MOD, "store %s: %s", g->store_path, err);
+            return false;
+        }
+        store_attach(g->store, g->hub, g->loop);
+    }
+    if (g->reports)
+        report_attach(g->reports, g->hub);
+    if (g->dump_path)
+        make_parent_dirs(g->dump_path);
+    datahub_subscribe(g->hub, on_update, g);
+    g->master = mbus_master_start(g->mbus, g->loop, g->hub, err, sizeof err);
+    if (!g->master) {
+        log_error(MOD, "%s", err);
+        return false;
+    }
+    return true;
+}
+
+/* Stop the drivers first so nothing is published while the rest shuts down. */
+static void shut_down(gwd *g, bool final_dump) {
+    mbus_master_stop(g->master);
+    if (final_dump && g->hub)
+        write_dump(g);
+    report_free(g->reports);
+    if (g->store)
+        store_close(g->store);
+    if (g->hub)
+        datahub_free(g->hub);
+    if (g->loop)
+        loop_free(g->loop);
+    mbus_config_free(g->mbus);
+    cfg_free(g->root);
+}
+
+int main(int argc, char **argv) {
+    gwd_options opt = {0};
+    if (!parse_args(argc, argv, &opt))
+        return 2;
+    if (opt.done)
+        return 0;
+    gwd g = {0};
+    cfg_err err = {{0}};
+    if (!load_config(&g, opt.config, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        shut_down(&g, false);
+        return 1;
+    }
+    if (opt.check_only) {
+        printf("%s: ok\n", opt.config);
+        shut_down(&g, false);
+        return 0;
+    }
+    log_set_level((enum log_level)g.log_level);
+    if (!start(&g)) {
+        shut_down(&g, false);
+        return 1;
+    }
+    log_info(MOD, "gwd %s (%s) running with %s", GWD_VERSION, g.name, opt.config);
+    int status = loop_run(g.loop);
+    shut_down(&g, true);
+    log_info(MOD, "stopped");
+    return status;
+}

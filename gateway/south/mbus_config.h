@@ -1,0 +1,59 @@
+/* mbus_config: the `mbus:` section of the gateway configuration (wired M-Bus
+ * segments and their meters), validated with file:line:col errors. See
+ * docs/configuration.md. `auto` timings are resolved here from the baud rate. */
+#ifndef GW_MBUS_CONFIG_H
+#define GW_MBUS_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mbus_link.h"
+
+#define MBUS_NAME_MAX 64 /* meter and segment names (they prefix data point ids) */
+
+typedef struct mbus_meter_cfg {
+    char *name;
+    int primary;               /* 0..250, or -1 when addressed by secondary address */
+    bool has_secondary;
+    mbus_secondary secondary;  /* pattern for the select telegram (F = wildcard) */
+    char secondary_text[17];   /* the pattern as 16 hex chars */
+} mbus_meter_cfg;
+
+typedef struct mbus_segment_cfg {
+    char *name;
+    char *device;
+    long baud;
+    int64_t interval_ns;
+    int64_t response_timeout_ns;
+    int64_t idle_timeout_ns;
+    int64_t request_gap_ns;
+    int retries;
+    int max_pages;
+    bool reset_nke;
+    size_t n_meters;
+    mbus_meter_cfg *meters;
+} mbus_segment_cfg;
+
+typedef struct mbus_config {
+    size_t n_segments;
+    mbus_segment_cfg *segments;
+} mbus_config;
+
+/* Parse the `mbus:` sequence (NULL = no wired M-Bus: an empty config).
+ * Returns NULL with err set on any error. */
+mbus_config *mbus_config_parse(const cfg_node *section, cfg_err *err);
+void mbus_config_free(mbus_config *cfg);
+
+/* Time for n bits on the line at baud. */
+int64_t mbus_bits_ns(long baud, int64_t bits);
+/* Defaults behind `auto` (EN 13757-2 and the MUC500's idle timeout). */
+int64_t mbus_auto_response_timeout_ns(long baud); /* 330 bit times + 50 ms */
+int64_t mbus_auto_request_gap_ns(long baud);      /* 33 bit times */
+#define MBUS_AUTO_IDLE_TIMEOUT_NS (100 * 1000000LL)
+
+/* Parse a secondary address as written in the configuration: 8 id digits, or
+ * 16 hex chars id(8) manufacturer(4) version(2) medium(2); F is a wildcard.
+ * Returns false when malformed. */
+bool mbus_config_parse_secondary(const char *text, mbus_secondary *out);
+#endif

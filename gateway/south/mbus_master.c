@@ -1,0 +1,594 @@
+/* mbus_master: readout state machine of one wired M-Bus segment.
+ *
+ * One request is on the line at a time. The segment is always in one state and
+ * has at most one state timer:
+ *   IDLE      between cycles
+ *   GAP       waiting until the line has been quiet for request_gap
+ *   SENDING   request handed to the port (only lingers if the write would block)
+ *   ANSWER    request left the wire; waiting response_timeout for the first byte
+ *   RECEIVING bytes arriving; a complete frame ends it at once, idle_timeout of
+ *             silence (or the longest frame's time) ends it as a bad frame
+ * Bytes arriving in IDLE or GAP are stray (late answers, echoes of a collision):
+ * they are discarded and push the gap back, which drains the line. */
+#include "mbus_master.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mbus_app.h"
+#include "mbus_link.h"
+#include "mbus_publish.h"
+#include "mbus_rx.h"
+#include "serial_port.h"
+
+#define MOD "mbus"
+#define BITS_PER_BYTE 11 /* start + 8 data + parity + stop */
+
+typedef enum { ST_IDLE, ST_GAP, ST_SENDING, ST_ANSWER, ST_RECEIVING } seg_state;
+typedef enum { REQ_NKE, REQ_SELECT, REQ_UD2 } req_kind;
+
+struct mbus_segment {
+    const mbus_segment_cfg *cfg;
+    gw_loop *loop;
+    datahub *hub;
+    int fd;
+    bool port_warned;          /* "cannot open" logged once per outage */
+    bool want_write;           /* fd watched for LOOP_WRITE */
+    char source[MBUS_NAME_MAX + 8]; /* "mbus:<segment>" */
+    seg_state state;
+    loop_timer_id timer;       /* the current state's timer */
+    loop_timer_id cycle_timer;
+    int64_t next_cycle_ns;
+    bool in_cycle, cycle_due;
+    int64_t line_busy_until;   /* last byte received, or end of our transmission */
+    /* the meter being read */
+    size_t meter;
+    req_kind req;
+    int attempt;               /* 0 = first try of this request */
+    int pages;                 /* RSP_UD telegrams received for this meter */
+    bool fcb;
+    char last_error[160];
+    uint8_t tx[32];
+    size_t tx_len, tx_off;
+    int64_t tx_end_ns;
+    mbus_rx rx;
+    int64_t rx_deadline_ns;    /* a frame cannot take longer than this */
+    mbus_data *data;           /* decode scratch (large: on the heap) */
+    mbus_record *recs;         /* records of all pages of the current meter */
+    size_t n_recs, cap_recs;
+    mbus_header hdr;           /* header of the first page */
+    mbus_segment_stats stats;
+};
+
+static void begin_meter(mbus_segment *seg);
+static void send_request(mbus_segment *seg);
+static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg);
+
+static const mbus_meter_cfg *current_meter(const mbus_segment *seg) {
+    return &seg->cfg->meters[seg->meter];
+}
+
+static int64_t bytes_ns(const mbus_segment *seg, size_t n) {
+    return mbus_bits_ns(seg->cfg->baud, (int64_t)n * BITS_PER_BYTE);
+}
+
+static void set_timer(mbus_segment *seg, int64_t at_ns, loop_timer_cb cb) {
+    loop_timer_cancel(seg->loop, seg->timer);
+    seg->timer = loop_timer_at(seg->loop, at_ns, cb, seg);
+}
+
+static void cancel_timer(mbus_segment *seg) {
+    loop_timer_cancel(seg->loop, seg->timer);
+    seg->timer = 0;
+}
+
+/* ---- serial port ---------------------------------------------------------- */
+
+static bool open_port(mbus_segment *seg) {
+    char err[256];
+    int fd = serial_open(seg->cfg->device, seg->cfg->baud, err, sizeof err);
+    if (fd < 0) {
+        if (!seg->port_warned)
+            log_warn(MOD, "%s: %s", seg->cfg->name, err);
+        seg->port_warned = true;
+        return false;
+    }
+    if (loop_add_fd(seg->loop, fd, LOOP_READ, on_fd, seg) != 0) {
+        log_warn(MOD, "%s: cannot watch %s", seg->cfg->name, seg->cfg->device);
+        close(fd);
+        return false;
+    }
+    seg->fd = fd;
+    seg->want_write = false;
+    if (seg->port_warned)
+        log_info(MOD, "%s: %s open again", seg->cfg->name, seg->cfg->device);
+    seg->port_warned = false;
+    return true;
+}
+
+static void close_port(mbus_segment *seg) {
+    if (seg->fd < 0)
+        return;
+    loop_del_fd(seg->loop, seg->fd);
+    close(seg->fd);
+    seg->fd = -1;
+}
+
+/* The line went away (pty master closed, USB adapter unplugged). Requests are
+ * still timed as usual, so meters end up not_read; each request tries to
+ * reopen the port. */
+static void port_lost(mbus_segment *seg, const char *why) {
+    log_warn(MOD, "%s: %s: %s", seg->cfg->name, seg->cfg->device, why);
+    seg->port_warned = true;
+    close_port(seg);
+}
+
+/* ---- cycle and meter sequencing ------------------------------------------ */
+
+static void publish_counters(mbus_segment *seg, int64_t wall) {
+    const char *name = seg->cfg->name;
+    mbus_publish_counter(seg->hub, name, "requests", seg->stats.requests, wall);
+    mbus_publish_counter(seg->hub, name, "timeouts", seg->stats.timeouts, wall);
+    mbus_publish_counter(seg->hub, name, "rejected", seg->stats.rejected, wall);
+    mbus_publish_counter(seg->hub, name, "meters_read", seg->stats.meters_read, wall);
+    mbus_publish_counter(seg->hub, name, "meters_not_read", seg->stats.meters_not_read, wall);
+}
+
+static void start_cycle(mbus_segment *seg) {
+    seg->in_cycle = true;
+    seg->meter = 0;
+    log_debug(MOD, "%s: readout cycle starts (%zu meters)", seg->cfg->name, seg->cfg->n_meters);
+    begin_meter(seg);
+}
+
+static void finish_cycle(mbus_segment *seg) {
+    int64_t wall = clock_wall_ns();
+    cancel_timer(seg);
+    seg->state = ST_IDLE;
+    seg->in_cycle = false;
+    seg->stats.cycles++;
+    publish_counters(seg, wall);
+    log_debug(MOD, "%s: readout cycle done", seg->cfg->name);
+    datahub_cycle_end(seg->hub, seg->source, wall);
+    if (seg->cycle_due) {
+        seg->cycle_due = false;
+        start_cycle(seg);
+    }
+}
+
+static void on_cycle_timer(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    int64_t now = clock_mono_ns();
+    /* Cycles stay on their grid; slots missed while a cycle overran are skipped. */
+    while (seg->next_cycle_ns <= now)
+        seg->next_cycle_ns += seg->cfg->interval_ns;
+    seg->cycle_timer = loop_timer_at(loop, seg->next_cycle_ns, on_cycle_timer, seg);
+    if (seg->in_cycle) {
+        log_warn(MOD, "%s: readout cycle longer than the interval", seg->cfg->name);
+        seg->cycle_due = true;
+        return;
+    }
+    start_cycle(seg);
+}
+
+static void next_meter(mbus_segment *seg) {
+    seg->meter++;
+    begin_meter(seg);
+}
+
+static void on_gap_timer(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    seg->timer = 0;
+    int64_t quiet_at = seg->line_busy_until + seg->cfg->request_gap_ns;
+    if (clock_mono_ns() < quiet_at) { /* bytes arrived meanwhile: wait on */
+        set_timer(seg, quiet_at, on_gap_timer);
+        return;
+    }
+    send_request(seg);
+}
+
+/* Send the current request once the line has been idle for request_gap. */
+static void request_after_gap(mbus_segment *seg) {
+    seg->state = ST_GAP;
+    set_timer(seg, seg->line_busy_until + seg->cfg->request_gap_ns, on_gap_timer);
+}
+
+static void begin_meter(mbus_segment *seg) {
+    if (seg->meter >= seg->cfg->n_meters) {
+        finish_cycle(seg);
+        return;
+    }
+    const mbus_meter_cfg *m = current_meter(seg);
+    seg->attempt = 0;
+    seg->pages = 0;
+    seg->fcb = true;
+    seg->n_recs = 0;
+    memset(&seg->hdr, 0, sizeof seg->hdr);
+    seg->last_error[0] = '\0';
+    seg->req = seg->cfg->reset_nke ? REQ_NKE : m->has_secondary ? REQ_SELECT : REQ_UD2;
+    request_after_gap(seg);
+}
+
+/* The reset or the select is done: go on with the next request of the meter. */
+static void step_done(mbus_segment *seg) {
+    seg->req = seg->req == REQ_NKE && current_meter(seg)->has_secondary ? REQ_SELECT : REQ_UD2;
+    seg->attempt = 0;
+    request_after_gap(seg);
+}
+
+static void meter_read(mbus_segment *seg) {
+    const mbus_meter_cfg *m = current_meter(seg);
+    int64_t wall = clock_wall_ns();
+    mbus_publish_records(seg->hub, m->name, seg->recs, seg->n_recs, wall);
+    mbus_publish_meter_ok(seg->hub, m, &seg->hdr, wall);
+    seg->stats.meters_read++;
+    log_info(MOD, "%s: %s read: %zu values in %d telegram%s", seg->cfg->name, m->name,
+             seg->n_recs, seg->pages, seg->pages == 1 ? "" : "s");
+    next_meter(seg);
+}
+
+static void meter_not_read(mbus_segment *seg) {
+    const mbus_meter_cfg *m = current_meter(seg);
+    char why[220];
+    snprintf(why, sizeof why, "no valid answer after %d attempts: %s", seg->attempt + 1,
+             seg->last_error);
+    seg->stats.meters_not_read++;
+    log_warn(MOD, "%s: %s not read: %s", seg->cfg->name, m->name, why);
+    mbus_publish_not_read(seg->hub, seg->source, m, why, clock_wall_ns());
+    next_meter(seg);
+}
+
+/* An attempt got no usable answer: retry, give up on the meter, or (for the
+ * reset, which is best effort) just go on. */
+static void attempt_failed(mbus_segment *seg, const char *why) {
+    snprintf(seg->last_error, sizeof seg->last_error, "%s", why);
+    seg->state = ST_GAP;
+    if (seg->req == REQ_NKE) {
+        log_debug(MOD, "%s: reset of %s: %s", seg->cfg->name, current_meter(seg)->name, why);
+        step_done(seg);
+        return;
+    }
+    if (seg->attempt < seg->cfg->retries) {
+        seg->attempt++;
+        log_debug(MOD, "%s: %s: %s, retry %d of %d", seg->cfg->name, current_meter(seg)->name,
+                  why, seg->attempt, seg->cfg->retries);
+        request_after_gap(seg);
+        return;
+    }
+    meter_not_read(seg);
+}
+
+static void reject(mbus_segment *seg, const char *why) {
+    const char *meter = current_meter(seg)->name;
+    seg->stats.rejected++;
+    log_warn(MOD, "%s: %s: rejected answer: %s", seg->cfg->name, meter, why);
+    log_hex(LOG_LVL_DEBUG, MOD, "rejected", seg->rx.buf, seg->rx.len);
+    mbus_publish_rejected(seg->hub, seg->source, meter, why, seg->rx.buf, seg->rx.len,
+                          clock_wall_ns());
+    attempt_failed(seg, why);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static size_t build_request(mbus_segment *seg, uint8_t *out, size_t cap) {
+    const mbus_meter_cfg *m = current_meter(seg);
+    uint8_t sel[8];
+    switch (seg->req) {
+    case REQ_NKE:
+        return mbus_encode_short(out, cap, MBUS_C_SND_NKE,
+                                 m->has_secondary ? MBUS_ADDR_BROADCAST : (uint8_t)m->primary);
+    case REQ_SELECT:
+        mbus_secondary_encode(&m->secondary, sel);
+        return mbus_encode_long(out, cap, MBUS_C_SND_UD, MBUS_ADDR_SELECTED, MBUS_CI_SELECT, sel,
+                                sizeof sel);
+    case REQ_UD2:
+        return mbus_encode_short(out, cap, MBUS_C_REQ_UD2 | (seg->fcb ? MBUS_C_FCB : 0),
+                                 m->has_secondary ? MBUS_ADDR_SELECTED : (uint8_t)m->primary);
+    }
+    return 0;
+}
+
+static void on_answer_timeout(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    seg->timer = 0;
+    seg->stats.timeouts++;
+    attempt_failed(seg, "no answer (timeout)");
+}
+
+static bool is_broadcast(const mbus_segment *seg) {
+    return seg->req == REQ_NKE && current_meter(seg)->has_secondary;
+}
+
+/* The whole request is in the port: time the answer from when it has left the wire. */
+static void request_sent(mbus_segment *seg) {
+    if (seg->state != ST_SENDING)
+        return;
+    seg->line_busy_until = seg->tx_end_ns;
+    if (is_broadcast(seg)) { /* nobody answers a broadcast */
+        step_done(seg);
+        return;
+    }
+    seg->state = ST_ANSWER;
+    set_timer(seg, seg->tx_end_ns + seg->cfg->response_timeout_ns, on_answer_timeout);
+}
+
+static void watch_write(mbus_segment *seg, bool on) {
+    if (seg->want_write != on && seg->fd >= 0)
+        loop_mod_fd(seg->loop, seg->fd, on ? LOOP_READ | LOOP_WRITE : LOOP_READ);
+    seg->want_write = on;
+}
+
+static void write_pending(mbus_segment *seg) {
+    while (seg->fd >= 0 && seg->tx_off < seg->tx_len) {
+        ssize_t n = write(seg->fd, seg->tx + seg->tx_off, seg->tx_len - seg->tx_off);
+        if (n > 0) {
+            int64_t now = clock_mono_ns();
+            int64_t from = seg->tx_end_ns > now ? seg->tx_end_ns : now;
+            seg->tx_end_ns = from + bytes_ns(seg, (size_t)n);
+            seg->tx_off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            watch_write(seg, true);
+            return;
+        } else {
+            /* The answer timeout will report the lost request. */
+            log_warn(MOD, "%s: write to %s failed: %s", seg->cfg->name, seg->cfg->device,
+                     n < 0 ? strerror(errno) : "nothing written");
+            break;
+        }
+    }
+    watch_write(seg, false);
+    request_sent(seg);
+}
+
+static void send_request(mbus_segment *seg) {
+    mbus_rx_reset(&seg->rx);
+    seg->tx_len = build_request(seg, seg->tx, sizeof seg->tx);
+    seg->tx_off = 0;
+    seg->tx_end_ns = clock_mono_ns();
+    seg->stats.requests++;
+    seg->state = ST_SENDING;
+    log_hex(LOG_LVL_DEBUG, MOD, current_meter(seg)->name, seg->tx, seg->tx_len);
+    if (seg->fd < 0)
+        open_port(seg); /* on failure the request times out like a silent meter */
+    write_pending(seg);
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void page_received(mbus_segment *seg) {
+    const mbus_data *d = seg->data;
+    if (seg->pages == 0)
+        seg->hdr = d->hdr;
+    if (seg->n_recs + d->n_records > seg->cap_recs) {
+        size_t cap = seg->cap_recs ? seg->cap_recs : MBUS_MAX_RECORDS;
+        while (cap < seg->n_recs + d->n_records)
+            cap *= 2;
+        mbus_record *grown = realloc(seg->recs, cap * sizeof *grown);
+        if (!grown) {
+            reject(seg, "out of memory");
+            return;
+        }
+        seg->recs = grown;
+        seg->cap_recs = cap;
+    }
+    for (size_t i = 0; i < d->n_records; i++) {
+        seg->recs[seg->n_recs] = d->records[i];
+        seg->recs[seg->n_recs++].data = NULL; /* pointed into the receive buffer */
+    }
+    seg->pages++;
+    if (d->more_follows && seg->pages < seg->cfg->max_pages) {
+        seg->fcb = !seg->fcb; /* a new page: toggle FCB */
+        seg->attempt = 0;
+        request_after_gap(seg);
+        return;
+    }
+    if (d->more_follows)
+        log_info(MOD, "%s: %s has more than max_pages=%d telegrams; the rest is not read",
+                 seg->cfg->name, current_meter(seg)->name, seg->cfg->max_pages);
+    meter_read(seg);
+}
+
+static void answer_to_ud2(mbus_segment *seg, const mbus_frame *f) {
+    char why[160];
+    if (f->kind != MBUS_FRAME_LONG || (f->c & 0xCF) != MBUS_C_RSP_UD) {
+        snprintf(why, sizeof why, "expected RSP_UD, got a frame with C=%02X", f->c);
+        reject(seg, why);
+        return;
+    }
+    mbus_error err = {0};
+    if (mbus_app_decode(f->ci, f->data, f->data_len, seg->data, &err) != MBUS_OK) {
+        reject(seg, err.msg[0] ? err.msg : mbus_err_name(err.code));
+        return;
+    }
+    page_received(seg);
+}
+
+static void frame_complete(mbus_segment *seg) {
+    mbus_frame f;
+    mbus_error err = {0};
+    cancel_timer(seg);
+    seg->state = ST_GAP;
+    log_hex(LOG_LVL_DEBUG, MOD, current_meter(seg)->name, seg->rx.buf, seg->rx.frame_len);
+    if (seg->rx.dropped)
+        log_debug(MOD, "%s: %zu bytes after the frame ignored", seg->cfg->name, seg->rx.dropped);
+    if (mbus_frame_parse(seg->rx.buf, seg->rx.frame_len, &f, &err) != MBUS_OK) {
+        reject(seg, err.msg[0] ? err.msg : mbus_err_name(err.code));
+        return;
+    }
+    switch (seg->req) {
+    case REQ_NKE: /* an E5 is expected, but the reset is best effort */
+        step_done(seg);
+        return;
+    case REQ_SELECT:
+        if (f.kind == MBUS_FRAME_ACK)
+            step_done(seg);
+        else
+            reject(seg, "select not acknowledged with E5");
+        return;
+    case REQ_UD2:
+        answer_to_ud2(seg, &f);
+        return;
+    }
+}
+
+/* Silence inside a frame, or a receive that cannot end: the frame is bad. */
+static void on_idle_timeout(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    char why[200];
+    seg->timer = 0;
+    seg->state = ST_GAP;
+    if (seg->rx.state == MBUS_RX_GARBAGE)
+        snprintf(why, sizeof why, "garbage on the line: %s",
+                 seg->rx.err.msg[0] ? seg->rx.err.msg : mbus_err_name(seg->rx.err.code));
+    else
+        snprintf(why, sizeof why, "incomplete frame: %zu bytes, then silence", seg->rx.len);
+    reject(seg, why);
+}
+
+static void receive(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now) {
+    if (seg->state != ST_RECEIVING) /* first byte of the answer */
+        seg->rx_deadline_ns = now + bytes_ns(seg, MBUS_FRAME_MAX) + seg->cfg->idle_timeout_ns;
+    if (mbus_rx_push(&seg->rx, bytes, n) == MBUS_RX_COMPLETE) {
+        frame_complete(seg);
+        return;
+    }
+    seg->state = ST_RECEIVING;
+    int64_t idle_end = now + seg->cfg->idle_timeout_ns;
+    set_timer(seg, idle_end < seg->rx_deadline_ns ? idle_end : seg->rx_deadline_ns,
+              on_idle_timeout);
+}
+
+static void bytes_arrived(mbus_segment *seg, const uint8_t *bytes, size_t n) {
+    int64_t now = clock_mono_ns();
+    if (now > seg->line_busy_until)
+        seg->line_busy_until = now;
+    switch (seg->state) {
+    case ST_SENDING:
+    case ST_ANSWER:
+    case ST_RECEIVING:
+        receive(seg, bytes, n, now);
+        break;
+    case ST_IDLE:
+    case ST_GAP:
+        log_hex(LOG_LVL_DEBUG, MOD, "stray bytes discarded", bytes, n);
+        break;
+    }
+}
+
+static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
+    mbus_segment *seg = arg;
+    uint8_t buf[256];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            bytes_arrived(seg, buf, (size_t)n);
+            if (seg->fd != fd)
+                return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        /* VMIN=1: a read of 0 is a hang-up, not "no data". */
+        port_lost(seg, n == 0 ? "hang-up" : strerror(errno));
+        return;
+    }
+    if ((events & LOOP_WRITE) && seg->state == ST_SENDING)
+        write_pending(seg);
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, datahub *hub,
+                                 char *err, size_t errlen) {
+    mbus_segment *seg = calloc(1, sizeof *seg);
+    mbus_data *data = calloc(1, sizeof *data);
+    if (!seg || !data) {
+        free(seg);
+        free(data);
+        snprintf(err, errlen, "%s: out of memory", cfg->name);
+        return NULL;
+    }
+    seg->cfg = cfg;
+    seg->loop = loop;
+    seg->hub = hub;
+    seg->data = data;
+    seg->fd = -1;
+    snprintf(seg->source, sizeof seg->source, "mbus:%s", cfg->name);
+    int fd = serial_open(cfg->device, cfg->baud, err, errlen);
+    if (fd < 0 || loop_add_fd(loop, fd, LOOP_READ, on_fd, seg) != 0) {
+        if (fd >= 0) {
+            snprintf(err, errlen, "%s: cannot watch the port", cfg->device);
+            close(fd);
+        }
+        free(data);
+        free(seg);
+        return NULL;
+    }
+    seg->fd = fd;
+    int64_t now = clock_mono_ns();
+    seg->line_busy_until = now;
+    seg->next_cycle_ns = now;
+    seg->cycle_timer = loop_timer_at(loop, now, on_cycle_timer, seg);
+    log_info(MOD, "%s: %s at %ld baud 8E1, %zu meters", cfg->name, cfg->device, cfg->baud,
+             cfg->n_meters);
+    return seg;
+}
+
+void mbus_segment_stop(mbus_segment *seg) {
+    if (!seg)
+        return;
+    cancel_timer(seg);
+    loop_timer_cancel(seg->loop, seg->cycle_timer);
+    close_port(seg);
+    free(seg->recs);
+    free(seg->data);
+    free(seg);
+}
+
+void mbus_segment_get_stats(const mbus_segment *seg, mbus_segment_stats *out) {
+    *out = seg->stats;
+}
+
+struct mbus_master {
+    size_t n;
+    mbus_segment **segments;
+};
+
+mbus_master *mbus_master_start(const mbus_config *cfg, gw_loop *loop, datahub *hub, char *err,
+                               size_t errlen) {
+    mbus_master *master = calloc(1, sizeof *master);
+    if (master)
+        master->segments = calloc(cfg->n_segments ? cfg->n_segments : 1, sizeof(mbus_segment *));
+    if (!master || !master->segments) {
+        free(master);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_segments; i++) {
+        mbus_segment *seg = mbus_segment_start(&cfg->segments[i], loop, hub, err, errlen);
+        if (!seg) {
+            mbus_master_stop(master);
+            return NULL;
+        }
+        master->segments[master->n++] = seg;
+    }
+    return master;
+}
+
+void mbus_master_stop(mbus_master *master) {
+    if (!master)
+        return;
+    for (size_t i = 0; i < master->n; i++)
+        mbus_segment_stop(master->segments[i]);
+    free(master->segments);
+    free(master);
+}
