@@ -1,5 +1,11 @@
 # The one entry point: make, make test, make demo, make bench, make target, ...
 # Everything builds into build/<variant>/; nothing is downloaded except Debian packages.
+#
+# Variants share one set of rules and differ only in these variables:
+#   host   (default)  cc, build/host
+#   asan              make VARIANT=asan   (ASan + UBSan, build/asan)
+#   armhf             make VARIANT=armhf  (arm-linux-gnueabihf-gcc against build/armhf/sysroot)
+#   fuzz              make VARIANT=fuzz   (clang, libFuzzer instrumentation; used by make fuzz)
 
 VARIANT   ?= host
 BUILD     ?= build/$(VARIANT)
@@ -13,20 +19,59 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) -MMD -MP \
              -Igateway/core -Igateway/codec/mbus -Igateway/south -Igateway/north -Isim
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lm
 
+# --- variants -----------------------------------------------------------------------
+ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SYSROOT     := build/armhf/sysroot
+SYSROOT_ABS := $(abspath $(SYSROOT))
+SYSROOT_OK  := $(SYSROOT)/.sysroot-packages
+QEMU_ARM    := qemu-arm -L $(SYSROOT_ABS)
+
+ifeq ($(VARIANT),asan)
+SAN           = $(ASAN_SAN)
+endif
+ifeq ($(VARIANT),armhf)
+# The C library comes from the cross toolchain; every other library (headers, .so and
+# their dependencies) from the sysroot that ci/armhf-sysroot unpacks from Debian's armhf
+# packages. -isystem keeps -Werror away from those headers.
+CC            = arm-linux-gnueabihf-gcc
+EXTRA_CFLAGS  ?= -isystem $(SYSROOT_ABS)/usr/include \
+                 -isystem $(SYSROOT_ABS)/usr/include/arm-linux-gnueabihf
+EXTRA_LDFLAGS ?= -L$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf \
+                 -Wl,-rpath-link,$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf
+TEST_RUNNER   ?= $(QEMU_ARM)
+export QEMU_LD_PREFIX := $(SYSROOT_ABS)
+endif
+ifeq ($(VARIANT),fuzz)
+CC            = clang
+SAN           = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT           = -O1 -g
+endif
+
 # One idea per file: every .c under these directories is part of the library.
 GW_SRC    := $(wildcard gateway/core/*.c gateway/codec/*/*.c gateway/south/*.c gateway/north/*.c)
 SIM_SRC   := $(filter-out sim/hil_main.c,$(wildcard sim/*.c))
 TEST_SRC  := $(wildcard gateway/tests/test_*.c sim/tests/test_*.c)
+FUZZ_SRC  := $(wildcard gateway/tests/fuzz_*.c)
 
 GW_OBJ    := $(GW_SRC:%.c=$(BUILD)/obj/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRC)))
+ALL_OBJ   := $(GW_OBJ) $(SIM_OBJ) $(TEST_SRC:%.c=$(BUILD)/obj/%.o) \
+             $(BUILD)/obj/gateway/main.o $(BUILD)/obj/sim/hil_main.o
 
 BIN       := $(BUILD)/bin
 LIBGW     := $(BUILD)/lib/libgw.a
 LIBSIM    := $(BUILD)/lib/libsim.a
 
-.PHONY: all deps test unit scenarios test-target target demo bench asan fuzz clean
+# Scenario runs: the bench program and the gateway command it starts (HIL_GWD).
+HIL_CMD   ?= $(BUILD)/bin/hil
+GWD_CMD   ?= $(abspath $(BUILD)/bin/gwd)
+SUBMAKE   := $(MAKE) --no-print-directory
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
+        target test-target unit-target scenarios-target sysroot \
+        demo bench fuzz clean
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -60,9 +105,68 @@ $(BUILD)/tests/%: $(BUILD)/obj/sim/tests/%.o $(LIBSIM) $(LIBGW)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# The armhf objects need the sysroot's headers, so it comes first.
+ifeq ($(VARIANT),armhf)
+$(ALL_OBJ): | $(SYSROOT_OK)
+endif
+$(SYSROOT_OK): ci/armhf-sysroot ci/armhf-deps
+	ci/armhf-sysroot $(SYSROOT_ABS)
+	@touch $@
+sysroot: $(SYSROOT_OK)
+
+# --- tests ------------------------------------------------------------------------------
+# Everything, with one closing "N passed, N failed" line summed over all steps.
+test: deps
+	@ci/test
+
+tests: all $(TEST_BIN)
+
 # Unit tests: each test binary prints "N passed, N failed"; ci/run-unit sums them.
-unit: all $(TEST_BIN)
-	@ci/run-unit $(TEST_BIN)
+# TEST_RUNNER (qemu-arm for armhf) prefixes each binary.
+unit: tests
+	@TEST_RUNNER="$(TEST_RUNNER)" ci/run-unit $(TEST_BIN)
+
+# Scenario suite through the pytest harness (harness/), JUnit XML in $(BUILD).
+scenarios: all
+	@ci/run-scenarios --build $(BUILD) --hil $(HIL_CMD) --gwd "$(GWD_CMD)"
+
+asan: unit-asan scenarios-asan
+unit-asan:
+	@$(SUBMAKE) VARIANT=asan unit
+scenarios-asan:
+	@$(SUBMAKE) VARIANT=asan scenarios
+
+# Target: armhf binaries in build/armhf/{bin,tests}, run under qemu-arm.
+target:
+	@$(SUBMAKE) VARIANT=armhf tests
+test-target: unit-target scenarios-target
+unit-target:
+	@$(SUBMAKE) VARIANT=armhf unit
+# The host bench drives the armhf gateway through qemu-arm.
+scenarios-target:
+	@$(SUBMAKE) VARIANT=host all
+	@$(SUBMAKE) VARIANT=armhf HIL_CMD=build/host/bin/hil \
+	    GWD_CMD="$(QEMU_ARM) $(abspath build/armhf/bin/gwd)" scenarios
+
+# --- demo, benchmarks, fuzzing ----------------------------------------------------------
+# make demo ARGS="--for 30s": the bench plant and gwd in real time, readings as they come.
+demo: all
+	@ci/demo --build $(BUILD) $(ARGS)
+
+bench: all
+	@ci/bench --build $(BUILD) $(ARGS)
+
+# Every gateway/tests/fuzz_NAME.c is a libFuzzer target: make fuzz-NAME runs it for
+# FUZZ_SECONDS on a copy of fixtures/corpus/NAME (when there is one); make fuzz runs all.
+FUZZ_NAMES := $(patsubst gateway/tests/fuzz_%.c,%,$(FUZZ_SRC))
+fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
+	@echo "fuzz: $(words $(FUZZ_NAMES)) targets ran for $(FUZZ_SECONDS)s each"
+fuzz-%: deps
+	@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
+	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*
+build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libgw.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
