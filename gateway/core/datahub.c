@@ -210,11 +210,18 @@ int datahub_subscribe(datahub *hub, dh_subscriber fn, void *arg) {
     return (int)hub->n_subs++;
 }
 
+/* Ids stay stable: an unsubscribed slot is only emptied. */
+void datahub_unsubscribe(datahub *hub, int id) {
+    if (hub && id >= 0 && (size_t)id < hub->n_subs)
+        hub->subs[id].fn = NULL;
+}
+
 /* Subscribers run in subscription order. Indexing (not a saved pointer) keeps
- * this safe when a callback subscribes someone new. */
+ * this safe when a callback subscribes or unsubscribes someone. */
 static void notify(datahub *hub, const dh_update *update) {
     for (size_t i = 0; i < hub->n_subs; i++)
-        hub->subs[i].fn(update, hub->subs[i].arg);
+        if (hub->subs[i].fn)
+            hub->subs[i].fn(update, hub->subs[i].arg);
 }
 
 static point_entry *new_point_entry(datahub *hub, const char *id) {

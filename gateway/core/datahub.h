@@ -99,7 +99,10 @@ typedef struct datahub datahub;
 
 datahub *datahub_new(void);
 void datahub_free(datahub *hub);
+/* Returns a subscription id (>= 0), or -1. */
 int datahub_subscribe(datahub *hub, dh_subscriber fn, void *arg);
+/* Stop calling a subscriber (e.g. before freeing what arg points to). */
+void datahub_unsubscribe(datahub *hub, int id);
 
 /* Publish: the hub keeps a copy of the latest state and calls every subscriber. */
 void datahub_publish(datahub *hub, const dp *point);

@@ -1,0 +1,373 @@
+/* store: SQLite persistence of what the datahub sees.
+ *
+ * WAL with synchronous=NORMAL: readers (reports, the bench, an operator's
+ * sqlite3 shell) never block the gateway, and a power cut loses at most the
+ * last transaction, never the database. Writes are batched in one transaction
+ * per readout cycle because one fsync per reading would be far too slow on
+ * flash; a 1 s timer bounds how long a write may stay uncommitted.
+ * A store that fails only logs: metering goes on without it. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+
+#define SCHEMA_VERSION 1
+#define COMMIT_DELAY_NS NS_PER_S
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meters(name TEXT PRIMARY KEY, interface TEXT,"
+    " primary_address INTEGER, secondary TEXT, serial TEXT, manufacturer TEXT,"
+    " version INTEGER, medium INTEGER, medium_name TEXT, status TEXT,"
+    " last_read_ns INTEGER, updated_ns INTEGER);"
+    "CREATE TABLE IF NOT EXISTS readings(id INTEGER PRIMARY KEY, ts_ns INTEGER, point TEXT,"
+    " meter TEXT, record INTEGER, quantity TEXT, value REAL, value_text TEXT, unit TEXT,"
+    " quality INTEGER, storage INTEGER, tariff INTEGER, subunit INTEGER, function TEXT,"
+    " dif TEXT, vif TEXT);"
+    "CREATE INDEX IF NOT EXISTS readings_meter_point_ts ON readings(meter, point, ts_ns);"
+    "CREATE TABLE IF NOT EXISTS rejected(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
+    " meter TEXT, reason TEXT, bytes BLOB, hex TEXT);"
+    "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
+    " kind TEXT, meter TEXT, text TEXT);";
+
+static const char *const reading_sql =
+    "INSERT INTO readings(ts_ns, point, meter, record, quantity, value, value_text, unit,"
+    " quality, storage, tariff, subunit, function, dif, vif)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+static const char *const meter_sql =
+    "INSERT INTO meters(name, interface, primary_address, secondary, serial, manufacturer,"
+    " version, medium, medium_name, status, last_read_ns, updated_ns)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT(name) DO UPDATE SET interface = excluded.interface,"
+    " primary_address = excluded.primary_address, secondary = excluded.secondary,"
+    " serial = excluded.serial, manufacturer = excluded.manufacturer,"
+    " version = excluded.version, medium = excluded.medium,"
+    " medium_name = excluded.medium_name, status = excluded.status,"
+    " last_read_ns = excluded.last_read_ns, updated_ns = excluded.updated_ns";
+
+static const char *const event_sql =
+    "INSERT INTO events(ts_ns, source, kind, meter, text) VALUES(?1, ?2, ?3, ?4, ?5)";
+
+static const char *const rejected_sql =
+    "INSERT INTO rejected(ts_ns, source, meter, reason, bytes, hex) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+
+struct gw_store {
+    sqlite3 *db;
+    sqlite3_stmt *reading, *meter, *event, *rejected;
+    bool in_transaction;
+    datahub *hub;
+    int subscription;
+    gw_loop *loop;
+    loop_timer_id commit_timer;
+    unsigned long errors;
+};
+
+/* Log SQLite failures without flooding the log when the disk is gone. */
+static void store_error(gw_store *s, const char *what) {
+    s->errors++;
+    if (s->errors <= 10 || s->errors % 1000 == 0)
+        log_error("store", "%s: %s (error %lu)", what, sqlite3_errmsg(s->db), s->errors);
+}
+
+static bool exec(gw_store *s, const char *sql, const char *what) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return true;
+    s->errors++;
+    if (s->errors <= 10 || s->errors % 1000 == 0)
+        log_error("store", "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return false;
+}
+
+/* ---- open ---- */
+
+static bool set_wal(gw_store *s, char *err, size_t errlen) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "journal_mode: %s", sqlite3_errmsg(s->db));
+        return false;
+    }
+    bool ok = sqlite3_step(st) == SQLITE_ROW &&
+              strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    if (!ok)
+        snprintf(err, errlen, "cannot switch to WAL journal mode: %s", sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static int read_schema_version(sqlite3 *db) {
+    sqlite3_stmt *st;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return version;
+}
+
+static bool create_schema(gw_store *s, char *err, size_t errlen) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create schema: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return false;
+    }
+    int version = read_schema_version(s->db);
+    if (version < 0) {
+        snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->db));
+        return false;
+    }
+    if (version > SCHEMA_VERSION) {
+        snprintf(err, errlen, "database schema version %d is newer than this gateway's (%d)",
+                 version, SCHEMA_VERSION);
+        return false;
+    }
+    if (version == 0 &&
+        sqlite3_exec(s->db, "INSERT INTO schema_version(version) VALUES(1)", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        snprintf(err, errlen, "cannot write schema version: %s", sqlite3_errmsg(s->db));
+        return false;
+    }
+    return true;
+}
+
+static bool prepare(gw_store *s, const char *sql, sqlite3_stmt **st, char *err, size_t errlen) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK)
+        return true;
+    snprintf(err, errlen, "cannot prepare statement: %s", sqlite3_errmsg(s->db));
+    return false;
+}
+
+static void close_db(gw_store *s) {
+    sqlite3_finalize(s->reading);
+    sqlite3_finalize(s->meter);
+    sqlite3_finalize(s->event);
+    sqlite3_finalize(s->rejected);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+gw_store *store_open(const char *path, char *err, size_t errlen) {
+    char dummy[1];
+    if (!err || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    gw_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->subscription = -1;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        close_db(s);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    bool ok = set_wal(s, err, errlen) &&
+              sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK &&
+              create_schema(s, err, errlen) && prepare(s, reading_sql, &s->reading, err, errlen) &&
+              prepare(s, meter_sql, &s->meter, err, errlen) &&
+              prepare(s, event_sql, &s->event, err, errlen) &&
+              prepare(s, rejected_sql, &s->rejected, err, errlen);
+    if (!ok) {
+        if (!err[0] && errlen > 1)
+            snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        close_db(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- transactions ---- */
+
+static void commit(gw_store *s) {
+    if (s->loop && s->commit_timer) {
+        loop_timer_cancel(s->loop, s->commit_timer);
+        s->commit_timer = 0;
+    }
+    if (!s->in_transaction)
+        return;
+    s->in_transaction = false;
+    if (!exec(s, "COMMIT", "commit")) {
+        /* Never leave a transaction open: the next cycle starts clean. */
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK", "rollback");
+    }
+}
+
+static void on_commit_timer(gw_loop *loop, void *arg) {
+    gw_store *s = arg;
+    s->commit_timer = 0;
+    commit(s);
+}
+
+static void begin_if_needed(gw_store *s) {
+    if (s->in_transaction)
+        return;
+    if (!exec(s, "BEGIN", "begin"))
+        return; /* each write then commits on its own; slower but correct */
+    s->in_transaction = true;
+    if (s->loop)
+        s->commit_timer = loop_timer_after(s->loop, COMMIT_DELAY_NS, on_commit_timer, s);
+}
+
+void store_flush(gw_store *s) {
+    if (s)
+        commit(s);
+}
+
+/* ---- writes ---- */
+
+static void bind_text(sqlite3_stmt *st, int idx, const char *text) {
+    if (text)
+        sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+/* Run a fully bound statement and make it ready for the next use. */
+static void run(gw_store *s, sqlite3_stmt *st, const char *what) {
+    if (sqlite3_step(st) != SQLITE_DONE)
+        store_error(s, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static char *hex_text(const uint8_t *bytes, size_t len) {
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < len; i++)
+        snprintf(out + 3 * i, 4, i + 1 < len ? "%02X " : "%02X", bytes[i]);
+    return out;
+}
+
+static void bind_value(sqlite3_stmt *st, const dp_value *v, char **hex) {
+    switch (v->type) {
+    case DP_BOOL: sqlite3_bind_double(st, 6, v->b ? 1.0 : 0.0); break;
+    case DP_INT: sqlite3_bind_double(st, 6, (double)v->i); break;
+    case DP_DOUBLE: sqlite3_bind_double(st, 6, v->d); break;
+    case DP_STRING: bind_text(st, 7, v->s); break;
+    case DP_BYTES:
+        *hex = hex_text(v->bytes, v->len);
+        bind_text(st, 7, *hex);
+        break;
+    case DP_NONE: break;
+    }
+}
+
+static void write_reading(gw_store *s, const dp *p) {
+    sqlite3_stmt *st = s->reading;
+    const dp_origin *o = &p->origin;
+    char *hex = NULL;
+    sqlite3_bind_int64(st, 1, p->ts_ns);
+    bind_text(st, 2, p->id);
+    bind_text(st, 3, o->meter);
+    sqlite3_bind_int(st, 4, o->record);
+    bind_text(st, 5, o->quantity);
+    bind_value(st, &p->value, &hex);
+    bind_text(st, 8, p->unit);
+    sqlite3_bind_int64(st, 9, p->quality);
+    sqlite3_bind_int(st, 10, o->storage);
+    sqlite3_bind_int(st, 11, o->tariff);
+    sqlite3_bind_int(st, 12, o->subunit);
+    bind_text(st, 13, o->function);
+    bind_text(st, 14, o->dif_hex);
+    bind_text(st, 15, o->vif_hex);
+    run(s, st, "insert reading");
+    free(hex);
+}
+
+static void write_meter(gw_store *s, const dh_meter *m) {
+    sqlite3_stmt *st = s->meter;
+    bind_text(st, 1, m->name);
+    bind_text(st, 2, m->interface);
+    sqlite3_bind_int(st, 3, m->primary_address);
+    bind_text(st, 4, m->secondary);
+    bind_text(st, 5, m->serial);
+    bind_text(st, 6, m->manufacturer);
+    sqlite3_bind_int(st, 7, m->version);
+    sqlite3_bind_int(st, 8, m->medium);
+    bind_text(st, 9, m->medium_name);
+    bind_text(st, 10, m->status);
+    sqlite3_bind_int64(st, 11, m->last_read_ns);
+    sqlite3_bind_int64(st, 12, clock_wall_ns());
+    run(s, st, "upsert meter");
+}
+
+static void write_rejected(gw_store *s, const dh_event *e) {
+    sqlite3_stmt *st = s->rejected;
+    char *hex = hex_text(e->bytes, e->bytes ? e->len : 0);
+    sqlite3_bind_int64(st, 1, e->ts_ns);
+    bind_text(st, 2, e->source);
+    bind_text(st, 3, e->meter);
+    bind_text(st, 4, e->text);
+    if (e->bytes)
+        sqlite3_bind_blob(st, 5, e->bytes, (int)e->len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    bind_text(st, 6, e->bytes ? hex : NULL);
+    run(s, st, "insert rejected telegram");
+    free(hex);
+}
+
+static void write_event(gw_store *s, const dh_event *e) {
+    sqlite3_stmt *st = s->event;
+    sqlite3_bind_int64(st, 1, e->ts_ns);
+    bind_text(st, 2, e->source);
+    bind_text(st, 3, e->kind);
+    bind_text(st, 4, e->meter);
+    bind_text(st, 5, e->text);
+    run(s, st, "insert event");
+    if (e->kind && strcmp(e->kind, "rejected") == 0)
+        write_rejected(s, e);
+}
+
+static void on_update(const dh_update *u, void *arg) {
+    gw_store *s = arg;
+    if (u->kind == DH_CYCLE_END) {
+        commit(s);
+        return;
+    }
+    begin_if_needed(s);
+    if (u->kind == DH_POINT && u->point)
+        write_reading(s, u->point);
+    else if (u->kind == DH_METER && u->meter)
+        write_meter(s, u->meter);
+    else if (u->kind == DH_EVENT && u->event)
+        write_event(s, u->event);
+}
+
+void store_attach(gw_store *s, datahub *hub, gw_loop *loop) {
+    if (!s || !hub)
+        return;
+    if (s->hub)
+        datahub_unsubscribe(s->hub, s->subscription);
+    s->hub = hub;
+    s->loop = loop;
+    s->subscription = datahub_subscribe(hub, on_update, s);
+}
+
+void store_close(gw_store *s) {
+    if (!s)
+        return;
+    commit(s);
+    if (s->hub)
+        datahub_unsubscribe(s->hub, s->subscription);
+    close_db(s);
+}
