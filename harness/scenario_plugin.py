@@ -1,0 +1,142 @@
+"""pytest plugin: every scenarios/**/*.yaml is one test item, run by `hil run`.
+
+The same harness serves every build variant: --build picks the directory the
+scenario work directories and the JUnit XML go to, --hil the bench program, and
+--gwd the gateway command hil starts (handed to hil as HIL_GWD), so the host bench
+can drive an ASan gateway or an armhf gateway under qemu-arm.
+
+Files whose name starts with "_" are fragments other scenarios include, and
+scenarios/demo/ holds real-time demo plants for `make demo`: neither is a test.
+"""
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("hil", "scenario runs through the hil bench")
+    group.addoption("--build", default=os.environ.get("HIL_BUILD", "build/host"),
+                    help="build variant directory (default build/host, env HIL_BUILD)")
+    group.addoption("--hil", default=os.environ.get("HIL"),
+                    help="hil program (default BUILD/bin/hil, env HIL)")
+    group.addoption("--gwd", default=os.environ.get("HIL_GWD"),
+                    help="gateway command, words split like a shell (default BUILD/bin/gwd, env HIL_GWD)")
+    group.addoption("--scenario-timeout", type=float,
+                    default=float(os.environ.get("HIL_TIMEOUT", "300")),
+                    help="seconds one scenario may take (env HIL_TIMEOUT)")
+
+
+class HilSetup:
+    """Absolute paths of what a scenario run needs, resolved once."""
+
+    def __init__(self, config):
+        self.root = Path(str(config.rootpath)).resolve()
+        self.build = self._abs(config.getoption("build"))
+        self.hil = self._abs(config.getoption("hil") or self.build / "bin" / "hil")
+        gwd = config.getoption("gwd") or str(self.build / "bin" / "gwd")
+        # Relative program paths in the gateway command are taken from the repo root,
+        # since hil may start the gateway from the scenario's work directory.
+        words = [str(self._abs(w)) if "/" in w and not w.startswith("-") else w
+                 for w in shlex.split(gwd)]
+        self.gwd = shlex.join(words)
+        self.timeout = config.getoption("scenario_timeout")
+
+    def _abs(self, p):
+        p = Path(p)
+        return p if p.is_absolute() else self.root / p
+
+
+def pytest_configure(config):
+    config._hil = HilSetup(config)
+
+
+def pytest_report_header(config):
+    h = config._hil
+    return [f"hil: {h.hil}", f"gwd: {h.gwd}", f"scenario work dirs: {h.build / 'scenarios'}"]
+
+
+def _is_scenario(path: Path, root: Path) -> bool:
+    try:
+        rel = path.resolve().relative_to(root / "scenarios")
+    except ValueError:
+        return False
+    return (path.suffix == ".yaml" and not path.name.startswith("_")
+            and rel.parts[0] != "demo")
+
+
+def pytest_collect_file(file_path, parent):
+    if _is_scenario(Path(file_path), parent.config._hil.root):
+        return ScenarioFile.from_parent(parent, path=Path(file_path))
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        yield ScenarioItem.from_parent(self, name=self.path.stem)
+
+
+class ScenarioFailed(Exception):
+    """hil said the scenario failed; the message is what it printed."""
+
+
+def _run(cmd, cwd, env, timeout):
+    """Run hil in its own process group; on time-out stop the group (hil and what it
+    started there): SIGTERM first so hil can stop its gateway, then SIGKILL."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return out, f"exit status {proc.returncode}", proc.returncode != 0
+    except subprocess.TimeoutExpired:
+        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                out, _ = proc.communicate(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        else:
+            out, _ = proc.communicate()
+        return out or b"", f"timed out after {timeout:.0f}s", True
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        h = self.config._hil
+        rel = self.path.resolve().relative_to(h.root / "scenarios").with_suffix("")
+        self.workdir = h.build / "scenarios" / rel
+
+    def runtest(self):
+        h = self.config._hil
+        if not h.hil.exists():
+            raise ScenarioFailed(f"no bench program at {h.hil}: build it first (make)")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir.mkdir(parents=True)
+        cmd = [str(h.hil), "run", "--workdir", str(self.workdir), str(self.path)]
+        env = dict(os.environ, HIL_GWD=h.gwd)
+        out, status, failed = _run(cmd, h.root, env, h.timeout)
+        text = out.decode("utf-8", "replace")
+        (self.workdir / "hil.out").write_text(text)
+        if failed:
+            raise ScenarioFailed(f"$ HIL_GWD={shlex.quote(h.gwd)} {shlex.join(cmd)}\n"
+                                 f"{text}\nhil: {status}")
+        # Passing output goes to the JUnit XML (system-out) and to -rP.
+        print(text, end="")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"scenario {self.name}"
