@@ -51,6 +51,8 @@ typedef struct mbus_record {
                              * (60, 3600, 86400, 2629746, 31556952 s), US gallons
                              * and cubic feet (in m3) */
     char text[96];          /* date / string / hex */
+    bool invalid;           /* time point with its IV bit set (types F and I): the
+                             * meter says the time is not valid */
 } mbus_record;
 
 typedef struct mbus_header {

@@ -150,6 +150,8 @@ static void set_value(mbus_record *r, coding how, const mbus_vif_info *vi) {
     if (vi->kind == MBUS_VK_TIME_POINT && (how == AS_INT || how == AS_BCD) &&
         mbus_time_point_text(b, n, r->text, sizeof r->text)) {
         r->kind = MBUS_VAL_DATE;
+        /* IV: bit 7 of the minute byte, which is byte 0 (F) or byte 1 (I) */
+        r->invalid = (n == 4 && (b[0] & 0x80)) || (n == 6 && (b[1] & 0x80));
         return;
     }
     switch (how) {
