@@ -71,9 +71,7 @@ static void free_node(cfg_node *n) {
     free(n->scalar);
     for (size_t i = 0; i < n->n; i++) {
         free_node(n->items[i]);
-        if (n->keys)
-            free(n->keys[i]);
-        if (n->key_nodes)
+        if (n->key_nodes) /* keys[i] is key_nodes[i]->scalar */
             free_node(n->key_nodes[i]);
     }
     free(n->items);
