@@ -122,13 +122,15 @@ static void write_meter(jw *w, const rpt_meter *rm) {
     jw_open(w, NULL, '{');
     jw_str(w, "METER_ID", m->serial ? m->serial : "");
     jw_str(w, "INTERFACE", report_interface_name(m->interface));
+    /* The identity is known only once the meter answered with a long header;
+     * before that version and medium are zeros, not facts, so they are left out. */
     if (has_text(m->manufacturer)) {
         jw_str(w, "MAN", m->manufacturer);
         jw_int(w, "VER", m->version);
-    }
-    if (m->medium >= 0 && m->medium <= 255) {
-        jw_str(w, "MED", report_medium_name(m->medium));
-        jw_int(w, "MED_ID", m->medium);
+        if (m->medium >= 0 && m->medium <= 255) {
+            jw_str(w, "MED", report_medium_name(m->medium));
+            jw_int(w, "MED_ID", m->medium);
+        }
     }
     if (has_text(m->name))
         jw_str(w, "USER", m->name);

@@ -141,6 +141,32 @@ static const struct {
     {"frequency", "Frequency"},
     {"apparent_energy", "Apparent energy"},
     {"apparent_power", "Apparent power"},
+    /* the M-Bus codec's names (gateway/codec/mbus/mbus_vif.c) */
+    {"reserved", "Reserved"},
+    {"dimensionless", "None"},
+    {"plain_text_unit", "Meter specific description (text based)"},
+    {"response_delay_time", "Response delay time"},
+    {"first_storage_number", "First storagenum. for cyclic storage"},
+    {"last_storage_number", "Last storagenum. for cyclic storage"},
+    {"storage_block_size", "Size of storage block"},
+    {"duration_since_last_readout", "Duration since last readout"},
+    {"duration_since_last_cumulation", "Duration since last cumulation"},
+    {"day_change_time_point", "Time point of day change"},
+    {"parameter_activation_state", "State of parameter activation"},
+    {"battery_operating_time", "Operating time battery"},
+    {"battery_change_date_time", "Battery change"},
+    {"rf_level", "RSSI"},
+    {"daylight_saving", "Day light saving"},
+    {"listening_window", "Listening window management"},
+    {"meter_stop_count", "Stop counter"},
+    {"manufacturer_data_container", "Vendor specific data container"},
+    {"temperature_limit", "Cold/Warm Temperature limit"},
+    {"cumulative_max_power", "Cumulative count max. power"},
+    {"access_code_user", "Access code user"},
+    {"access_code_operator", "Access code operator"},
+    {"access_code_system_operator", "Access code system operator"},
+    {"access_code_developer", "Access code developer"},
+    {"password", "Password"},
 };
 
 const char *report_description(const char *quantity) {
@@ -196,6 +222,7 @@ static const struct {
     {"gal", "US gal", 0},   {"gal/s", "US gal/s", 0},
     {"gal/min", "US gal/min", 0}, {"gal/h", "US gal/h", 0},
     {"F", "Degree F", 0},   {"UTC", "UTC", 0},
+    {"HCA", "", 0}, /* heat cost allocator units: the description says it */
 };
 
 rpt_unit report_unit(const char *base_unit, bool kwh) {

@@ -112,11 +112,16 @@ static void build_plant(datahub *hub) {
     meter(hub, "wm1", "wmbus", -1, "99999999", "KAM", 1, 7, "ok", S(1601297000));
     publish(hub, &(point_spec){"wm1", 0, "volume", "m3", "04", "13", true, 1, -3, S(1601297000), 0,
                                0}, dbl(0.001));
-    meter(hub, "heat1", "mbus", 5, "12345678", "LUG", 4, 4, "not_read", S(1601290000));
+    /* read in an earlier cycle, not read in this one: marked as the driver does */
+    meter(hub, "heat1", "mbus", 5, "12345678", "LUG", 4, 4, "ok", S(1601290000));
     publish(hub, &(point_spec){"heat1", 0, "volume", "m3", "0C", "13", true, 90, -3, S(1601290000),
-                               S(1601280000), stale}, dbl(0.09));
+                               S(1601280000), 0}, dbl(0.09));
     publish(hub, &(point_spec){"heat1", 1, "flow_temperature", "C", "02", "5A", true, 1943, -1,
-                               S(1601290000), 0, stale}, dbl(194.3));
+                               S(1601290000), 0, 0}, dbl(194.3));
+    meter(hub, "heat1", "mbus", 5, "12345678", "LUG", 4, 4, "not_read", S(1601290000));
+    datahub_set_meter_quality(hub, "heat1", stale, S(1601297780));
+    /* never answered: no identity, no points, still listed */
+    meter(hub, "gas9", "mbus", 9, NULL, NULL, 0, 0, "not_read", 0);
     dp counter = {.id = "bus1/requests", .value = {.type = DP_INT, .i = 7}, .unit = "",
                   .ts_ns = S(1601297784), .origin = {.record = -1}};
     datahub_publish(hub, &counter);
