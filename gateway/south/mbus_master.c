@@ -354,7 +354,11 @@ static void send_request(mbus_segment *seg) {
     seg->tx_end_ns = clock_mono_ns();
     seg->stats.requests++;
     seg->state = ST_SENDING;
-    log_hex(LOG_LVL_DEBUG, MOD, current_meter(seg)->name, seg->tx, seg->tx_len);
+    if (log_get_level() >= LOG_LVL_DEBUG) {
+        char what[2 * MBUS_NAME_MAX + 8];
+        snprintf(what, sizeof what, "%s > %s", seg->cfg->name, current_meter(seg)->name);
+        log_hex(LOG_LVL_DEBUG, MOD, what, seg->tx, seg->tx_len);
+    }
     if (seg->fd < 0)
         open_port(seg); /* on failure the request times out like a silent meter */
     write_pending(seg);
@@ -397,8 +401,13 @@ static void page_received(mbus_segment *seg) {
 
 static void answer_to_ud2(mbus_segment *seg, const mbus_frame *f) {
     char why[160];
+    if (f->kind == MBUS_FRAME_ACK) {
+        reject(seg, "expected RSP_UD, got E5");
+        return;
+    }
+    /* ACD (0x20) and DFC (0x10) may be set in an RSP_UD. */
     if (f->kind != MBUS_FRAME_LONG || (f->c & 0xCF) != MBUS_C_RSP_UD) {
-        snprintf(why, sizeof why, "expected RSP_UD, got a frame with C=%02X", f->c);
+        snprintf(why, sizeof why, "expected RSP_UD, got a frame with C=0x%02X", f->c);
         reject(seg, why);
         return;
     }
@@ -415,7 +424,11 @@ static void frame_complete(mbus_segment *seg) {
     mbus_error err = {0};
     cancel_timer(seg);
     seg->state = ST_GAP;
-    log_hex(LOG_LVL_DEBUG, MOD, current_meter(seg)->name, seg->rx.buf, seg->rx.frame_len);
+    if (log_get_level() >= LOG_LVL_DEBUG) {
+        char what[2 * MBUS_NAME_MAX + 8];
+        snprintf(what, sizeof what, "%s < %s", seg->cfg->name, current_meter(seg)->name);
+        log_hex(LOG_LVL_DEBUG, MOD, what, seg->rx.buf, seg->rx.frame_len);
+    }
     if (seg->rx.dropped)
         log_debug(MOD, "%s: %zu bytes after the frame ignored", seg->cfg->name, seg->rx.dropped);
     if (mbus_frame_parse(seg->rx.buf, seg->rx.frame_len, &f, &err) != MBUS_OK) {
@@ -477,7 +490,7 @@ static void bytes_arrived(mbus_segment *seg, const uint8_t *bytes, size_t n) {
         break;
     case ST_IDLE:
     case ST_GAP:
-        log_hex(LOG_LVL_DEBUG, MOD, "stray bytes discarded", bytes, n);
+        log_hex(LOG_LVL_DEBUG, MOD, seg->cfg->name, bytes, n); /* stray: discarded */
         break;
     }
 }
