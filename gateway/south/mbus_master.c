@@ -399,6 +399,23 @@ static void page_received(mbus_segment *seg) {
     meter_read(seg);
 }
 
+/* With secondary addressing a wrong meter may answer (a select that was not
+ * understood leaves another meter selected): its header must match. */
+static bool answer_from_selected(const mbus_segment *seg, const mbus_header *h, char *why,
+                                 size_t cap) {
+    const mbus_meter_cfg *m = current_meter(seg);
+    if (!m->has_secondary || !h->present || !h->is_long)
+        return true;
+    mbus_secondary got = {h->id_bcd, h->manufacturer, h->version, h->medium};
+    if (mbus_secondary_match(&m->secondary, &got))
+        return true;
+    char text[17];
+    mbus_secondary_format(&got, text);
+    snprintf(why, cap, "answer from %s, which does not match the selected %s", text,
+             m->secondary_text);
+    return false;
+}
+
 static void answer_to_ud2(mbus_segment *seg, const mbus_frame *f) {
     char why[160];
     if (f->kind == MBUS_FRAME_ACK) {
@@ -414,6 +431,10 @@ static void answer_to_ud2(mbus_segment *seg, const mbus_frame *f) {
     mbus_error err = {0};
     if (mbus_app_decode(f->ci, f->data, f->data_len, seg->data, &err) != MBUS_OK) {
         reject(seg, err.msg[0] ? err.msg : mbus_err_name(err.code));
+        return;
+    }
+    if (!answer_from_selected(seg, &seg->data->hdr, why, sizeof why)) {
+        reject(seg, why);
         return;
     }
     page_received(seg);

@@ -337,6 +337,31 @@ static void test_secondary_readout(void) {
     bench_close(&b);
 }
 
+/* A wrong meter answering after the select is rejected and the request repeated. */
+static void test_secondary_wrong_meter(void) {
+    bench b;
+    mbus_segment_stats st;
+    uint8_t other[300];
+    size_t n = rsp_ud(other, sizeof other, 0, "04 13 2A 00 00 00");
+    if (!bench_open(&b))
+        return;
+    add_step(&b, "68 0B 0B 68 53 FD 52 78 03 49 11 FF FF FF FF 73 16", "E5");
+    add_step_bytes(&b, "10 7B FD 78 16", other, n);
+    add_step(&b, "10 7B FD 78 16", ACW_FRAME);
+    run_segment(&b,
+                SEGMENT_HEAD "    reset: none\n"
+                             "    meters:\n"
+                             "      - name: water7\n"
+                             "        secondary: \"11490378\"\n",
+                2000, &st);
+    CHECK_INT(b.n_requests, 3);
+    CHECK_INT(st.rejected, 1);
+    CHECK_MSG(strstr(b.last_rejected_text, "1234567804430104") != NULL, "reason: %s",
+              b.last_rejected_text);
+    CHECK_NEAR(point_double(b.hub, "water7/1"), 54.321, 1e-9);
+    bench_close(&b);
+}
+
 /* Three pages: FCB toggles 7B, 5B, 7B; a silent page is asked again with the
  * same FCB; records are numbered across pages; max_pages ends the readout. */
 static void test_multi_page(void) {
@@ -632,6 +657,7 @@ int main(void) {
     test_serial_port();
     test_primary_readout();
     test_secondary_readout();
+    test_secondary_wrong_meter();
     test_multi_page();
     test_silence_retries_not_read();
     test_bad_frames_rejected();
