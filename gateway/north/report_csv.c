@@ -97,7 +97,7 @@ static void write_header(FILE *out, const csv_columns *c, size_t groups) {
 }
 
 static bool is_numeric(const dp *p) {
-    return p->origin.has_raw || p->value.type == DP_INT || p->value.type == DP_DOUBLE ||
+    return report_raw_ok(p) || p->value.type == DP_INT || p->value.type == DP_DOUBLE ||
            p->value.type == DP_BOOL;
 }
 
@@ -107,7 +107,7 @@ static void value_text(const dp *p, const csv_columns *c, rpt_unit u, char *out,
         out[0] = '\0';
     } else if (!c->readable || !is_numeric(p)) {
         report_value_text(p, out, cap);
-    } else if (p->origin.has_raw) {
+    } else if (report_raw_ok(p)) {
         report_decimal_shift(p->origin.raw_int, p->origin.scale_exp + u.shift, out, cap);
     } else if (p->value.type == DP_DOUBLE) {
         double v = p->value.d;

@@ -1,6 +1,7 @@
 /* report_format: how one value is written in a report — raw integer, scale,
  * exact decimal for scaled values, and times. Locale independent: reports
  * are read by machines, a German locale must not turn "0.001" into "0,001". */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,8 +13,20 @@ bool report_value_flagged(const dp *p) {
     return (p->quality & (DPQ_INVALID | DPQ_NOT_TOPICAL)) != 0;
 }
 
+bool report_raw_ok(const dp *p) {
+    if (!p->origin.has_raw)
+        return false;
+    if (p->value.type != DP_DOUBLE)
+        return true;
+    /* Units converted by a factor that is not a power of ten (hours to seconds,
+     * US gallons to m3) leave raw * 10^exp != value; the raw number would then
+     * be reported in the wrong unit, so the value itself is reported instead. */
+    double v = p->value.d, r = (double)p->origin.raw_int * pow(10.0, p->origin.scale_exp);
+    return fabs(r - v) <= 1e-9 * fmax(1.0, fabs(v));
+}
+
 int report_scale_exp(const dp *p) {
-    return p->origin.has_raw ? p->origin.scale_exp : 0;
+    return report_raw_ok(p) ? p->origin.scale_exp : 0;
 }
 
 int64_t report_unix_s(int64_t ns) {
@@ -93,7 +106,7 @@ static void hex_text(const uint8_t *b, size_t len, char *out, size_t cap) {
 }
 
 void report_value_text(const dp *p, char *out, size_t cap) {
-    if (p->origin.has_raw) {
+    if (report_raw_ok(p)) {
         snprintf(out, cap, "%lld", (long long)p->origin.raw_int);
         return;
     }

@@ -50,6 +50,8 @@ rpt_unit report_unit(const char *base_unit, bool kwh);
 
 /* --- value formatting shared by the writers (report_format.c) --- */
 
+/* origin.raw_int / scale_exp describe the value (raw * 10^exp == value). */
+bool report_raw_ok(const dp *p);
 /* true when the value must not be reported as current (not read, invalid). */
 bool report_value_flagged(const dp *p);
 /* The value as transmitted: raw integer when origin.has_raw, else the value

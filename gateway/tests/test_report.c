@@ -448,6 +448,32 @@ static void test_escaping(void) {
     free(buf);
 }
 
+/* A duration in hours is published in seconds with the hours as raw value
+ * (factor 3600, not a power of ten): the report must not write 18354 s. */
+static void test_unit_factor(void) {
+    dh_meter m = {.name = "emh", .interface = "mbus", .primary_address = 3, .serial = "00003898",
+                  .manufacturer = "EMH", .version = 1, .medium = 2, .status = "ok",
+                  .last_read_ns = S(1370135025)};
+    dp p = {.id = "emh/0", .value = dbl(18354.0 * 3600), .unit = "s", .ts_ns = S(1370135025),
+            .origin = {.meter = "emh", .record = 0, .quantity = "on_time", .dif_hex = "04",
+                       .vif_hex = "22", .raw_int = 18354, .scale_exp = 0, .has_raw = true}};
+    const dp *pts[] = {&p};
+    rpt_meter rm = {&m, pts, 1};
+    rpt_doc doc = {"gw", S(1370135030), &rm, 1};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_write_csv(f, &doc, 0);
+    fclose(f);
+    CHECK_STR(buf, "1370135025;EMH-00003898;66074400;1E+00;s;On time\n");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    report_write_json(f, &doc);
+    fclose(f);
+    CHECK(strstr(buf, "\"VAL\": \"66074400\"") && strstr(buf, "\"SCALE\": 1,"));
+    free(buf);
+}
+
 int main(void) {
     char base[] = "/tmp/test_report_XXXXXX";
     if (!mkdtemp(base)) {
@@ -456,6 +482,7 @@ int main(void) {
     }
     test_formatting();
     test_escaping();
+    test_unit_factor();
     test_config_errors(base);
     const int variants[] = {0, 1, 3, 4, 5, 6, 9};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
