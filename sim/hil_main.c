@@ -1,0 +1,65 @@
+/* hil: the hardware-in-the-loop bench. Runs scenario files against the real,
+ * unmodified gateway binary and prints a verdict per expectation.
+ *
+ *   hil run [--gwd CMD] [--workdir DIR] [--keep] FILE...
+ *
+ * Exit status 0 only when every expectation of every scenario holds. */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runner.h"
+
+static void usage(FILE *f) {
+    fputs("usage: hil run [--gwd CMD] [--workdir DIR] [--keep] FILE...\n"
+          "       hil --help\n\n"
+          "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
+          "pseudo-terminals, starts the gateway as `CMD <workdir>/gwd.yaml`, lets it run\n"
+          "for the scenario's duration, stops it with SIGTERM and checks the expectations.\n\n"
+          "  --gwd CMD      gateway command, may have several words\n"
+          "                 (default: $HIL_GWD, else gwd next to hil)\n"
+          "  --workdir DIR  run directories go to DIR/<scenario> (default build/scenarios)\n"
+          "  --keep         keep the run directories of passing scenarios too\n"
+          "                 (those of failing ones are always kept)\n\n"
+          "Exit status: 0 when every expectation of every scenario holds, 1 otherwise,\n"
+          "2 on a usage error.\n",
+          f);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "run") != 0) {
+        usage(stderr);
+        return 2;
+    }
+    char gwd[PATH_MAX];
+    runner_default_gwd(gwd, sizeof gwd);
+    run_options opt = {.gwd_cmd = gwd, .workdir_base = "build/scenarios", .keep = false,
+                       .out = stdout};
+    int i = 2;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--gwd") == 0 && i + 1 < argc) opt.gwd_cmd = argv[++i];
+        else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc) opt.workdir_base = argv[++i];
+        else if (strcmp(argv[i], "--keep") == 0) opt.keep = true;
+        else {
+            fprintf(stderr, "hil: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i == argc) {
+        usage(stderr);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    int failed = 0, total = argc - i;
+    for (; i < argc; i++)
+        if (runner_run(argv[i], &opt) != 0) failed++;
+    printf("hil: %d scenario(s), %d passed, %d failed\n", total, total - failed, failed);
+    return failed ? 1 : 0;
+}

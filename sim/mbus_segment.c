@@ -1,0 +1,222 @@
+/* mbus_segment: the segment emulator (see mbus_segment.h). */
+#include "mbus_segment.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "clock.h"
+#include "mbus_error.h"
+
+/* An incomplete frame is dropped after this much silence (plus 2 byte times):
+ * a real slave's UART would have timed out the character sequence. */
+#define RX_IDLE_NS (50 * NS_PER_MS)
+
+mbus_segment *mbus_segment_new(const char *name, unsigned baud, gw_loop *loop, trace *tr,
+                               char *err, size_t errlen) {
+    mbus_segment *seg = calloc(1, sizeof *seg);
+    if (!seg) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(seg->name, sizeof seg->name, "%s", name);
+    seg->baud = baud;
+    seg->loop = loop;
+    seg->tr = tr;
+    if (pty_channel_open(&seg->pty, baud, err, errlen) < 0) {
+        free(seg);
+        return NULL;
+    }
+    tx_pacer_init(&seg->pacer, loop, seg->pty.master, tr, seg->name, baud);
+    return seg;
+}
+
+mbus_slave *mbus_segment_add_slave(mbus_segment *seg) {
+    mbus_slave *s = realloc(seg->slaves, (seg->n_slaves + 1) * sizeof *s);
+    if (!s) return NULL;
+    seg->slaves = s;
+    mbus_slave_init(&s[seg->n_slaves]);
+    return &s[seg->n_slaves++];
+}
+
+const char *mbus_segment_path(const mbus_segment *seg) {
+    return seg->pty.path;
+}
+
+void mbus_segment_describe(const mbus_frame *f, char *out, size_t cap) {
+    int fcb = (f->c & MBUS_C_FCB) ? 1 : 0;
+    switch (f->kind) {
+    case MBUS_FRAME_ACK: snprintf(out, cap, "ACK"); return;
+    case MBUS_FRAME_SHORT:
+        if (f->c == MBUS_C_SND_NKE) snprintf(out, cap, "SND_NKE a=%u", f->a);
+        else if ((f->c & 0xCF) == 0x4B) snprintf(out, cap, "REQ_UD2 a=%u fcb=%d", f->a, fcb);
+        else snprintf(out, cap, "short c=%02X a=%u", f->c, f->a);
+        return;
+    default:
+        if (f->ci == MBUS_CI_SELECT && f->data_len >= 8) {
+            mbus_secondary sa;
+            char text[17];
+            mbus_secondary_decode(f->data, &sa);
+            mbus_secondary_format(&sa, text);
+            snprintf(out, cap, "SELECT a=%u %s", f->a, text);
+        } else {
+            snprintf(out, cap, "%s c=%02X a=%u ci=%02X", f->c == MBUS_C_RSP_UD ? "RSP_UD" : "SND_UD",
+                     f->c, f->a, f->ci);
+        }
+    }
+}
+
+static void drop_rx(mbus_segment *seg, size_t n) {
+    memmove(seg->rx, seg->rx + n, seg->rx_len - n);
+    memmove(seg->rx_end, seg->rx_end + n, (seg->rx_len - n) * sizeof seg->rx_end[0]);
+    seg->rx_len -= n;
+}
+
+static void trace_rx(mbus_segment *seg, size_t n, const char *event) {
+    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    trace_add(seg->tr, seg->name, TRACE_GW_TO_BUS, seg->baud_last, seg->rx_end[0] - byte_ns,
+              seg->rx_end[n - 1], seg->rx, n, event);
+}
+
+/* Collect every slave's answer to frame f and queue them (merged) for sending. */
+static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
+    wa_answer answers[64];
+    uint8_t (*buf)[MBUS_FRAME_MAX] = malloc(64 * sizeof *buf);
+    if (!buf) return;
+    size_t n = 0;
+    char who[96] = "";
+    for (size_t i = 0; i < seg->n_slaves && n < 64; i++) {
+        mbus_slave *s = &seg->slaves[i];
+        size_t len = 0;
+        if (mbus_slave_handle(s, f, buf[n], MBUS_FRAME_MAX, &len) == SLAVE_IGNORE) continue;
+        answers[n].bytes = buf[n];
+        answers[n].len = len;
+        answers[n].start_ns = end_ns + s->response_delay_ns;
+        size_t used = strlen(who);
+        snprintf(who + used, sizeof who - used, "%s%zu", used ? "," : "", i);
+        n++;
+    }
+    if (n) {
+        int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+        size_t total = 0;
+        for (size_t k = 0; k < n; k++) total += answers[k].len;
+        wa_byte *line = malloc(total * sizeof *line);
+        size_t m = line ? wired_and_merge(answers, n, byte_ns, line, total) : 0;
+        char event[128];
+        if (n > 1) seg->collisions++;
+        snprintf(event, sizeof event, "%s slave %s", n > 1 ? "collision" : "answer", who);
+        if (m) {
+            int64_t end = line[m - 1].t_ns + byte_ns;
+            if (end > seg->line.busy_until_ns) seg->line.busy_until_ns = end;
+            tx_pacer_send(&seg->pacer, line, m, event);
+        }
+        free(line);
+    }
+    free(buf);
+}
+
+static void handle_frame(mbus_segment *seg, size_t len) {
+    mbus_frame f;
+    mbus_error err;
+    char what[96];
+    if (mbus_frame_parse(seg->rx, len, &f, &err) != MBUS_OK) {
+        snprintf(what, sizeof what, "bad frame: %s", mbus_err_name(err.code));
+        trace_rx(seg, len, what);
+        return;
+    }
+    seg->frames++;
+    mbus_segment_describe(&f, what, sizeof what);
+    if (seg->baud_last != seg->baud) {
+        /* the slaves listen at their own baud: a frame at another rate is noise */
+        seg->baud_mismatches++;
+        size_t used = strlen(what);
+        snprintf(what + used, sizeof what - used, " baud_mismatch %u", seg->baud_last);
+        trace_rx(seg, len, what);
+        return;
+    }
+    trace_rx(seg, len, what);
+    answer(seg, &f, seg->rx_end[len - 1]);
+}
+
+static void on_rx_idle(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    seg->rx_timer = 0;
+    if (seg->rx_len == 0) return;
+    trace_rx(seg, seg->rx_len, "incomplete frame dropped");
+    seg->rx_len = 0;
+}
+
+/* Cut complete frames out of the buffer; skip bytes that cannot start one. */
+static void reassemble(mbus_segment *seg) {
+    while (seg->rx_len > 0) {
+        mbus_error err;
+        memset(&err, 0, sizeof err);
+        uint8_t first = seg->rx[0];
+        bool can_start = first == 0xE5 || first == 0x10 || first == 0x68;
+        size_t need = can_start ? mbus_frame_needed(seg->rx, seg->rx_len, &err) : 0;
+        /* two bytes always tell a frame's length: 0 then means "cannot be a frame" */
+        if (!can_start || (need == 0 && seg->rx_len >= 2)) {
+            trace_rx(seg, 1, "garbage byte");
+            drop_rx(seg, 1);
+            continue;
+        }
+        if (need == 0 || seg->rx_len < need) break;
+        handle_frame(seg, need);
+        drop_rx(seg, need);
+    }
+    if (seg->rx_timer) loop_timer_cancel(seg->loop, seg->rx_timer);
+    seg->rx_timer = 0;
+    if (seg->rx_len > 0)
+        seg->rx_timer = loop_timer_at(seg->loop,
+                                      seg->rx_end[seg->rx_len - 1] + RX_IDLE_NS +
+                                          2 * wire_bytes_ns(seg->baud, 1),
+                                      on_rx_idle, seg);
+}
+
+void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now,
+                        unsigned gateway_baud) {
+    seg->baud_last = gateway_baud;
+    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    int64_t start = wire_place(&seg->line, now, seg->baud, n, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (seg->rx_len == SEG_RX_CAP) {
+            trace_rx(seg, seg->rx_len, "receive buffer overflow");
+            seg->rx_len = 0;
+        }
+        seg->rx[seg->rx_len] = bytes[i];
+        seg->rx_end[seg->rx_len] = start + (int64_t)(i + 1) * byte_ns;
+        seg->rx_len++;
+    }
+    reassemble(seg);
+}
+
+static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
+    mbus_segment *seg = arg;
+    uint8_t buf[512];
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r > 0) {
+            mbus_segment_input(seg, buf, (size_t)r, clock_mono_ns(), pty_channel_baud(&seg->pty));
+            continue;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        break; /* EAGAIN: all read; EIO cannot happen while we hold the slave open */
+    }
+}
+
+int mbus_segment_start(mbus_segment *seg) {
+    if (loop_add_fd(seg->loop, seg->pty.master, LOOP_READ, on_readable, seg) < 0) return -1;
+    seg->watching = true;
+    return 0;
+}
+
+void mbus_segment_free(mbus_segment *seg) {
+    if (!seg) return;
+    if (seg->watching) loop_del_fd(seg->loop, seg->pty.master);
+    if (seg->rx_timer) loop_timer_cancel(seg->loop, seg->rx_timer);
+    tx_pacer_free(&seg->pacer);
+    for (size_t i = 0; i < seg->n_slaves; i++) mbus_slave_free(&seg->slaves[i]);
+    free(seg->slaves);
+    pty_channel_close(&seg->pty);
+    free(seg);
+}

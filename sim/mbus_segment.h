@@ -1,0 +1,62 @@
+/* mbus_segment: an emulated wired M-Bus segment behind a pseudo-terminal.
+ *
+ * It reassembles the master's frames from the bytes the gateway writes (with
+ * the codec's mbus_frame_needed / mbus_frame_parse), places them on the modelled
+ * wire (n * 11 bit times from when they were read, after whatever is still on
+ * the wire), hands each frame to every slave, and sends the answers back paced
+ * at the baud rate, response_delay after the end of the request on the wire.
+ * Answers of several slaves to one request are merged as a wired-AND. */
+#ifndef SIM_MBUS_SEGMENT_H
+#define SIM_MBUS_SEGMENT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "loop.h"
+#include "mbus_slave.h"
+#include "pty_channel.h"
+#include "trace.h"
+#include "tx_pacer.h"
+#include "wire.h"
+
+#define SEG_RX_CAP (4 * MBUS_FRAME_MAX)
+
+typedef struct mbus_segment {
+    char name[32];
+    unsigned baud;              /* the segment's baud rate (the slaves') */
+    mbus_slave *slaves;
+    size_t n_slaves;
+    pty_channel pty;
+    gw_loop *loop;
+    trace *tr;
+    wire line;
+    tx_pacer pacer;
+    /* reassembly of the master's frames */
+    uint8_t rx[SEG_RX_CAP];
+    int64_t rx_end[SEG_RX_CAP]; /* wire end of each byte (monotonic ns) */
+    size_t rx_len;
+    loop_timer_id rx_timer;
+    bool watching;
+    /* observations for expectations */
+    unsigned frames;            /* complete master frames */
+    unsigned baud_last;         /* baud the gateway had set at the last frame */
+    unsigned baud_mismatches;   /* frames sent at another baud than the segment's */
+    unsigned collisions;        /* requests answered by more than one slave */
+} mbus_segment;
+
+/* Create a segment with its pty; NULL and err on failure. */
+mbus_segment *mbus_segment_new(const char *name, unsigned baud, gw_loop *loop, trace *tr,
+                               char *err, size_t errlen);
+/* Add a slave (initialised, to be configured by the caller); NULL on no memory. */
+mbus_slave *mbus_segment_add_slave(mbus_segment *seg);
+/* Start listening to the gateway. */
+int mbus_segment_start(mbus_segment *seg);
+const char *mbus_segment_path(const mbus_segment *seg);
+void mbus_segment_free(mbus_segment *seg);
+
+/* Feed bytes read from the gateway at monotonic time now (what the fd callback
+ * does; exposed for tests). */
+void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now,
+                        unsigned gateway_baud);
+/* A short human description of a frame ("REQ_UD2 a=5 fcb=1"). */
+void mbus_segment_describe(const mbus_frame *f, char *out, size_t cap);
+#endif

@@ -1,0 +1,301 @@
+/* runner: one scenario from start to verdict (see runner.h). */
+#define _XOPEN_SOURCE 700
+#include "runner.h"
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <dirent.h>
+#include "clock.h"
+#include "expect.h"
+#include "gwconfig.h"
+#include "gwproc.h"
+#include "loop.h"
+#include "mbus_segment.h"
+#include "scenario.h"
+#include "trace.h"
+
+#define STOP_GRACE_NS (5 * NS_PER_S)   /* SIGTERM → SIGKILL */
+#define CYCLE_POLL_NS (50 * NS_PER_MS)
+#define AFTER_CYCLES_NS (300 * NS_PER_MS) /* let the last cycle's writes land */
+
+typedef struct run {
+    const run_options *opt;
+    scenario *sc;
+    char workdir[PATH_MAX];
+    gw_loop *loop;
+    trace tr;
+    mbus_segment **segs;
+    subst_var *vars;
+    size_t n_vars;
+    char *dump_path, *store_path, *reports_dir;
+    gwproc gw;
+    bool stopping;         /* SIGTERM sent by us */
+    bool exited_early;     /* the gateway exited before we stopped it */
+    long long cycles;
+    int64_t dump_mtime;
+    loop_timer_id duration_timer, cycle_timer;
+} run;
+
+void runner_default_gwd(char *out, size_t cap) {
+    const char *env = getenv("HIL_GWD");
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(out, cap, "gwd");
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(out, cap, "%s/gwd", self);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    return remove(path);
+}
+
+static int make_dirs(const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* <base>/<scenario file name without .yaml>, emptied. */
+static int prepare_workdir(run *r, const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0) len -= 5;
+    snprintf(r->workdir, sizeof r->workdir, "%s/%.*s", r->opt->workdir_base, (int)len, base);
+    nftw(r->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return make_dirs(r->workdir);
+}
+
+static void add_var(run *r, const char *name, const char *value) {
+    r->vars[r->n_vars].name = name;
+    r->vars[r->n_vars].value = value;
+    r->n_vars++;
+}
+
+static int build_plant(run *r, char *err, size_t errlen) {
+    scenario *sc = r->sc;
+    r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
+    r->vars = calloc(sc->n_segments + 2, sizeof *r->vars);
+    if (!r->segs || !r->vars) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    add_var(r, "workdir", r->workdir);
+    add_var(r, "fixtures", sc->fixtures_dir);
+    for (size_t i = 0; i < sc->n_segments; i++) {
+        const segment_spec *spec = &sc->segments[i];
+        r->segs[i] = mbus_segment_new(spec->name, spec->baud, r->loop, &r->tr, err, errlen);
+        if (!r->segs[i]) return -1;
+        for (size_t k = 0; k < spec->n_slaves; k++) {
+            mbus_slave *s = mbus_segment_add_slave(r->segs[i]);
+            if (!s || scenario_slave_setup(&spec->slaves[k], s) < 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        add_var(r, spec->name, mbus_segment_path(r->segs[i]));
+    }
+    return 0;
+}
+
+static void begin_stop(run *r) {
+    if (r->stopping) return;
+    r->stopping = true;
+    if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
+    if (r->cycle_timer) loop_timer_cancel(r->loop, r->cycle_timer);
+    r->duration_timer = r->cycle_timer = 0;
+    trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
+              "SIGTERM to the gateway");
+    gwproc_terminate(&r->gw, STOP_GRACE_NS);
+}
+
+static void on_duration(gw_loop *loop, void *arg) {
+    run *r = arg;
+    r->duration_timer = 0;
+    begin_stop(r);
+}
+
+static void on_child(gw_loop *loop, int signo, void *arg) {
+    run *r = arg;
+    if (!gwproc_poll(&r->gw)) return;
+    if (!r->stopping) r->exited_early = true;
+    loop_stop(loop, 0);
+}
+
+static long long count_files(const char *dir, const char *suffix) {
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d) return 0;
+    long long n = 0;
+    size_t sl = strlen(suffix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l > sl && strcmp(e->d_name + l - sl, suffix) == 0) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A completed readout cycle shows as a new report file, or else as a new
+ * datahub dump (gwd writes it after each cycle). */
+static void on_cycle_poll(gw_loop *loop, void *arg) {
+    run *r = arg;
+    r->cycle_timer = 0;
+    long long seen = count_files(r->reports_dir, ".csv");
+    if (seen == 0) seen = count_files(r->reports_dir, ".json");
+    if (!r->reports_dir && r->dump_path) {
+        struct stat st;
+        if (stat(r->dump_path, &st) == 0) {
+            int64_t m = (int64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec;
+            if (m != r->dump_mtime) {
+                r->dump_mtime = m;
+                r->cycles++;
+            }
+        }
+        seen = r->cycles;
+    }
+    if (seen >= r->sc->stop_after_cycles) {
+        if (r->duration_timer) loop_timer_cancel(loop, r->duration_timer);
+        r->duration_timer = loop_timer_after(loop, AFTER_CYCLES_NS, on_duration, r);
+        return;
+    }
+    r->cycle_timer = loop_timer_after(loop, CYCLE_POLL_NS, on_cycle_poll, r);
+}
+
+static int start(run *r, char *err, size_t errlen) {
+    char config[PATH_MAX + 16], log[PATH_MAX + 16], tpath[PATH_MAX + 16];
+    snprintf(config, sizeof config, "%s/gwd.yaml", r->workdir);
+    snprintf(log, sizeof log, "%s/gwd.log", r->workdir);
+    snprintf(tpath, sizeof tpath, "%s/trace.jsonl", r->workdir);
+    if (trace_open_file(&r->tr, tpath) < 0) {
+        snprintf(err, errlen, "cannot write %.900s", tpath);
+        return -1;
+    }
+    cfg_err cerr;
+    if (!gwconfig_write(config, r->sc->gateway, r->vars, r->n_vars, &cerr)) {
+        snprintf(err, errlen, "%s", cerr.msg);
+        return -1;
+    }
+    r->dump_path = gwconfig_get(r->sc->gateway, "gateway", "datahub_dump", r->vars, r->n_vars);
+    r->store_path = gwconfig_get(r->sc->gateway, "gateway", "store", r->vars, r->n_vars);
+    r->reports_dir = gwconfig_get(r->sc->gateway, "reports", "dir", r->vars, r->n_vars);
+    for (size_t i = 0; i < r->sc->n_segments; i++)
+        if (mbus_segment_start(r->segs[i]) < 0) {
+            snprintf(err, errlen, "cannot watch the pty of %s", r->segs[i]->name);
+            return -1;
+        }
+    if (loop_on_signal(r->loop, SIGCHLD, on_child, r) < 0) {
+        snprintf(err, errlen, "cannot watch SIGCHLD");
+        return -1;
+    }
+    if (gwproc_start(&r->gw, r->loop, r->opt->gwd_cmd, config, log, err, errlen) < 0) return -1;
+    r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
+    if (r->sc->stop_after_cycles > 0)
+        r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
+    return 0;
+}
+
+static void verdict(run *r, bool ok, const char *msg, unsigned *passed, unsigned *failed) {
+    fprintf(r->opt->out, "%s  %s\n", ok ? "PASS" : "FAIL", msg);
+    if (ok) (*passed)++;
+    else (*failed)++;
+}
+
+static void evaluate(run *r, unsigned *passed, unsigned *failed) {
+    char msg[8192], how[160];
+    gwproc_describe(&r->gw, how, sizeof how);
+    bool clean = r->gw.exited && !r->exited_early && WIFEXITED(r->gw.status) &&
+                 WEXITSTATUS(r->gw.status) == 0;
+    if (clean) snprintf(msg, sizeof msg, "gateway ran until stopped and exited cleanly (%s)", how);
+    else
+        snprintf(msg, sizeof msg, "gateway: expected to run until stopped and exit 0, observed %s%s (see %s/gwd.log)",
+                 how, r->exited_early ? " before the end of the scenario" : "", r->workdir);
+    verdict(r, clean, msg, passed, failed);
+
+    ex_segment_info *info = calloc(r->sc->n_segments ? r->sc->n_segments : 1, sizeof *info);
+    for (size_t i = 0; info && i < r->sc->n_segments; i++) {
+        mbus_segment *s = r->segs[i];
+        info[i] = (ex_segment_info){s->name, s->baud, s->baud_last, s->frames, s->baud_mismatches};
+        if (s->frames == 0) continue; /* a segment the gateway never spoke on has no baud to check */
+        bool ok = s->baud_mismatches == 0;
+        if (ok) snprintf(msg, sizeof msg, "baud %s = %u on every frame", s->name, s->baud);
+        else snprintf(msg, sizeof msg, "baud %s: expected %u, observed %u on %u of %u frames",
+                      s->name, s->baud, s->baud_last, s->baud_mismatches, s->frames);
+        verdict(r, ok, msg, passed, failed);
+    }
+    ex_context ctx = {.dump_path = r->dump_path, .store_path = r->store_path,
+                      .reports_dir = r->reports_dir, .tr = &r->tr, .segments = info,
+                      .n_segments = info ? r->sc->n_segments : 0};
+    for (size_t i = 0; i < r->sc->n_expects; i++) {
+        bool ok = expect_eval(&r->sc->expects[i], &ctx, msg, sizeof msg);
+        verdict(r, ok, msg, passed, failed);
+    }
+    ex_context_free(&ctx);
+    free(info);
+}
+
+static void teardown(run *r) {
+    if (r->gw.pid > 0) gwproc_reap(&r->gw);
+    for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);
+    free(r->segs);
+    free(r->vars);
+    trace_free(&r->tr);
+    if (r->loop) loop_free(r->loop);
+    free(r->dump_path);
+    free(r->store_path);
+    free(r->reports_dir);
+}
+
+int runner_run(const char *path, const run_options *opt) {
+    run r;
+    memset(&r, 0, sizeof r);
+    r.opt = opt;
+    cfg_err cerr;
+    r.sc = scenario_load(path, &cerr);
+    if (!r.sc) {
+        fprintf(opt->out, "ERROR %s\nscenario %s: FAIL (not loaded)\n", cerr.msg, path);
+        return 1;
+    }
+    fprintf(opt->out, "== %s (%s)\n", r.sc->name, path);
+    char err[1024] = "";
+    unsigned passed = 0, failed = 0;
+    r.loop = loop_new();
+    trace_init(&r.tr, clock_mono_ns());
+    int rc = !r.loop ? -1 : prepare_workdir(&r, path) < 0 ? -1 : build_plant(&r, err, sizeof err);
+    if (rc == 0) rc = start(&r, err, sizeof err);
+    if (rc == 0) {
+        loop_run(r.loop);
+        evaluate(&r, &passed, &failed);
+    } else {
+        fprintf(opt->out, "ERROR %s\n", err[0] ? err : "cannot prepare the run directory");
+        failed++;
+    }
+    teardown(&r);
+    bool ok = failed == 0;
+    fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s)\n", r.sc->name,
+            ok ? "PASS" : "FAIL", passed, failed, r.workdir);
+    if (ok && !opt->keep) nftw(r.workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scenario_free(r.sc);
+    return ok ? 0 : 1;
+}

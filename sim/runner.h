@@ -1,0 +1,20 @@
+/* runner: runs one scenario end to end: the plant on ptys, gwd as a child
+ * process, the loop for the scenario's duration (or until enough readout
+ * cycles were seen), SIGTERM to the gateway, then the expectations. */
+#ifndef SIM_RUNNER_H
+#define SIM_RUNNER_H
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct run_options {
+    const char *gwd_cmd;      /* command to start the gateway (words; config path appended) */
+    const char *workdir_base; /* run directories go to <base>/<scenario file name> */
+    bool keep;                /* keep the run directory of passing scenarios too */
+    FILE *out;                /* verdict lines */
+} run_options;
+
+/* Returns 0 when every expectation held, 1 otherwise (also for load errors). */
+int runner_run(const char *scenario_path, const run_options *opt);
+/* Default gateway command: $HIL_GWD, else gwd next to the running hil. */
+void runner_default_gwd(char *out, size_t cap);
+#endif

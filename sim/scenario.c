@@ -1,0 +1,321 @@
+/* scenario: loading and checking scenario files (see scenario.h, docs/scenarios.md). */
+#include "scenario.h"
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "telegram_edit.h"
+#include "wire.h"
+
+static char *dir_of(const char *path) {
+    char *d = strdup(path);
+    if (!d) return NULL;
+    char *slash = strrchr(d, '/');
+    if (!slash) strcpy(d, ".");
+    else if (slash == d) d[1] = '\0';
+    else *slash = '\0';
+    return d;
+}
+
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The repository root: the nearest ancestor of the scenario holding fixtures/. */
+static void find_base(scenario *sc) {
+    char real[PATH_MAX];
+    char *dir = dir_of(sc->path);
+    if (dir && realpath(dir, real)) {
+        char probe[PATH_MAX + 16];
+        for (;;) {
+            snprintf(probe, sizeof probe, "%s/fixtures", real);
+            if (is_dir(probe)) {
+                sc->base_dir = strdup(real);
+                sc->fixtures_dir = strdup(probe);
+                break;
+            }
+            char *slash = strrchr(real, '/');
+            if (!slash || slash == real) break;
+            *slash = '\0';
+        }
+    }
+    if (!sc->base_dir) {
+        sc->base_dir = dir ? strdup(dir) : strdup(".");
+        size_t n = strlen(sc->base_dir) + 16;
+        sc->fixtures_dir = malloc(n);
+        if (sc->fixtures_dir) snprintf(sc->fixtures_dir, n, "%s/fixtures", sc->base_dir);
+    }
+    free(dir);
+}
+
+/* A telegram path: absolute, ${fixtures}/..., or relative to the repository root. */
+static void resolve_path(const scenario *sc, const char *text, char *out, size_t cap) {
+    const char *var = "${fixtures}";
+    if (strncmp(text, var, strlen(var)) == 0)
+        snprintf(out, cap, "%s%s", sc->fixtures_dir, text + strlen(var));
+    else if (text[0] == '/') snprintf(out, cap, "%s", text);
+    else snprintf(out, cap, "%s/%s", sc->base_dir, text);
+}
+
+static bool parse_id(const cfg_node *node, uint32_t *id_bcd, cfg_err *err) {
+    const char *t = node->scalar;
+    if (node->kind != CFG_SCALAR || strlen(t) != 8 || strspn(t, "0123456789") != 8)
+        return cfg_fail(err, node, "id must be 8 decimal digits");
+    *id_bcd = 0;
+    for (int i = 0; i < 8; i++) *id_bcd = *id_bcd << 4 | (uint32_t)(t[i] - '0');
+    return true;
+}
+
+/* BCD id + k, as 8 decimal digits wrapping at 10^8. */
+static uint32_t bcd_add(uint32_t bcd, unsigned k) {
+    unsigned long v = 0;
+    for (int i = 7; i >= 0; i--) v = v * 10 + ((bcd >> (4 * i)) & 15);
+    v = (v + k) % 100000000UL;
+    uint32_t out = 0;
+    for (int i = 0; i < 8; i++, v /= 10) out |= (uint32_t)(v % 10) << (4 * i);
+    return out;
+}
+
+static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) {
+    static const char *const keys[] = {"silent", "answer_after", "answer_every",
+                                       "corrupt_checksum", NULL};
+    if (!m) return true;
+    if (m->kind != CFG_MAP) return cfg_fail(err, m, "faults must be a map");
+    long long after, every, corrupt;
+    if (!cfg_only_keys(m, keys, err) || !cfg_bool(m, "silent", false, &f->silent, err) ||
+        !cfg_int(m, "answer_after", 0, 0, 1000000, &after, err) ||
+        !cfg_int(m, "answer_every", 1, 1, 1000000, &every, err) ||
+        !cfg_int(m, "corrupt_checksum", 0, 0, 1000000, &corrupt, err))
+        return false;
+    f->answer_after = (unsigned)after;
+    f->answer_every = (unsigned)every;
+    f->corrupt_first = (unsigned)corrupt;
+    return true;
+}
+
+static bool load_pages(const scenario *sc, const cfg_node *slave, telegram_list *pages,
+                       cfg_err *err) {
+    const cfg_node *files = cfg_get(slave, "telegrams");
+    if (!files || files->kind != CFG_SEQ || files->n == 0)
+        return cfg_fail(err, files ? files : slave, "telegrams must be a list of telegram files");
+    for (size_t i = 0; i < files->n; i++) {
+        const cfg_node *f = files->items[i];
+        if (f->kind != CFG_SCALAR) return cfg_fail(err, f, "a telegram file name expected");
+        char path[PATH_MAX], msg[512];
+        resolve_path(sc, f->scalar, path, sizeof path);
+        if (hexfile_load(path, pages, msg, sizeof msg) < 0)
+            return cfg_fail(err, f, "%s", msg);
+    }
+    for (size_t i = 0; i < pages->n; i++)
+        if (!tg_is_long(&pages->items[i]))
+            return cfg_fail(err, files, "telegram %zu is not an M-Bus long frame (68 L L 68 ... 16)",
+                            i + 1);
+    return true;
+}
+
+/* One `slaves:` item; `count: N` makes N slaves with consecutive primary
+ * addresses and identification numbers. */
+static bool parse_slave(scenario *sc, segment_spec *seg, const cfg_node *m, cfg_err *err) {
+    static const char *const keys[] = {"primary",    "secondary", "id",    "telegrams",
+                                       "response_delay", "faults", "count", "more_follows",
+                                       NULL};
+    if (m->kind != CFG_MAP) return cfg_fail(err, m, "a slave must be a map");
+    if (!cfg_only_keys(m, keys, err)) return false;
+    slave_spec base;
+    memset(&base, 0, sizeof base);
+    base.node = m;
+    long long primary, count;
+    bool more_follows, has_id = false;
+    uint32_t id = 0;
+    const char *secondary;
+    if (!cfg_int(m, "primary", -1, 0, 250, &primary, err) ||
+        !cfg_int(m, "count", 1, 1, 250, &count, err) ||
+        !cfg_duration_ns(m, "response_delay", wire_bits_ns(seg->baud, 22), &base.response_delay_ns,
+                         err) ||
+        !cfg_bool(m, "more_follows", true, &more_follows, err) ||
+        !cfg_str(m, "secondary", "auto", &secondary, err) ||
+        !parse_faults(cfg_get(m, "faults"), &base.faults, err))
+        return false;
+    if (cfg_get(m, "id")) {
+        if (!parse_id(cfg_get(m, "id"), &id, err)) return false;
+        has_id = true;
+    }
+    base.secondary_auto = strcmp(secondary, "auto") == 0;
+    if (!base.secondary_auto && !mbus_secondary_parse(secondary, &base.secondary))
+        return cfg_fail(err, cfg_get(m, "secondary"),
+                        "secondary must be auto or 16 hex characters (id, manufacturer, version, medium)");
+    if (primary + count - 1 > 250) return cfg_fail(err, m, "primary addresses run past 250");
+    telegram_list pages = {0};
+    if (!load_pages(sc, m, &pages, err)) {
+        telegram_list_free(&pages);
+        return false;
+    }
+    slave_spec *all = realloc(seg->slaves, (seg->n_slaves + (size_t)count) * sizeof *all);
+    if (!all) {
+        telegram_list_free(&pages);
+        return cfg_fail(err, m, "out of memory");
+    }
+    seg->slaves = all;
+    for (long long k = 0; k < count; k++) {
+        slave_spec *s = &seg->slaves[seg->n_slaves++];
+        *s = base;
+        s->primary = primary < 0 ? -1 : (int)(primary + k);
+        memset(&s->pages, 0, sizeof s->pages);
+        for (size_t p = 0; p < pages.n; p++) {
+            telegram_list_add(&s->pages, pages.items[p].bytes, pages.items[p].len);
+            telegram *t = &s->pages.items[s->pages.n - 1];
+            if (has_id) tg_set_id(t, bcd_add(id, (unsigned)k));
+            if (s->primary >= 0) tg_set_address(t, (uint8_t)s->primary);
+            if (more_follows && p + 1 < pages.n) tg_set_more_follows(t);
+        }
+        if (s->secondary_auto && !tg_secondary(&s->pages.items[0], &s->secondary)) {
+            telegram_list_free(&pages);
+            return cfg_fail(err, m, "secondary: auto needs a telegram with a long header (CI 0x72)");
+        }
+    }
+    telegram_list_free(&pages);
+    return true;
+}
+
+static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
+    static const char *const keys[] = {"name", "baud", "slaves", NULL};
+    if (m->kind != CFG_MAP) return cfg_fail(err, m, "a segment must be a map");
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err)) return false;
+    segment_spec *all = realloc(sc->segments, (sc->n_segments + 1) * sizeof *all);
+    if (!all) return cfg_fail(err, m, "out of memory");
+    sc->segments = all;
+    segment_spec *seg = &sc->segments[sc->n_segments++];
+    memset(seg, 0, sizeof *seg);
+    long long baud;
+    if (!cfg_str(m, "name", NULL, &seg->name, err) ||
+        !cfg_int(m, "baud", 2400, 300, 115200, &baud, err))
+        return false;
+    if (wire_speed_from_baud((unsigned)baud) == (unsigned)-1)
+        return cfg_fail(err, cfg_get(m, "baud"), "baud %lld is not a standard rate", baud);
+    seg->baud = (unsigned)baud;
+    for (size_t i = 0; i + 1 < sc->n_segments; i++)
+        if (strcmp(sc->segments[i].name, seg->name) == 0)
+            return cfg_fail(err, cfg_get(m, "name"), "segment %s defined twice", seg->name);
+    const cfg_node *slaves = cfg_get(m, "slaves");
+    if (slaves && slaves->kind != CFG_SEQ) return cfg_fail(err, slaves, "slaves must be a list");
+    for (size_t i = 0; slaves && i < slaves->n; i++)
+        if (!parse_slave(sc, seg, slaves->items[i], err)) return false;
+    return true;
+}
+
+static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
+    static const char *const keys[] = {"segments", NULL};
+    if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
+        return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
+    const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
+    if (!segs) return false;
+    for (size_t i = 0; i < segs->n; i++)
+        if (!parse_segment(sc, segs->items[i], err)) return false;
+    return true;
+}
+
+static bool parse_gateway(scenario *sc, cfg_err *err) {
+    const cfg_node *inline_cfg = cfg_get(sc->root, "gateway");
+    const cfg_node *file = cfg_get(sc->root, "gateway_file");
+    if (!inline_cfg == !file)
+        return cfg_fail(err, sc->root, "give exactly one of gateway (inline) or gateway_file");
+    if (inline_cfg) {
+        if (inline_cfg->kind != CFG_MAP) return cfg_fail(err, inline_cfg, "gateway must be a map");
+        sc->gateway = inline_cfg;
+        return true;
+    }
+    if (file->kind != CFG_SCALAR) return cfg_fail(err, file, "gateway_file must be a path");
+    char *dir = dir_of(sc->path);
+    char path[PATH_MAX];
+    if (file->scalar[0] == '/') snprintf(path, sizeof path, "%s", file->scalar);
+    else snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", file->scalar);
+    free(dir);
+    sc->gateway_root = cfg_load_file(path, err);
+    if (!sc->gateway_root) return false;
+    if (sc->gateway_root->kind != CFG_MAP)
+        return cfg_fail(err, sc->gateway_root, "the gateway configuration must be a map");
+    sc->gateway = sc->gateway_root;
+    return true;
+}
+
+static bool parse_expects(scenario *sc, cfg_err *err) {
+    const cfg_node *list = cfg_get(sc->root, "expect");
+    if (!list) return true;
+    if (list->kind != CFG_SEQ) return cfg_fail(err, list, "expect must be a list");
+    sc->expects = calloc(list->n ? list->n : 1, sizeof *sc->expects);
+    if (!sc->expects) return cfg_fail(err, list, "out of memory");
+    for (size_t i = 0; i < list->n; i++) {
+        if (!expect_parse(list->items[i], &sc->expects[i], err)) return false;
+        sc->n_expects++;
+    }
+    return true;
+}
+
+static bool parse_top(scenario *sc, cfg_err *err) {
+    static const char *const keys[] = {"name", "clock", "duration", "stop_after_cycles",
+                                       "plant", "gateway", "gateway_file", "expect", NULL};
+    const cfg_node *r = sc->root;
+    if (r->kind != CFG_MAP) return cfg_fail(err, r, "a scenario must be a map");
+    const char *clock;
+    if (!cfg_only_keys(r, keys, err) || !cfg_require(r, "name", CFG_SCALAR, err) ||
+        !cfg_require(r, "duration", CFG_SCALAR, err) || !cfg_str(r, "name", NULL, &sc->name, err) ||
+        !cfg_str(r, "clock", "real", &clock, err) ||
+        !cfg_duration_ns(r, "duration", 0, &sc->duration_ns, err) ||
+        !cfg_int(r, "stop_after_cycles", 0, 0, 1000000, &sc->stop_after_cycles, err))
+        return false;
+    if (strcmp(clock, "real") != 0)
+        return cfg_fail(err, cfg_get(r, "clock"), "clock %s is not supported (only real)", clock);
+    if (sc->duration_ns <= 0) return cfg_fail(err, cfg_get(r, "duration"), "duration must be positive");
+    const cfg_node *plant = cfg_require(r, "plant", CFG_MAP, err);
+    return plant && parse_plant(sc, plant, err) && parse_gateway(sc, err) && parse_expects(sc, err);
+}
+
+scenario *scenario_load(const char *path, cfg_err *err) {
+    scenario *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        snprintf(err->msg, sizeof err->msg, "%s:1:1: out of memory", path);
+        return NULL;
+    }
+    sc->path = strdup(path);
+    sc->root = cfg_load_file(path, err);
+    if (!sc->root) {
+        scenario_free(sc);
+        return NULL;
+    }
+    find_base(sc);
+    if (!parse_top(sc, err)) {
+        scenario_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+void scenario_free(scenario *sc) {
+    if (!sc) return;
+    for (size_t i = 0; i < sc->n_segments; i++) {
+        for (size_t k = 0; k < sc->segments[i].n_slaves; k++)
+            telegram_list_free(&sc->segments[i].slaves[k].pages);
+        free(sc->segments[i].slaves);
+    }
+    free(sc->segments);
+    free(sc->expects);
+    cfg_free(sc->gateway_root);
+    cfg_free(sc->root);
+    free(sc->path);
+    free(sc->base_dir);
+    free(sc->fixtures_dir);
+    free(sc);
+}
+
+int scenario_slave_setup(const slave_spec *spec, mbus_slave *slave) {
+    slave->primary = spec->primary;
+    slave->secondary = spec->secondary;
+    slave->response_delay_ns = spec->response_delay_ns;
+    slave->faults = spec->faults;
+    for (size_t i = 0; i < spec->pages.n; i++)
+        if (telegram_list_add(&slave->pages, spec->pages.items[i].bytes, spec->pages.items[i].len) < 0)
+            return -1;
+    return 0;
+}

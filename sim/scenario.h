@@ -1,0 +1,52 @@
+/* scenario: a bench scenario file (YAML, see docs/scenarios.md): the plant
+ * (M-Bus segments and their slaves), the gateway's configuration, and the
+ * expectations. Loaded with the core's configuration loader, so every error
+ * reads "file:line:col: what is wrong". */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+#include "expect.h"
+#include "hexfile.h"
+#include "mbus_slave.h"
+
+typedef struct slave_spec {
+    const cfg_node *node;      /* for messages */
+    int primary;               /* -1: none */
+    bool secondary_auto;       /* from the first page's header */
+    mbus_secondary secondary;  /* when given */
+    telegram_list pages;       /* edited (id, address, more follows) */
+    int64_t response_delay_ns;
+    mbus_slave_faults faults;
+} slave_spec;
+
+typedef struct segment_spec {
+    const char *name;
+    unsigned baud;
+    slave_spec *slaves;
+    size_t n_slaves;
+} segment_spec;
+
+typedef struct scenario {
+    char *path;                /* the scenario file */
+    char *base_dir;            /* where relative fixture paths start (the repo root) */
+    char *fixtures_dir;        /* ${fixtures} */
+    const char *name;
+    int64_t duration_ns;
+    long long stop_after_cycles; /* 0: run for the whole duration */
+    segment_spec *segments;
+    size_t n_segments;
+    const cfg_node *gateway;   /* the gateway configuration tree (unsubstituted) */
+    expectation *expects;
+    size_t n_expects;
+    cfg_node *root;            /* the scenario document */
+    cfg_node *gateway_root;    /* gateway_file: document, or NULL */
+} scenario;
+
+/* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */
+scenario *scenario_load(const char *path, cfg_err *err);
+void scenario_free(scenario *sc);
+/* Configure an emulated slave from its spec (copies the pages). */
+int scenario_slave_setup(const slave_spec *spec, mbus_slave *slave);
+#endif
