@@ -11,7 +11,9 @@ VARIANT   ?= host
 BUILD     ?= build/$(VARIANT)
 CC        ?= cc
 PKGS      := yaml-0.1 sqlite3
-CSTD      := -std=c11 -D_GNU_SOURCE
+# 64-bit file offsets and time_t everywhere: no-ops on x86-64; on armhf they make
+# readdir/stat work on large filesystems (and under qemu-user) and keep dates past 2038.
+CSTD      := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
@@ -105,6 +107,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/sim/tests/%.o $(LIBSIM) $(LIBGW)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# Objects are rebuilt when the compiler or its flags change (switching SAN, OPT ...).
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL)' > $@
+$(ALL_OBJ) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o): $(FLAGS_STAMP)
+FORCE:
+
 # The armhf objects need the sysroot's headers, so it comes first.
 ifeq ($(VARIANT),armhf)
 $(ALL_OBJ): | $(SYSROOT_OK)
@@ -132,20 +142,20 @@ scenarios: all
 
 asan: unit-asan scenarios-asan
 unit-asan:
-	@$(SUBMAKE) VARIANT=asan unit
+	+@$(SUBMAKE) VARIANT=asan unit
 scenarios-asan:
-	@$(SUBMAKE) VARIANT=asan scenarios
+	+@$(SUBMAKE) VARIANT=asan scenarios
 
 # Target: armhf binaries in build/armhf/{bin,tests}, run under qemu-arm.
 target:
-	@$(SUBMAKE) VARIANT=armhf tests
+	+@$(SUBMAKE) VARIANT=armhf tests
 test-target: unit-target scenarios-target
 unit-target:
-	@$(SUBMAKE) VARIANT=armhf unit
+	+@$(SUBMAKE) VARIANT=armhf unit
 # The host bench drives the armhf gateway through qemu-arm.
 scenarios-target:
-	@$(SUBMAKE) VARIANT=host all
-	@$(SUBMAKE) VARIANT=armhf HIL_CMD=build/host/bin/hil \
+	+@$(SUBMAKE) VARIANT=host all
+	+@$(SUBMAKE) VARIANT=armhf HIL_CMD=build/host/bin/hil \
 	    GWD_CMD="$(QEMU_ARM) $(abspath build/armhf/bin/gwd)" scenarios
 
 # --- demo, benchmarks, fuzzing ----------------------------------------------------------
@@ -162,7 +172,7 @@ FUZZ_NAMES := $(patsubst gateway/tests/fuzz_%.c,%,$(FUZZ_SRC))
 fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
 	@echo "fuzz: $(words $(FUZZ_NAMES)) targets ran for $(FUZZ_SECONDS)s each"
 fuzz-%: deps
-	@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
+	+@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
 	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*
 build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libgw.a
 	@mkdir -p $(dir $@)
