@@ -1,5 +1,8 @@
 /* Unit tests of the clock: virtual time and ISO formatting. */
+#include <stdio.h>
+
 #include "clock.h"
+#include "log.h"
 #include "test.h"
 
 static void test_virtual_time(void) {
@@ -45,7 +48,43 @@ static void test_format(void) {
     CHECK_STR(buf, "2026-11-22");
 }
 
+/* Log lines carry the clock's (here virtual) wall time. */
+static void test_log_lines(void) {
+    clock_use_virtual(1795309323456000000LL);
+    FILE *f = tmpfile();
+    log_set_stream(f);
+    log_set_level(LOG_LVL_INFO);
+    CHECK_INT(log_get_level(), LOG_LVL_INFO);
+    log_info("mbus:bus1", "read %d meters", 3);
+    log_debug("mbus:bus1", "filtered out");
+    clock_virtual_advance(NS_PER_S);
+    log_error("store", "disk full");
+    const uint8_t bytes[] = {0x68, 0x03, 0xE5};
+    log_hex(LOG_LVL_WARN, "mbus:bus1", "rejected", bytes, sizeof bytes);
+    log_hex(LOG_LVL_DEBUG, "mbus:bus1", "filtered", bytes, sizeof bytes);
+    log_set_level(LOG_LVL_TRACE);
+    log_msg(LOG_LVL_TRACE, "x", "trace on");
+    log_set_stream(NULL);
+    log_set_level(LOG_LVL_INFO);
+    rewind(f);
+    char text[1024] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    CHECK_STR(text, "2026-11-22T01:02:03.456Z INFO  mbus:bus1: read 3 meters\n"
+                    "2026-11-22T01:02:04.456Z ERROR store: disk full\n"
+                    "2026-11-22T01:02:04.456Z WARN  mbus:bus1: rejected (3 bytes): 68 03 E5\n"
+                    "2026-11-22T01:02:04.456Z TRACE x: trace on\n");
+    CHECK_INT(log_level_parse("error"), LOG_LVL_ERROR);
+    CHECK_INT(log_level_parse("warn"), LOG_LVL_WARN);
+    CHECK_INT(log_level_parse("debug"), LOG_LVL_DEBUG);
+    CHECK_INT(log_level_parse("trace"), LOG_LVL_TRACE);
+    CHECK_INT(log_level_parse("verbose"), -1);
+    CHECK_INT(log_level_parse(NULL), -1);
+}
+
 int main(void) {
+    test_log_lines();
     test_virtual_time();
     test_real_time();
     test_format();
