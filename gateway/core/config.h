@@ -15,7 +15,7 @@ typedef struct cfg_node {
     cfg_kind kind;
     const char *file; /* shared name string of the document, owned by the root */
     int line, col;    /* 1-based position of the node's start */
-    char *scalar;     /* CFG_SCALAR: the text */
+    char *scalar;     /* CFG_SCALAR: the text (null and ~ stay text, see quoted) */
     size_t n;         /* CFG_MAP / CFG_SEQ: number of items */
     char **keys;      /* CFG_MAP: keys[i] names items[i] */
     struct cfg_node **key_nodes; /* CFG_MAP: position of each key */
@@ -28,6 +28,8 @@ typedef struct cfg_err {
     char msg[512];
 } cfg_err;
 
+/* One document per input (YAML or JSON); an empty input is an empty map.
+ * Aliases and duplicate keys are errors. Returns NULL with err set on failure. */
 cfg_node *cfg_load_file(const char *path, cfg_err *err);
 cfg_node *cfg_load_string(const char *text, const char *name, cfg_err *err);
 void cfg_free(cfg_node *root);

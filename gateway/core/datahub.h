@@ -104,12 +104,16 @@ int datahub_subscribe(datahub *hub, dh_subscriber fn, void *arg);
 /* Stop calling a subscriber (e.g. before freeing what arg points to). */
 void datahub_unsubscribe(datahub *hub, int id);
 
-/* Publish: the hub keeps a copy of the latest state and calls every subscriber. */
+/* Publish: the hub keeps a copy of the latest state and calls every subscriber,
+ * synchronously, in subscription order. The update a subscriber gets points at
+ * the hub's copy; a subscriber must not republish that same id from its callback. */
 void datahub_publish(datahub *hub, const dp *point);
 void datahub_meter(datahub *hub, const dh_meter *meter);
 void datahub_event(datahub *hub, const dh_event *event);
 void datahub_cycle_end(datahub *hub, const char *source, int64_t ts_ns);
-/* Mark every point of a meter with quality bits (e.g. not read → NOT_TOPICAL|INVALID), republishing them. */
+/* Mark every point of a meter (origin.meter == meter) with quality bits (OR-ed in,
+ * e.g. not read → NOT_TOPICAL|INVALID), keeping their values, and republish them
+ * in first-publish order; ts_ns (if not 0) becomes their time stamp. */
 void datahub_set_meter_quality(datahub *hub, const char *meter, unsigned quality, int64_t ts_ns);
 
 /* Latest state. Returned pointers stay valid until the next publish of the same id/name. */
@@ -120,6 +124,12 @@ const dp *datahub_at(const datahub *hub, size_t index);          /* in first-pub
 size_t datahub_meter_count(const datahub *hub);
 const dh_meter *datahub_meter_at(const datahub *hub, size_t index); /* in first-publish order */
 
-/* Write every point and meter as one JSON document (used by the bench's expectations). */
+/* Write every point and meter as one JSON document (used by the bench's expectations):
+ * {"points":[{"id","meter","record","quantity","unit","value","quality","ts_ns","storage",
+ *   "tariff","subunit","function","dif","vif"}...],"meters":[{"name","interface",
+ *   "primary_address","secondary","serial","manufacturer","version","medium","medium_name",
+ *   "status","last_read_ns"}...]}, value: number (doubles %.17g), string (DP_STRING),
+ * hex string (DP_BYTES), true/false, null (DP_NONE); absent strings are null.
+ * Written to path.tmp, then renamed. Returns 0, or -1 (logged). */
 int datahub_dump_json(const datahub *hub, const char *path);
 #endif

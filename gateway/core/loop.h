@@ -28,11 +28,20 @@ void loop_timer_cancel(gw_loop *loop, loop_timer_id id);
 /* Earliest pending timer deadline, or INT64_MAX when none. */
 int64_t loop_next_deadline(const gw_loop *loop);
 
-/* Deliver a signal (SIGINT, SIGTERM, SIGCHLD, ...) through the loop (signalfd). */
+/* Deliver a signal (SIGINT, SIGTERM, SIGCHLD, ...) through the loop (signalfd).
+ * The signal is blocked for the process (restored by loop_free); a child started
+ * with fork+exec inherits the blocked mask, so reset it in the child. */
 int loop_on_signal(gw_loop *loop, int signo, loop_signal_cb cb, void *arg);
 
 /* Run one iteration: wait at most max_wait_ns (-1 = until the next timer or fd),
- * dispatch ready fds and due timers. Returns the number of callbacks run, <0 on error. */
+ * dispatch ready fds (in registration order) and then due timers (deadline <= now,
+ * in (deadline, creation) order; timers created during this iteration wait for the
+ * next one). Callbacks may add or remove fds and timers freely.
+ * Virtual clock: waiting cannot move virtual time, so timers never shorten the
+ * wait; it waits on fds for max_wait_ns (-1 = until an fd is ready), or not at
+ * all when a timer is already due. Whoever advances the clock calls again.
+ * Returns the number of callbacks run, <0 on error (-1 with errno EDEADLK when
+ * it would wait forever: no fds and no timer that waiting could reach). */
 int loop_run_once(gw_loop *loop, int64_t max_wait_ns);
 /* Run until loop_stop(); returns the status given to loop_stop. */
 int loop_run(gw_loop *loop);
