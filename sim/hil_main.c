@@ -6,6 +6,7 @@
  * Exit status 0 only when every expectation of every scenario holds. */
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,12 @@ static void usage(FILE *f) {
           "for the scenario's duration, stops it with SIGTERM and checks the expectations.\n\n"
           "  --gwd CMD      gateway command, may have several words\n"
           "                 (default: $HIL_GWD, else gwd next to hil)\n"
-          "  --workdir DIR  run directories go to DIR/<scenario> (default build/scenarios)\n"
-          "  --keep         keep the run directories of passing scenarios too\n"
-          "                 (those of failing ones are always kept)\n\n"
+          "  --workdir DIR  the run directory (${workdir}) of the one FILE given, or the\n"
+          "                 directory of the run directories DIR/<file name> of several;\n"
+          "                 it is emptied before the run and kept after it\n"
+          "  --keep         without --workdir, run directories go to\n"
+          "                 build/scenarios/<file name> and are removed after a pass\n"
+          "                 unless --keep is given (failed ones are always kept)\n\n"
           "Exit status: 0 when every expectation of every scenario holds, 1 otherwise,\n"
           "2 on a usage error.\n",
           f);
@@ -41,9 +45,13 @@ int main(int argc, char **argv) {
     run_options opt = {.gwd_cmd = gwd, .workdir_base = "build/scenarios", .keep = false,
                        .out = stdout};
     int i = 2;
+    bool explicit_workdir = false;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--gwd") == 0 && i + 1 < argc) opt.gwd_cmd = argv[++i];
-        else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc) opt.workdir_base = argv[++i];
+        else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc) {
+            opt.workdir_base = argv[++i];
+            explicit_workdir = true;
+        }
         else if (strcmp(argv[i], "--keep") == 0) opt.keep = true;
         else {
             fprintf(stderr, "hil: unknown option %s\n", argv[i]);
@@ -55,6 +63,8 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    opt.workdir_exact = explicit_workdir && argc - i == 1;
+    if (explicit_workdir) opt.keep = true;
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     int failed = 0, total = argc - i;

@@ -13,8 +13,12 @@ static int set_raw(int fd, unsigned baud) {
     struct termios tio;
     if (tcgetattr(fd, &tio) < 0) return -1;
     cfmakeraw(&tio);
-    tio.c_cflag |= CLOCAL | CREAD | PARENB; /* 8E1 as the gateway will set it */
-    tio.c_cflag &= ~(PARODD | CSTOPB);
+    /* Not quite what the gateway will set: glibc's tcsetattr fails with EINVAL when
+     * none of the requested changes takes effect, and a pty silently drops PARENB,
+     * so a line already at "8E1 minus parity" would make the gateway's set-up fail.
+     * Leaving CLOCAL off guarantees its call changes something. */
+    tio.c_cflag |= CREAD;
+    tio.c_cflag &= ~(CLOCAL | PARENB | PARODD | CSTOPB);
     tio.c_cc[VMIN] = 1;
     tio.c_cc[VTIME] = 0;
     unsigned speed = wire_speed_from_baud(baud);

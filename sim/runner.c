@@ -82,7 +82,8 @@ static int prepare_workdir(run *r, const char *path) {
     base = base ? base + 1 : path;
     size_t len = strlen(base);
     if (len > 5 && strcmp(base + len - 5, ".yaml") == 0) len -= 5;
-    snprintf(r->workdir, sizeof r->workdir, "%s/%.*s", r->opt->workdir_base, (int)len, base);
+    if (r->opt->workdir_exact) snprintf(r->workdir, sizeof r->workdir, "%s", r->opt->workdir_base);
+    else snprintf(r->workdir, sizeof r->workdir, "%s/%.*s", r->opt->workdir_base, (int)len, base);
     nftw(r->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return make_dirs(r->workdir);
 }

@@ -9,7 +9,8 @@
 typedef struct run_options {
     const char *gwd_cmd;      /* command to start the gateway (words; config path appended) */
     const char *workdir_base; /* run directories go to <base>/<scenario file name> */
-    bool keep;                /* keep the run directory of passing scenarios too */
+    bool workdir_exact;       /* workdir_base is the run directory itself (one scenario) */
+    bool keep;                /* keep the run directory of a passing scenario */
     FILE *out;                /* verdict lines */
 } run_options;
 
