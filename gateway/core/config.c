@@ -2,6 +2,8 @@
  * Every failure names the position of the offending node. */
 #include "config.h"
 
+#include "clock.h" /* NS_PER_* */
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -201,9 +203,16 @@ static bool unit_ns(const char *unit, int64_t *ns) {
     static const struct {
         const char *name;
         int64_t ns;
-    } units[] = {{"", 1000000000LL}, {"ns", 1},           {"us", 1000},
-                 {"ms", 1000000},  {"s", 1000000000LL}, {"m", 60LL * 1000000000LL},
-                 {"h", 3600LL * 1000000000LL}, {"d", 86400LL * 1000000000LL}};
+    } units[] = {
+        {"", NS_PER_S}, /* a bare number means seconds */
+        {"ns", 1},
+        {"us", NS_PER_US},
+        {"ms", NS_PER_MS},
+        {"s", NS_PER_S},
+        {"m", 60 * NS_PER_S},
+        {"h", 3600 * NS_PER_S},
+        {"d", 86400 * NS_PER_S},
+    };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(unit, units[i].name) == 0) {
             *ns = units[i].ns;
