@@ -1,7 +1,6 @@
 /* Number and text codings of EN 13757-3 data fields: integers, BCD, dates
  * (types G, F, I, J) and hex for binary data. */
 #include <math.h>
-#include <stdio.h>
 #include "mbus_internal.h"
 
 double mbus_pow10(int exp) {
@@ -54,33 +53,62 @@ void mbus_hex(const uint8_t *bytes, size_t n, char *out, size_t cap) {
 }
 
 /* Years are sent as 0..99 (7 bits); 81..99 mean 19xx as in EN 13757-3. */
-static int full_year(unsigned y) {
-    return y < 81 ? 2000 + (int)y : 1900 + (int)y;
+static unsigned full_year(unsigned y) {
+    return y < 81 ? 2000 + y : 1900 + y;
+}
+
+/* Decimal digits without printf: this runs for every date record. */
+static char *put_digits(char *o, unsigned v, int width) {
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        o[i] = (char)('0' + v % 10);
+    return o + width;
+}
+
+static char *put_date(char *o, unsigned year, unsigned month, unsigned day) {
+    o = put_digits(o, year, 4);
+    *o++ = '-';
+    o = put_digits(o, month, 2);
+    *o++ = '-';
+    return put_digits(o, day, 2);
+}
+
+static char *put_time(char *o, unsigned hour, unsigned minute, unsigned second) {
+    o = put_digits(o, hour, 2);
+    *o++ = ':';
+    o = put_digits(o, minute, 2);
+    *o++ = ':';
+    return put_digits(o, second, 2);
 }
 
 /* Format a time point of 2 (G), 3 (J), 4 (F) or 6 (I) bytes; false for other
- * lengths. The meter's local time, no zone. */
+ * lengths. The meter's local time, no zone. Needs cap >= 20. */
 bool mbus_time_point_text(const uint8_t *b, size_t n, char *out, size_t cap) {
+    char *o = out;
+    if (cap < 20)
+        return false;
     switch (n) {
     case 2:
-        snprintf(out, cap, "%04d-%02u-%02u",
-                 full_year(((b[0] & 0xE0u) >> 5) | ((b[1] & 0xF0u) >> 1)), b[1] & 0x0Fu,
-                 b[0] & 0x1Fu);
-        return true;
+        o = put_date(o, full_year(((b[0] & 0xE0u) >> 5) | ((b[1] & 0xF0u) >> 1)), b[1] & 0x0Fu,
+                     b[0] & 0x1Fu);
+        break;
     case 3:
-        snprintf(out, cap, "%02u:%02u:%02u", b[2] & 0x1Fu, b[1] & 0x3Fu, b[0] & 0x3Fu);
-        return true;
+        o = put_time(o, b[2] & 0x1Fu, b[1] & 0x3Fu, b[0] & 0x3Fu);
+        break;
     case 4:
-        snprintf(out, cap, "%04d-%02u-%02uT%02u:%02u:00",
-                 full_year(((b[2] & 0xE0u) >> 5) | ((b[3] & 0xF0u) >> 1)), b[3] & 0x0Fu,
-                 b[2] & 0x1Fu, b[1] & 0x1Fu, b[0] & 0x3Fu);
-        return true;
+        o = put_date(o, full_year(((b[2] & 0xE0u) >> 5) | ((b[3] & 0xF0u) >> 1)), b[3] & 0x0Fu,
+                     b[2] & 0x1Fu);
+        *o++ = 'T';
+        o = put_time(o, b[1] & 0x1Fu, b[0] & 0x3Fu, 0);
+        break;
     case 6:
-        snprintf(out, cap, "%04d-%02u-%02uT%02u:%02u:%02u",
-                 full_year(((b[3] & 0xE0u) >> 5) | ((b[4] & 0xF0u) >> 1)), b[4] & 0x0Fu,
-                 b[3] & 0x1Fu, b[2] & 0x1Fu, b[1] & 0x3Fu, b[0] & 0x3Fu);
-        return true;
+        o = put_date(o, full_year(((b[3] & 0xE0u) >> 5) | ((b[4] & 0xF0u) >> 1)), b[4] & 0x0Fu,
+                     b[3] & 0x1Fu);
+        *o++ = 'T';
+        o = put_time(o, b[2] & 0x1Fu, b[1] & 0x3Fu, b[0] & 0x3Fu);
+        break;
     default:
         return false;
     }
+    *o = '\0';
+    return true;
 }
