@@ -56,10 +56,12 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...) {
     FILE *f = stream_now();
     flockfile(f);
     write_prefix(f, level, module);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+    }
     fputc('\n', f);
     funlockfile(f);
     fflush(f);
