@@ -28,11 +28,13 @@ size_t wired_and_merge(const wa_answer *answers, size_t n, int64_t byte_ns, wa_b
     size_t o = 0, i = 0;
     int64_t line_free = INT64_MIN;
     while (i < m && o < cap) {
-        int64_t t = all[i].t_ns > line_free ? all[i].t_ns : line_free;
+        int64_t first = all[i].t_ns;
+        int64_t t = first > line_free ? first : line_free;
         uint8_t v = all[i].value;
-        int64_t last_start = all[i].t_ns;
+        int64_t last_start = first;
         i++;
-        while (i < m && all[i].t_ns < t + byte_ns) {
+        /* overlap is judged on the transmitters' own slots, not on the delayed one */
+        while (i < m && all[i].t_ns < first + byte_ns) {
             v &= all[i].value;
             if (all[i].t_ns > last_start) last_start = all[i].t_ns;
             i++;

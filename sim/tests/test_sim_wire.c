@@ -50,6 +50,14 @@ static void test_wired_and_overlap(void) {
     CHECK_INT(out[0].t_ns, 0);
     /* the later byte kept the line busy until 130: the next slot starts there */
     CHECK_INT(out[1].t_ns, 130);
+    /* two long answers offset by less than a byte: one merged byte per pair */
+    uint8_t x[37], y[37];
+    memset(x, 0xFF, sizeof x);
+    memset(y, 0x7F, sizeof y);
+    wa_answer longer[2] = {{x, 37, 3000}, {y, 37, 3020}};
+    wa_byte line[80];
+    CHECK_INT(wired_and_merge(longer, 2, 100, line, 80), 37);
+    CHECK_INT(line[36].value, 0x7F);
     /* disjoint in time: nothing merges */
     wa_answer apart[2] = {{a, 2, 0}, {b, 2, 1000}};
     n = wired_and_merge(apart, 2, 100, out, 8);
