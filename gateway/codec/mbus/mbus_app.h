@@ -1,8 +1,10 @@
 /* M-Bus application layer (EN 13757-3): headers for CI 0x72 (long), 0x7A
- * (short), 0x78 (none), 0x73/0x7B/0x79 variants, the fixed data structure
- * (CI 0x73/0x77 ... see mbus_app.c), and variable data records with their
- * DIF/DIFE/VIF/VIFE. Pure: no I/O, no allocation — results live in the caller's
- * mbus_data. */
+ * (short), 0x78 (none), the fixed data structure (CI 0x73/0x77, see
+ * mbus_fixed.c), application errors (CI 0x70), and variable data records with
+ * their DIF/DIFE/VIF/VIFE (mbus_record.c, tables in mbus_vif.c). Not decoded:
+ * CI 0x76 (variable data, MSB first) and any other CI (compact and format
+ * frames among them): MBUS_ERR_CI. Pure: no I/O, no allocation —
+ * results live in the caller's mbus_data. */
 #ifndef MBUS_APP_H
 #define MBUS_APP_H
 #include <stdbool.h>
