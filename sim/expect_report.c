@@ -38,7 +38,7 @@ static void list_reports(const char *dir, const char *format, name_list *out) {
         out->names[out->n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(out->names, out->n, sizeof *out->names, by_name);
+    if (out->n > 1) qsort(out->names, out->n, sizeof *out->names, by_name);
 }
 
 static void free_list(name_list *l) {
