@@ -28,6 +28,11 @@
 
 #define MOD "mbus"
 #define BITS_PER_BYTE 11 /* start + 8 data + parity + stop */
+/* Neither a pty nor a UART driver says when the last bit has left the wire:
+ * the estimate write time + n * 11 bit times is a lower bound (USB adapters,
+ * FIFOs and scheduling add latency). The response timeout and the request gap
+ * are minimums, so they are measured from this much later to stay minimums. */
+#define TX_LATENCY_ALLOWANCE_NS (2 * NS_PER_MS)
 
 typedef enum { ST_IDLE, ST_GAP, ST_SENDING, ST_ANSWER, ST_RECEIVING } seg_state;
 typedef enum { REQ_NKE, REQ_SELECT, REQ_UD2 } req_kind;
@@ -344,6 +349,7 @@ static void write_pending(mbus_segment *seg) {
         }
     }
     watch_write(seg, false);
+    seg->tx_end_ns += TX_LATENCY_ALLOWANCE_NS;
     request_sent(seg);
 }
 

@@ -264,10 +264,10 @@ static void test_primary_readout(void) {
                 2000, &st);
     CHECK_INT(b.n_requests, 2);
     /* The E5 came back at once over the pty; the next request still waits for
-     * the reset to leave the wire (5 bytes * 11 bits at 9600 = 5.73 ms) plus
-     * the 33 bit request gap (3.44 ms). */
+     * the reset to leave the wire (5 bytes * 11 bits at 9600 = 5.73 ms, plus
+     * the driver's 2 ms latency allowance) and the 33 bit request gap (3.44 ms). */
     int64_t spacing = b.request_ns[1] - b.request_ns[0];
-    CHECK_MSG(spacing >= 9166 * NS_PER_US && spacing < 100 * NS_PER_MS, "spacing %lld us",
+    CHECK_MSG(spacing >= 11166 * NS_PER_US && spacing < 100 * NS_PER_MS, "spacing %lld us",
               (long long)(spacing / 1000));
     CHECK_INT(b.cycles, 1);
     CHECK_STR(b.cycle_source, "mbus:bus1");
@@ -435,14 +435,15 @@ static void test_silence_retries_not_read(void) {
                 "        primary: 5\n",
                 3000, &st);
     CHECK_INT(b.n_requests, 6);
-    /* The request left the wire after 5 bytes * 11 bits at 9600 (5.73 ms), then
-     * the 60 ms response timeout ran; the line has been idle longer than the
-     * 33 bit request gap by then, so the retry goes out at once. The slave
-     * sees each request a little after it was written (loop latency, a few
-     * ms under sanitizers), hence 5 ms of slack below 65.73 ms. */
+    /* The request left the wire after 5 bytes * 11 bits at 9600 (5.73 ms) plus
+     * the 2 ms latency allowance, then the 60 ms response timeout ran; the line
+     * has been idle longer than the 33 bit request gap by then, so the retry
+     * goes out at once. The slave sees each request a little after it was
+     * written (loop latency, a few ms under sanitizers), hence 5 ms of slack
+     * below 67.73 ms. */
     for (int i = 3; i <= 4; i++) {
         int64_t gap = b.request_ns[i] - b.request_ns[i - 1];
-        CHECK_MSG(gap >= 60729 * NS_PER_US && gap < 250 * NS_PER_MS, "retry %d after %lld us", i,
+        CHECK_MSG(gap >= 62729 * NS_PER_US && gap < 250 * NS_PER_MS, "retry %d after %lld us", i,
                   (long long)(gap / 1000));
     }
     /* cycle 2 starts on the 600 ms grid counted from the segment's start (the
