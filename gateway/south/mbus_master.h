@@ -35,7 +35,8 @@ typedef struct mbus_segment_stats {
  * cannot be opened. */
 mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, datahub *hub,
                                  char *err, size_t errlen);
-/* Stop at once (a readout in progress is abandoned), close the port, free. */
+/* Stop at once (a readout in progress is abandoned: records of a meter are
+ * published only after its last page), close the port, free. */
 void mbus_segment_stop(mbus_segment *seg);
 void mbus_segment_get_stats(const mbus_segment *seg, mbus_segment_stats *out);
 
