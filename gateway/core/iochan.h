@@ -34,6 +34,11 @@ ssize_t iochan_write(iochan *ch, const void *buf, size_t len);
 ssize_t iochan_recvfrom(iochan *ch, void *buf, size_t len, struct sockaddr *from, socklen_t *fromlen);
 ssize_t iochan_sendto(iochan *ch, const void *buf, size_t len, const struct sockaddr *to, socklen_t tolen);
 
+/* For libraries that do their own I/O on the fd (libmodbus): count what their
+ * calls report having read/written. */
+void iochan_count_rx(iochan *ch, uint64_t n);
+void iochan_count_tx(iochan *ch, uint64_t n);
+
 int iochan_fd(const iochan *ch);
 const char *iochan_name(const iochan *ch);
 uint64_t iochan_rx(const iochan *ch); /* bytes (datagrams) read */
