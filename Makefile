@@ -167,7 +167,8 @@ bench: all
 	@ci/bench --build $(BUILD) $(ARGS)
 
 # Every gateway/tests/fuzz_NAME.c is a libFuzzer target: make fuzz-NAME runs it for
-# FUZZ_SECONDS on a copy of fixtures/corpus/NAME (when there is one); make fuzz runs all.
+# FUZZ_SECONDS (corpus build/fuzz/corpus/NAME, seeded from the hex lines of
+# fixtures/corpus/NAME and fixtures/corpus/NAME-*); make fuzz runs them all.
 FUZZ_NAMES := $(patsubst gateway/tests/fuzz_%.c,%,$(FUZZ_SRC))
 fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
 	@echo "fuzz: $(words $(FUZZ_NAMES)) targets ran for $(FUZZ_SECONDS)s each"
