@@ -444,13 +444,30 @@ static void check_slave(const char *frame, const jnode *slave, const mbus_data *
     values_checked += 6;
 }
 
+/* CORPUS/folder/name+suffix into out; false (unreadable) when it does not fit. */
+static bool corpus_path(char *out, size_t cap, const char *folder, const char *name,
+                        const char *suffix) {
+    size_t need = strlen(CORPUS) + strlen(folder) + strlen(name) + strlen(suffix) + 3;
+    if (need > cap)
+        return false;
+    strcpy(out, CORPUS);
+    strcat(out, "/");
+    strcat(out, folder);
+    strcat(out, "/");
+    strcat(out, name);
+    strcat(out, suffix);
+    return true;
+}
+
 static void check_frame(const char *name) {
     char path[512];
     uint8_t buf[1024];
-    snprintf(path, sizeof path, CORPUS "/test-frames/%s.hex", name);
-    size_t len = read_hex(path, buf, sizeof buf);
-    snprintf(path, sizeof path, CORPUS "/test-frames/%s.expected.json", name);
-    jnode *expect = jload(path);
+    size_t len = 0;
+    jnode *expect = NULL;
+    if (corpus_path(path, sizeof path, "test-frames", name, ".hex"))
+        len = read_hex(path, buf, sizeof buf);
+    if (corpus_path(path, sizeof path, "test-frames", name, ".expected.json"))
+        expect = jload(path);
     CHECK_MSG(len > 0 && expect, "%s: cannot read the frame or its expectation", name);
     mbus_frame fr;
     mbus_error err;
@@ -521,8 +538,9 @@ static void check_known_valid(const char *name, mbus_err_code rc) {
 static void check_bad_frame(const char *folder, const char *name) {
     char path[512];
     uint8_t buf[1024];
-    snprintf(path, sizeof path, CORPUS "/%s/%s.hex", folder, name);
-    size_t len = read_hex(path, buf, sizeof buf);
+    size_t len = 0;
+    if (corpus_path(path, sizeof path, folder, name, ".hex"))
+        len = read_hex(path, buf, sizeof buf);
     mbus_frame fr;
     mbus_error err;
     mbus_err_code rc = mbus_frame_parse_exact(buf, len, &fr, &err);
@@ -536,8 +554,9 @@ static void check_bad_frame(const char *folder, const char *name) {
     if (rc != MBUS_OK)
         CHECK_MSG(strstr(err.msg, "at byte ") != NULL, "%s: message '%s' names no offset", name,
                   err.msg);
-    snprintf(path, sizeof path, CORPUS "/%s/%s.expected.json", folder, name);
-    jnode *expect = jload(path);
+    jnode *expect = NULL;
+    if (corpus_path(path, sizeof path, folder, name, ".expected.json"))
+        expect = jload(path);
     const char *want = jstr(expect, "error");
     if (want) {
         char w[128], h[256];
