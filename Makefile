@@ -18,8 +18,8 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) -MMD -MP \
-             -Igateway/core -Igateway/codec/mbus -Igateway/codec/iec104 -Igateway/south -Igateway/north -Isim
-LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lm
+             -Igateway/core -Igateway/codec/mbus -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
+LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lm
 
 # --- variants -----------------------------------------------------------------------
 ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
