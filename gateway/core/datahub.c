@@ -322,6 +322,13 @@ void datahub_cycle_end(datahub *hub, const char *source, int64_t ts_ns) {
     notify(hub, &u);
 }
 
+void datahub_command(datahub *hub, const dh_command *cmd) {
+    if (!hub || !cmd)
+        return;
+    dh_update u = {.kind = DH_COMMAND, .command = cmd, .source = cmd->source, .ts_ns = cmd->ts_ns};
+    notify(hub, &u);
+}
+
 void datahub_set_meter_quality(datahub *hub, const char *meter, unsigned quality, int64_t ts_ns) {
     if (!hub || !meter)
         return;

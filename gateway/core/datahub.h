@@ -82,7 +82,17 @@ typedef struct dh_event {
     int64_t ts_ns;
 } dh_event;
 
-typedef enum { DH_POINT, DH_METER, DH_EVENT, DH_CYCLE_END } dh_kind;
+/* A command from a north server (an IEC 104 master's single/double command) to
+ * whoever owns the target point. Commands flow back through the hub so north
+ * never knows the drivers. */
+typedef struct dh_command {
+    const char *point;  /* target data point id (from the server's mapping) */
+    dp_value value;     /* DP_BOOL (single command) or DP_INT (double command state 1/2) */
+    const char *source; /* "iec104", ... */
+    int64_t ts_ns;      /* wall time of execution */
+} dh_command;
+
+typedef enum { DH_POINT, DH_METER, DH_EVENT, DH_CYCLE_END, DH_COMMAND } dh_kind;
 
 typedef struct dh_update {
     dh_kind kind;
@@ -91,6 +101,7 @@ typedef struct dh_update {
     const dh_event *event;  /* DH_EVENT */
     const char *source;     /* DH_CYCLE_END: driver that finished a readout cycle */
     int64_t ts_ns;          /* DH_CYCLE_END */
+    const dh_command *command; /* DH_COMMAND */
 } dh_update;
 
 typedef void (*dh_subscriber)(const dh_update *update, void *arg);
@@ -111,6 +122,8 @@ void datahub_publish(datahub *hub, const dp *point);
 void datahub_meter(datahub *hub, const dh_meter *meter);
 void datahub_event(datahub *hub, const dh_event *event);
 void datahub_cycle_end(datahub *hub, const char *source, int64_t ts_ns);
+/* Hand a command to every subscriber (DH_COMMAND); the hub keeps no state for it. */
+void datahub_command(datahub *hub, const dh_command *cmd);
 /* Mark every point of a meter (origin.meter == meter) with quality bits (OR-ed in,
  * e.g. not read → NOT_TOPICAL|INVALID), keeping their values, and republish them
  * in first-publish order; ts_ns (if not 0) becomes their time stamp. */
