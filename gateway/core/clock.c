@@ -27,6 +27,10 @@ int64_t clock_wall_ns(void) {
     return virtual_mode ? virtual_wall_start_ns + virtual_mono_ns : read_clock(CLOCK_REALTIME);
 }
 
+int64_t clock_host_mono_ns(void) {
+    return read_clock(CLOCK_MONOTONIC);
+}
+
 void clock_use_virtual(int64_t wall_start_ns) {
     virtual_mode = true;
     virtual_mono_ns = 0;

@@ -25,6 +25,11 @@ void clock_use_real(void);
 /* Move virtual monotonic time forward to mono_ns (never backwards). */
 void clock_virtual_advance(int64_t mono_ns);
 
+/* Real elapsed monotonic time in any mode, for watchdogs only (a stuck
+ * co-simulation must fail after so many real seconds even while the clock is
+ * virtual). Never use it for anything a scenario could observe. */
+int64_t clock_host_mono_ns(void);
+
 /* Format wall time as ISO 8601 UTC with milliseconds ("2026-11-22T01:02:03.456Z"). */
 void clock_format_iso(int64_t wall_ns, char *out, unsigned cap);
 #endif

@@ -431,10 +431,8 @@ static int dispatch_fds(gw_loop *loop, size_t n) {
     return ran;
 }
 
-int loop_run_once(gw_loop *loop, int64_t max_wait_ns) {
-    if (!loop)
-        return -1;
-    int64_t budget = wait_budget(loop, max_wait_ns);
+/* Wait up to budget_ns (-1 = forever) and dispatch the ready fds. */
+static int poll_and_dispatch(gw_loop *loop, int64_t budget) {
     if (budget < 0 && loop->n_fds == 0) {
         errno = EDEADLK; /* nothing could ever wake us */
         return -1;
@@ -454,8 +452,22 @@ int loop_run_once(gw_loop *loop, int64_t max_wait_ns) {
             return -1;
         ready = 0;
     }
-    int ran = ready > 0 ? dispatch_fds(loop, n) : 0;
+    return ready > 0 ? dispatch_fds(loop, n) : 0;
+}
+
+int loop_run_once(gw_loop *loop, int64_t max_wait_ns) {
+    if (!loop)
+        return -1;
+    int ran = poll_and_dispatch(loop, wait_budget(loop, max_wait_ns));
+    if (ran < 0)
+        return -1;
     return ran + run_due_timers(loop);
+}
+
+int loop_run_fds_once(gw_loop *loop, int64_t max_wait_ns) {
+    if (!loop)
+        return -1;
+    return poll_and_dispatch(loop, max_wait_ns < 0 ? -1 : max_wait_ns);
 }
 
 int loop_run(gw_loop *loop) {

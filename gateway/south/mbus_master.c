@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "iochan.h"
 #include "log.h"
 #include "mbus_app.h"
 #include "mbus_link.h"
@@ -42,6 +43,7 @@ struct mbus_segment {
     gw_loop *loop;
     datahub *hub;
     int fd;
+    iochan *ch;                /* fd as a counted channel named after the device (virtual time) */
     bool port_warned;          /* "cannot open" logged once per outage */
     bool want_write;           /* fd watched for LOOP_WRITE */
     char source[MBUS_NAME_MAX + 8]; /* "mbus:<segment>" */
@@ -109,6 +111,7 @@ static bool open_port(mbus_segment *seg) {
         return false;
     }
     seg->fd = fd;
+    seg->ch = iochan_open(fd, seg->cfg->device, false);
     seg->want_write = false;
     if (seg->port_warned)
         log_info(MOD, "%s: %s open again", seg->cfg->name, seg->cfg->device);
@@ -120,6 +123,8 @@ static void close_port(mbus_segment *seg) {
     if (seg->fd < 0)
         return;
     loop_del_fd(seg->loop, seg->fd);
+    iochan_close(seg->ch);
+    seg->ch = NULL;
     close(seg->fd);
     seg->fd = -1;
 }
@@ -330,7 +335,7 @@ static void watch_write(mbus_segment *seg, bool on) {
 
 static void write_pending(mbus_segment *seg) {
     while (seg->fd >= 0 && seg->tx_off < seg->tx_len) {
-        ssize_t n = write(seg->fd, seg->tx + seg->tx_off, seg->tx_len - seg->tx_off);
+        ssize_t n = iochan_write(seg->ch, seg->tx + seg->tx_off, seg->tx_len - seg->tx_off);
         if (n > 0) {
             int64_t now = clock_mono_ns();
             int64_t from = seg->tx_end_ns > now ? seg->tx_end_ns : now;
@@ -526,7 +531,7 @@ static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
     mbus_segment *seg = arg;
     uint8_t buf[256];
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = iochan_read(seg->ch, buf, sizeof buf);
         if (n > 0) {
             bytes_arrived(seg, buf, (size_t)n);
             if (seg->fd != fd)
@@ -574,6 +579,15 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
         return NULL;
     }
     seg->fd = fd;
+    seg->ch = iochan_open(fd, cfg->device, false);
+    if (!seg->ch) {
+        snprintf(err, errlen, "%s: out of memory", cfg->device);
+        loop_del_fd(loop, fd);
+        close(fd);
+        free(data);
+        free(seg);
+        return NULL;
+    }
     int64_t now = clock_mono_ns();
     seg->line_busy_until = now;
     seg->next_cycle_ns = now;
