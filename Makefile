@@ -18,7 +18,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) -MMD -MP \
-             -Igateway/core -Igateway/codec/mbus -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
+             -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lm
 
 # --- variants -----------------------------------------------------------------------
@@ -50,7 +50,7 @@ OPT           = -O1 -g
 endif
 
 # One idea per file: every .c under these directories is part of the library.
-GW_SRC    := $(wildcard gateway/core/*.c gateway/codec/*/*.c gateway/south/*.c gateway/north/*.c)
+GW_SRC    := $(wildcard gateway/core/*.c gateway/codec/*/*.c gateway/south/*.c gateway/north/*.c gateway/tools/*.c)
 SIM_SRC   := $(filter-out sim/hil_main.c,$(wildcard sim/*.c))
 TEST_SRC  := $(wildcard gateway/tests/test_*.c sim/tests/test_*.c)
 FUZZ_SRC  := $(wildcard gateway/tests/fuzz_*.c)

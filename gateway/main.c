@@ -23,6 +23,7 @@
 #include "mbus_master.h"
 #include "report.h"
 #include "store.h"
+#include "tools/decode_cmd.h"
 #include "vclock.h"
 
 #define GWD_VERSION "0.1.0"
@@ -292,6 +293,8 @@ static void shut_down(gwd *g, bool final_dump) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "decode") == 0)
+        return decode_cmd_main(argc - 1, argv + 1);
     gwd_options opt = {0};
     if (!parse_args(argc, argv, &opt))
         return 2;
