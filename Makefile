@@ -17,7 +17,7 @@ CSTD      := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) -MMD -MP \
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lm
 
@@ -107,6 +107,16 @@ $(BUILD)/tests/%: $(BUILD)/obj/sim/tests/%.o $(LIBSIM) $(LIBGW)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# gwd --version names the commit; only main.o is rebuilt when it changes (private: the
+# flags stamp, a prerequisite, must not see the define).
+GWD_RELEASE := 0.1.0
+GWD_COMMIT  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/obj/gateway/main.o: private VERSION_DEF := -DGWD_VERSION='"$(GWD_RELEASE) ($(GWD_COMMIT))"'
+$(BUILD)/obj/gateway/main.o: $(BUILD)/.version
+$(BUILD)/.version: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GWD_RELEASE) $(GWD_COMMIT)' | cmp -s - $@ || echo '$(GWD_RELEASE) $(GWD_COMMIT)' > $@
+
 # Objects are rebuilt when the compiler or its flags change (switching SAN, OPT ...).
 FLAGS_STAMP := $(BUILD)/.flags
 $(FLAGS_STAMP): FORCE
@@ -149,6 +159,7 @@ scenarios-asan:
 # Target: armhf binaries in build/armhf/{bin,tests}, run under qemu-arm.
 target:
 	+@$(SUBMAKE) VARIANT=armhf tests
+	@ci/bundle build/armhf
 test-target: unit-target scenarios-target
 unit-target:
 	+@$(SUBMAKE) VARIANT=armhf unit

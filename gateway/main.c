@@ -26,7 +26,9 @@
 #include "tools/decode_cmd.h"
 #include "vclock.h"
 
+#ifndef GWD_VERSION /* the Makefile passes "<release> (<git describe>)" */
 #define GWD_VERSION "0.1.0"
+#endif
 #define MOD "gwd"
 
 /* ---- command line --------------------------------------------------------- */
