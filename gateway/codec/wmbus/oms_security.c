@@ -118,7 +118,7 @@ static void mode7(oms_crypto *c, const oms_tpl_job *job, uint8_t *payload, size_
     } else if (dec_ok) {
         outcome(res, OMS_SEC_MAC_MISMATCH, 0,
                 "MAC mismatch: the data decrypts with this key, but the AFL MAC is not the one computed");
-    } else if (starts_plain(payload, n) && !mac_ok) {
+    } else if (starts_plain(payload, n)) {
         outcome(res, OMS_SEC_PLAIN_FLAGGED, job->tpl->len,
                 "security mode 7 in the header, but the data is not encrypted (starts with 2F 2F)");
     } else {
