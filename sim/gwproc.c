@@ -41,18 +41,19 @@ static void exec_child(char **argv, const char *log_path) {
     _exit(127);
 }
 
-int gwproc_start(gwproc *gp, gw_loop *loop, const char *cmd, const char *config_path,
-                 const char *log_path, char *err, size_t errlen) {
+int gwproc_start(gwproc *gp, gw_loop *loop, const char *cmd, const char *const *extra,
+                 const char *config_path, const char *log_path, char *err, size_t errlen) {
     memset(gp, 0, sizeof *gp);
     gp->loop = loop;
     char *copy = strdup(cmd);
-    char *argv[MAX_WORDS + 2];
+    char *argv[2 * MAX_WORDS + 2];
     int n = copy ? split_words(copy, argv, MAX_WORDS) : 0;
     if (n == 0) {
         snprintf(err, errlen, "empty gateway command");
         free(copy);
         return -1;
     }
+    for (size_t i = 0; extra && extra[i] && n < 2 * MAX_WORDS; i++) argv[n++] = (char *)extra[i];
     argv[n++] = (char *)config_path;
     argv[n] = NULL;
     fflush(NULL);

@@ -25,9 +25,10 @@ typedef struct gwproc {
 } gwproc;
 
 /* Split cmd into words (blanks separate them; no quoting) and start it with
- * config_path appended. Returns -1 and err on failure to start. */
-int gwproc_start(gwproc *gp, gw_loop *loop, const char *cmd, const char *config_path,
-                 const char *log_path, char *err, size_t errlen);
+ * the extra arguments (NULL-terminated list, or NULL) and config_path appended.
+ * Returns -1 and err on failure to start. */
+int gwproc_start(gwproc *gp, gw_loop *loop, const char *cmd, const char *const *extra,
+                 const char *config_path, const char *log_path, char *err, size_t errlen);
 /* Reap the child if it has exited (call on SIGCHLD). Returns true once exited. */
 bool gwproc_poll(gwproc *gp);
 /* SIGTERM now, SIGKILL after grace_ns unless it exits first. */

@@ -27,7 +27,7 @@ mbus_segment *mbus_segment_new(const char *name, unsigned baud, gw_loop *loop, t
         free(seg);
         return NULL;
     }
-    tx_pacer_init(&seg->pacer, loop, seg->pty.master, tr, seg->name, baud);
+    tx_pacer_init(&seg->pacer, loop, seg->pty.io, tr, seg->name, baud);
     return seg;
 }
 
@@ -194,7 +194,7 @@ static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
     mbus_segment *seg = arg;
     uint8_t buf[512];
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
+        ssize_t r = iochan_read(seg->pty.io, buf, sizeof buf);
         if (r > 0) {
             mbus_segment_input(seg, buf, (size_t)r, clock_mono_ns(), pty_channel_baud(&seg->pty));
             continue;

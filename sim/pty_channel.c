@@ -32,6 +32,7 @@ static int set_raw(int fd, unsigned baud) {
 int pty_channel_open(pty_channel *ch, unsigned baud, char *err, size_t errlen) {
     ch->master = ch->slave = -1;
     ch->path[0] = '\0';
+    ch->io = NULL;
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
         snprintf(err, errlen, "cannot open a pseudo-terminal: %s", strerror(errno));
@@ -52,10 +53,18 @@ int pty_channel_open(pty_channel *ch, unsigned baud, char *err, size_t errlen) {
     }
     ch->master = m;
     ch->slave = s;
+    ch->io = iochan_open(m, ch->path, false);
+    if (!ch->io) {
+        snprintf(err, errlen, "out of memory");
+        pty_channel_close(ch);
+        return -1;
+    }
     return 0;
 }
 
 void pty_channel_close(pty_channel *ch) {
+    iochan_close(ch->io);
+    ch->io = NULL;
     if (ch->master >= 0) close(ch->master);
     if (ch->slave >= 0) close(ch->slave);
     ch->master = ch->slave = -1;

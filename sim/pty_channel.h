@@ -8,11 +8,13 @@
 #ifndef SIM_PTY_CHANNEL_H
 #define SIM_PTY_CHANNEL_H
 #include <stddef.h>
+#include "iochan.h"
 
 typedef struct pty_channel {
     int master;       /* non-blocking, close-on-exec */
     int slave;        /* held open by the bench, close-on-exec */
     char path[128];   /* slave device path, e.g. /dev/pts/7 */
+    iochan *io;       /* the master side, counted under the path (the gateway's name for it) */
 } pty_channel;
 
 /* Open a pty in raw mode (no echo, no translation) at the given initial baud. */

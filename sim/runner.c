@@ -15,9 +15,11 @@
 #include "expect.h"
 #include "gwconfig.h"
 #include "gwproc.h"
+#include "iochan.h"
 #include "loop.h"
 #include "mbus_segment.h"
 #include "scenario.h"
+#include "timemaster.h"
 #include "trace.h"
 
 #define STOP_GRACE_NS (5 * NS_PER_S)   /* SIGTERM → SIGKILL */
@@ -38,7 +40,9 @@ typedef struct run {
     bool stopping;         /* SIGTERM sent by us */
     bool exited_early;     /* the gateway exited before we stopped it */
     long long cycles;
-    int64_t dump_mtime;
+    uint64_t dump_hash;
+    timemaster tm;         /* virtual time: the co-simulation with the gateway */
+    bool virtual_time;
     loop_timer_id duration_timer, cycle_timer;
 } run;
 
@@ -126,6 +130,13 @@ static void begin_stop(run *r) {
     if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
     if (r->cycle_timer) loop_timer_cancel(r->loop, r->cycle_timer);
     r->duration_timer = r->cycle_timer = 0;
+    if (r->virtual_time) {
+        trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
+                  "stop to the gateway");
+        /* A gateway that never connected only understands signals. */
+        if (!timemaster_stop(&r->tm, STOP_GRACE_NS)) kill(r->gw.pid, SIGTERM);
+        return;
+    }
     trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
               "SIGTERM to the gateway");
     gwproc_terminate(&r->gw, STOP_GRACE_NS);
@@ -158,21 +169,31 @@ static long long count_files(const char *dir, const char *suffix) {
     return n;
 }
 
+/* FNV-1a of a file's content; 0 when it cannot be read. */
+static uint64_t file_hash(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint64_t h = 1469598103934665603ULL;
+    int c;
+    while ((c = fgetc(f)) != EOF) h = (h ^ (uint64_t)c) * 1099511628211ULL;
+    fclose(f);
+    return h;
+}
+
 /* A completed readout cycle shows as a new report file, or else as a new
- * datahub dump (gwd writes it after each cycle). */
+ * datahub dump (gwd writes it after each cycle, renamed into place). The dump
+ * is compared by content: modification times are too coarse when virtual
+ * cycles follow each other within a millisecond of real time. */
 static void on_cycle_poll(gw_loop *loop, void *arg) {
     run *r = arg;
     r->cycle_timer = 0;
     long long seen = count_files(r->reports_dir, ".csv");
     if (seen == 0) seen = count_files(r->reports_dir, ".json");
     if (!r->reports_dir && r->dump_path) {
-        struct stat st;
-        if (stat(r->dump_path, &st) == 0) {
-            int64_t m = (int64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec;
-            if (m != r->dump_mtime) {
-                r->dump_mtime = m;
-                r->cycles++;
-            }
+        uint64_t h = file_hash(r->dump_path);
+        if (h != 0 && h != r->dump_hash) {
+            r->dump_hash = h;
+            r->cycles++;
         }
         seen = r->cycles;
     }
@@ -210,11 +231,33 @@ static int start(run *r, char *err, size_t errlen) {
         snprintf(err, errlen, "cannot watch SIGCHLD");
         return -1;
     }
-    if (gwproc_start(&r->gw, r->loop, r->opt->gwd_cmd, config, log, err, errlen) < 0) return -1;
+    char sock[PATH_MAX + 16], clock_arg[PATH_MAX + 32];
+    const char *extra[] = {"--clock", clock_arg, NULL};
+    if (r->virtual_time) {
+        snprintf(sock, sizeof sock, "%s/clock.sock", r->workdir);
+        snprintf(clock_arg, sizeof clock_arg, "virtual:%s", sock);
+        if (timemaster_listen(&r->tm, r->loop, sock, r->sc->start_wall_ns, r->sc->watchdog_ns, err,
+                              errlen) < 0)
+            return -1;
+    }
+    if (gwproc_start(&r->gw, r->loop, r->opt->gwd_cmd, r->virtual_time ? extra : NULL, config, log,
+                     err, errlen) < 0)
+        return -1;
     r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0)
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
     return 0;
+}
+
+/* Virtual time: the time master drives the loop. When it gives up (stuck),
+ * the gateway is stopped the hard way at teardown. */
+static void run_virtual(run *r) {
+    timemaster_run(&r->tm);
+    if (r->tm.failed && r->gw.running) {
+        trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
+                  "co-simulation stuck: gateway killed");
+        gwproc_reap(&r->gw);
+    }
 }
 
 static void verdict(run *r, bool ok, const char *msg, unsigned *passed, unsigned *failed) {
@@ -233,6 +276,12 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
         snprintf(msg, sizeof msg, "gateway: expected to run until stopped and exit 0, observed %s%s (see %s/gwd.log)",
                  how, r->exited_early ? " before the end of the scenario" : "", r->workdir);
     verdict(r, clean, msg, passed, failed);
+    if (r->virtual_time) {
+        if (r->tm.failed) snprintf(msg, sizeof msg, "virtual time: %s", r->tm.why);
+        else snprintf(msg, sizeof msg, "virtual time: gateway and bench in step (%llu advances)",
+                      (unsigned long long)r->tm.advances);
+        verdict(r, !r->tm.failed, msg, passed, failed);
+    }
 
     ex_segment_info *info = calloc(r->sc->n_segments ? r->sc->n_segments : 1, sizeof *info);
     for (size_t i = 0; info && i < r->sc->n_segments; i++) {
@@ -258,11 +307,13 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
 
 static void teardown(run *r) {
     if (r->gw.pid > 0) gwproc_reap(&r->gw);
+    if (r->virtual_time) timemaster_close(&r->tm);
     for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);
     free(r->segs);
     free(r->vars);
     trace_free(&r->tr);
     if (r->loop) loop_free(r->loop);
+    iochan_registry_free(); /* the next scenario's ptys may reuse these paths */
     free(r->dump_path);
     free(r->store_path);
     free(r->reports_dir);
@@ -281,18 +332,31 @@ int runner_run(const char *path, const run_options *opt) {
     fprintf(opt->out, "== %s (%s)\n", r.sc->name, path);
     char err[1024] = "";
     unsigned passed = 0, failed = 0;
+    /* Both clocks at once: the bench's here, the gateway's from the hello. */
+    r.virtual_time = r.sc->virtual_time;
+    if (r.virtual_time) clock_use_virtual(r.sc->start_wall_ns);
+    else clock_use_real();
+    r.tm.fd = r.tm.listen_fd = -1;
+    iochan_registry_free();
     r.loop = loop_new();
     trace_init(&r.tr, clock_mono_ns());
     int rc = !r.loop ? -1 : prepare_workdir(&r, path) < 0 ? -1 : build_plant(&r, err, sizeof err);
     if (rc == 0) rc = start(&r, err, sizeof err);
     if (rc == 0) {
-        loop_run(r.loop);
+        int64_t host0 = clock_host_mono_ns();
+        if (r.virtual_time) run_virtual(&r);
+        else loop_run(r.loop);
+        double wall_s = (double)(clock_host_mono_ns() - host0) / 1e9;
+        double sim_s = (double)(clock_mono_ns() - r.tr.t0_ns) / 1e9;
         evaluate(&r, &passed, &failed);
+        fprintf(opt->out, "time: %s %.3f s of scenario time in %.3f s of real time (ratio %.1f)\n",
+                r.virtual_time ? "virtual" : "real", sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0.0);
     } else {
         fprintf(opt->out, "ERROR %s\n", err[0] ? err : "cannot prepare the run directory");
         failed++;
     }
     teardown(&r);
+    clock_use_real();
     bool ok = failed == 0;
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s)\n", r.sc->name,
             ok ? "PASS" : "FAIL", passed, failed, r.workdir);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "telegram_edit.h"
 #include "wire.h"
 
@@ -253,20 +254,43 @@ static bool parse_expects(scenario *sc, cfg_err *err) {
     return true;
 }
 
+/* "2026-01-01T00:00:00Z" (UTC, whole seconds) → ns since the epoch. */
+static bool parse_start(const cfg_node *r, int64_t *out, cfg_err *err) {
+    const cfg_node *n = cfg_get(r, "start");
+    const char *text = n && n->kind == CFG_SCALAR ? n->scalar : "2026-01-01T00:00:00Z";
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char z = 0;
+    int got = sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z);
+    if (n && n->kind != CFG_SCALAR) return cfg_fail(err, n, "start must be a timestamp");
+    if (got != 7 || z != 'Z' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return cfg_fail(err, n, "start must be a UTC time like 2026-01-01T00:00:00Z");
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (int64_t)timegm(&tm) * 1000000000LL;
+    return true;
+}
+
 static bool parse_top(scenario *sc, cfg_err *err) {
-    static const char *const keys[] = {"name", "clock", "duration", "stop_after_cycles",
+    static const char *const keys[] = {"name", "clock", "start", "watchdog", "duration",
+                                       "stop_after_cycles",
                                        "plant", "gateway", "gateway_file", "expect", NULL};
     const cfg_node *r = sc->root;
     if (r->kind != CFG_MAP) return cfg_fail(err, r, "a scenario must be a map");
     const char *clock;
     if (!cfg_only_keys(r, keys, err) || !cfg_require(r, "name", CFG_SCALAR, err) ||
         !cfg_require(r, "duration", CFG_SCALAR, err) || !cfg_str(r, "name", NULL, &sc->name, err) ||
-        !cfg_str(r, "clock", "real", &clock, err) ||
+        !cfg_str(r, "clock", "virtual", &clock, err) || !parse_start(r, &sc->start_wall_ns, err) ||
+        !cfg_duration_ns(r, "watchdog", 20000000000LL, &sc->watchdog_ns, err) ||
         !cfg_duration_ns(r, "duration", 0, &sc->duration_ns, err) ||
         !cfg_int(r, "stop_after_cycles", 0, 0, 1000000, &sc->stop_after_cycles, err))
         return false;
-    if (strcmp(clock, "real") != 0)
-        return cfg_fail(err, cfg_get(r, "clock"), "clock %s is not supported (only real)", clock);
+    if (strcmp(clock, "real") != 0 && strcmp(clock, "virtual") != 0)
+        return cfg_fail(err, cfg_get(r, "clock"), "clock must be virtual or real, not %s", clock);
+    sc->virtual_time = strcmp(clock, "virtual") == 0;
+    if (sc->watchdog_ns <= 0) return cfg_fail(err, cfg_get(r, "watchdog"), "watchdog must be positive");
     if (sc->duration_ns <= 0) return cfg_fail(err, cfg_get(r, "duration"), "duration must be positive");
     const cfg_node *plant = cfg_require(r, "plant", CFG_MAP, err);
     return plant && parse_plant(sc, plant, err) && parse_gateway(sc, err) && parse_expects(sc, err);

@@ -34,6 +34,9 @@ typedef struct scenario {
     char *fixtures_dir;        /* ${fixtures} */
     const char *name;
     int64_t duration_ns;
+    bool virtual_time;         /* clock: virtual (default) or real */
+    int64_t start_wall_ns;     /* start: wall time at the scenario's start (virtual time) */
+    int64_t watchdog_ns;       /* watchdog: real time one co-simulation step may take */
     long long stop_after_cycles; /* 0: run for the whole duration */
     segment_spec *segments;
     size_t n_segments;

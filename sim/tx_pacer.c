@@ -8,10 +8,10 @@
 #include "clock.h"
 #include "wire.h"
 
-void tx_pacer_init(tx_pacer *p, gw_loop *loop, int fd, trace *tr, const char *ch, unsigned baud) {
+void tx_pacer_init(tx_pacer *p, gw_loop *loop, iochan *io, trace *tr, const char *ch, unsigned baud) {
     memset(p, 0, sizeof *p);
     p->loop = loop;
-    p->fd = fd;
+    p->io = io;
     p->tr = tr;
     snprintf(p->ch, sizeof p->ch, "%s", ch);
     p->baud = baud;
@@ -39,7 +39,7 @@ static void write_byte(tx_pacer *p, tx_burst *b, int64_t now) {
     uint8_t v = b->bytes[b->next].value;
     ssize_t w;
     do {
-        w = write(p->fd, &v, 1);
+        w = iochan_write(p->io, &v, 1);
     } while (w < 0 && errno == EINTR);
     if (w != 1) p->write_errors++;
     if (b->next == 0) b->first_write_ns = now;

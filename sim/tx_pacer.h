@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "iochan.h"
 #include "loop.h"
 #include "trace.h"
 #include "wired_and.h"
@@ -25,7 +26,7 @@ typedef struct tx_burst {
 
 typedef struct tx_pacer {
     gw_loop *loop;
-    int fd;
+    iochan *io;         /* counted: the time master compares what both sides saw */
     trace *tr;
     char ch[32];
     unsigned baud;
@@ -36,7 +37,7 @@ typedef struct tx_pacer {
     unsigned write_errors;
 } tx_pacer;
 
-void tx_pacer_init(tx_pacer *p, gw_loop *loop, int fd, trace *tr, const char *ch, unsigned baud);
+void tx_pacer_init(tx_pacer *p, gw_loop *loop, iochan *io, trace *tr, const char *ch, unsigned baud);
 /* Queue a burst; bytes[i].t_ns is when byte i starts on the wire. */
 int tx_pacer_send(tx_pacer *p, const wa_byte *bytes, size_t n, const char *event);
 bool tx_pacer_idle(const tx_pacer *p);
