@@ -17,9 +17,11 @@ CSTD      := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 SAN       ?=
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(VERSION_DEF) -MMD -MP \
+# libmodbus installs its header under include/modbus/.
+MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/usr/include/modbus)
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
-LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lm
+LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lm
 
 # --- variants -----------------------------------------------------------------------
 ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -36,6 +38,7 @@ ifeq ($(VARIANT),armhf)
 # their dependencies) from the sysroot that ci/armhf-sysroot unpacks from Debian's armhf
 # packages. -isystem keeps -Werror away from those headers.
 CC            = arm-linux-gnueabihf-gcc
+MODBUS_CFLAGS = -isystem $(SYSROOT_ABS)/usr/include/modbus
 EXTRA_CFLAGS  ?= -isystem $(SYSROOT_ABS)/usr/include \
                  -isystem $(SYSROOT_ABS)/usr/include/arm-linux-gnueabihf
 EXTRA_LDFLAGS ?= -L$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf \
