@@ -181,8 +181,11 @@ static bool decode_from_ci(decoder *d, telegram *t, size_t pos, size_t end) {
     /* fixed data structure, application error without header, or a CI the
      * M-Bus codec names as unsupported */
     mbus_error e;
-    if (mbus_app_decode(t->ci, t->buf + pos + 1, end - pos - 1, &t->app, &e) != MBUS_OK)
+    if (mbus_app_decode(t->ci, t->buf + pos + 1, end - pos - 1, &t->app, &e) != MBUS_OK) {
+        if (e.code == MBUS_ERR_CI) /* the CI itself is the bad byte */
+            return fail(t, pos, "CI 0x%02X is not supported", t->ci);
         return fail_mbus(t, pos + 1, &e);
+    }
     return true;
 }
 
@@ -206,12 +209,7 @@ static bool decode_wired(decoder *d, const uint8_t *bytes, size_t len, telegram 
     t->address = f.a;
     if (f.kind == MBUS_FRAME_SHORT)
         return true;
-    if (f.kind == MBUS_FRAME_CONTROL) {
-        t->has_ci = true;
-        t->ci = f.ci;
-        t->ci_pos = WIRED_CI_POS;
-        return true;
-    }
+    /* a control frame is a long frame without data */
     return decode_from_ci(d, t, WIRED_CI_POS, t->len - 2);
 }
 

@@ -306,7 +306,7 @@ static void put_header(jbuf *j, const telegram *t) {
         key_int(j, "status", t->tpl.status);
         key_int(j, "configuration", t->tpl.cf);
         key_int(j, "security_mode", t->tpl.mode);
-        if (t->tpl.mode)
+        if (oms_mode_encrypts(t->tpl.mode))
             key_int(j, "encrypted_blocks", t->tpl.blocks);
     } else if (h->present && t->app.fixed) {
         key_int(j, "access_number", h->access_number);

@@ -37,6 +37,12 @@ static void outcome(oms_sec_result *res, oms_sec_outcome o, size_t offset, const
     va_end(ap);
 }
 
+bool oms_mode_encrypts(unsigned mode) {
+    /* 2/3 DES, 4 reserved for DES, 5 and 7 AES-CBC, 6 reserved, 8 AES-CTR, 9 AES-GCM,
+     * 10 AES-CCM, 13 TLS (EN 13757-7 and OMS); the rest are reserved */
+    return (mode >= 2 && mode <= 10) || mode == 13;
+}
+
 void oms_mode5_iv(const uint8_t ma[8], uint8_t access_number, uint8_t iv[16]) {
     memcpy(iv, ma, 8);
     memset(iv + 8, access_number, 8);
@@ -133,12 +139,19 @@ void oms_tpl_unprotect(oms_crypto *c, const oms_tpl_job *job, oms_sec_result *re
     outcome(res, OMS_SEC_NONE, 0, "not encrypted");
     if (tpl->kind == WMBUS_TPL_NONE || tpl->mode == 0)
         return;
-    if (tpl->mode != 5 && tpl->mode != 7) {
-        outcome(res, OMS_SEC_UNSUPPORTED, 3, "security mode %u is not supported", tpl->mode);
-        return;
-    }
     uint8_t *payload = job->msg + tpl->len;
     size_t avail = job->len - tpl->len, n = (size_t)tpl->blocks * OMS_BLOCK;
+    if (!oms_mode_encrypts(tpl->mode))
+        return; /* reserved modes: old wired meters put other data in this word */
+    if (tpl->mode != 5 && tpl->mode != 7) {
+        if (starts_plain(payload, avail))
+            outcome(res, OMS_SEC_PLAIN_FLAGGED, tpl->len,
+                    "security mode %u in the header, but the data is not encrypted (starts with 2F 2F)",
+                    tpl->mode);
+        else
+            outcome(res, OMS_SEC_UNSUPPORTED, 3, "security mode %u is not supported", tpl->mode);
+        return;
+    }
     if (n > avail) {
         outcome(res, OMS_SEC_MALFORMED, job->len,
                 "configuration field says %u encrypted blocks (%zu bytes), only %zu bytes follow",

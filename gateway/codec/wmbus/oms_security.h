@@ -46,6 +46,10 @@ typedef struct oms_tpl_job {
 
 void oms_tpl_unprotect(oms_crypto *c, const oms_tpl_job *job, oms_sec_result *res);
 
+/* Does a security mode encrypt the data? Reserved modes do not: wired meters
+ * written before EN 13757-7 send other things in the configuration word. */
+bool oms_mode_encrypts(unsigned mode);
+
 /* The mode 5 IV: M A (8 bytes) then 8 times the access number. */
 void oms_mode5_iv(const uint8_t ma[8], uint8_t access_number, uint8_t iv[16]);
 /* The ELL IV: M A, CC without hop/repeated-access bits, SN, FN 0, BC 0. */

@@ -3,7 +3,9 @@
  *   none:  (nothing)
  *   short: ACC STS CF(2)
  *   long:  ID(4) M(2) VER TYPE ACC STS CF(2)
- * Mode 7 adds a configuration field extension byte after CF. */
+ * Mode 7 adds a configuration field extension byte after CF. Only the CIs a
+ * meter sends are here: commands to a meter (0x51, 0x5A, 0x5B ...) are not
+ * decoded, as in the wired M-Bus codec. */
 #include "wmbus_internal.h"
 
 #define SHORT_LEN 4
@@ -13,18 +15,15 @@
 bool wmbus_tpl_kind_of(uint8_t ci, wmbus_tpl_kind *kind, bool *has_apl) {
     *has_apl = true;
     switch (ci) {
-    case 0x51: /* command to the meter, no header */
     case 0x71: /* alarm, no header */
     case 0x78: /* response, no header */
         *kind = WMBUS_TPL_NONE;
         return true;
-    case 0x5A: /* command, short header */
     case 0x6E: /* application error, short header */
     case 0x74: /* alarm, short header */
     case 0x7A: /* response, short header */
         *kind = WMBUS_TPL_SHORT;
         return true;
-    case 0x5B: /* command, long header */
     case 0x6F: /* application error, long header */
     case 0x72: /* response, long header */
     case 0x75: /* alarm, long header */
