@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "datahub.h"
+#include "iec104_server.h"
 #include "log.h"
 #include "loop.h"
 #include "mbus_config.h"
@@ -161,6 +162,8 @@ typedef struct gwd {
     datahub *hub;
     gw_store *store;
     mbus_master *master;
+    iec104_config *iec104; /* NULL: no IEC 104 server */
+    iec104_server *iec104_srv;
 } gwd;
 
 static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
@@ -191,7 +194,7 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
 }
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
-    static const char *const sections[] = {"gateway", "mbus", "reports", NULL};
+    static const char *const sections[] = {"gateway", "mbus", "reports", "iec104", NULL};
     err->msg[0] = '\0';
     g->root = cfg_load_file(path, err);
     if (!g->root) {
@@ -206,6 +209,9 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
         return false;
     g->mbus = mbus_config_parse(cfg_get(g->root, "mbus"), err);
     if (!g->mbus)
+        return false;
+    g->iec104 = iec104_config_parse(cfg_get(g->root, "iec104"), err);
+    if (!g->iec104 && err->msg[0])
         return false;
     err->msg[0] = '\0';
     g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
@@ -269,6 +275,14 @@ static bool start(gwd *g) {
         report_attach(g->reports, g->hub);
     if (g->dump_path)
         make_parent_dirs(g->dump_path);
+    /* before the dump's subscriber: its counters are published ahead of each dump */
+    if (g->iec104) {
+        g->iec104_srv = iec104_server_start(g->iec104, g->loop, g->hub, err, sizeof err);
+        if (!g->iec104_srv) {
+            log_error(MOD, "%s", err);
+            return false;
+        }
+    }
     datahub_subscribe(g->hub, on_update, g);
     g->master = mbus_master_start(g->mbus, g->loop, g->hub, err, sizeof err);
     if (!g->master) {
@@ -281,6 +295,7 @@ static bool start(gwd *g) {
 /* Stop the drivers first so nothing is published while the rest shuts down. */
 static void shut_down(gwd *g, bool final_dump) {
     mbus_master_stop(g->master);
+    iec104_server_stop(g->iec104_srv);
     if (final_dump && g->hub)
         write_dump(g);
     report_free(g->reports);
@@ -291,6 +306,7 @@ static void shut_down(gwd *g, bool final_dump) {
     if (g->loop)
         loop_free(g->loop);
     mbus_config_free(g->mbus);
+    iec104_config_free(g->iec104);
     cfg_free(g->root);
 }
 
