@@ -21,7 +21,7 @@ SAN       ?=
 MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/usr/include/modbus)
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
-LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lm
+LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
 
 # --- variants -----------------------------------------------------------------------
 ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -161,16 +161,19 @@ typedef struct gwd {
     gw_loop *loop;
     datahub *hub;
     gw_store *store;
+    store_retention retention;
     mbus_master *master;
     iec104_config *iec104; /* NULL: no IEC 104 server */
     iec104_server *iec104_srv;
 } gwd;
 
 static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
-    static const char *const keys[] = {"name", "log_level", "store", "datahub_dump", NULL};
+    static const char *const keys[] = {"name", "log_level", "store", "datahub_dump", "retention",
+                                       NULL};
     const char *level;
     g->name = "gwd";
     g->log_level = LOG_LVL_INFO;
+    store_retention_parse(NULL, &g->retention, err); /* defaults */
     if (!sec)
         return true;
     if (sec->kind != CFG_MAP)
@@ -178,7 +181,8 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
     if (!cfg_only_keys(sec, keys, err) || !cfg_str(sec, "name", "gwd", &g->name, err) ||
         !cfg_str(sec, "log_level", "info", &level, err) ||
         !cfg_str(sec, "store", NULL, &g->store_path, err) ||
-        !cfg_str(sec, "datahub_dump", NULL, &g->dump_path, err))
+        !cfg_str(sec, "datahub_dump", NULL, &g->dump_path, err) ||
+        !store_retention_parse(cfg_get(sec, "retention"), &g->retention, err))
         return false;
     if (g->name[0] == '\0')
         return cfg_fail(err, cfg_get(sec, "name"), "name must not be empty");
@@ -270,9 +274,11 @@ static bool start(gwd *g) {
             return false;
         }
         store_attach(g->store, g->hub, g->loop);
+        store_set_retention(g->store, g->retention.readings, g->retention.events,
+                            g->retention.age_ns);
     }
     if (g->reports)
-        report_attach(g->reports, g->hub);
+        report_start(g->reports, g->hub, g->loop, g->store);
     if (g->dump_path)
         make_parent_dirs(g->dump_path);
     /* before the dump's subscriber: its counters are published ahead of each dump */

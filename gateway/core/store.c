@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 
 #define SCHEMA_VERSION 1
@@ -33,7 +34,12 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS rejected(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
     " meter TEXT, reason TEXT, bytes BLOB, hex TEXT);"
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
-    " kind TEXT, meter TEXT, text TEXT);";
+    " kind TEXT, meter TEXT, text TEXT);"
+    /* Reports waiting for delivery, oldest first; AUTOINCREMENT so a report id
+     * is never reused after delivery (subscribers deduplicate by it). */
+    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " instance TEXT NOT NULL, created_ns INTEGER, name TEXT, content_type TEXT, body BLOB);"
+    "CREATE INDEX IF NOT EXISTS outbox_instance ON outbox(instance, id);";
 
 static const char *const reading_sql =
     "INSERT INTO readings(ts_ns, point, meter, record, quantity, value, value_text, unit,"
@@ -66,6 +72,9 @@ struct gw_store {
     gw_loop *loop;
     loop_timer_id commit_timer;
     unsigned long errors;
+    int64_t keep_readings, keep_events; /* retention by count, 0 = unlimited */
+    int64_t keep_age_ns;                /* retention by age, 0 = unlimited */
+    bool defer_cycle_commit;            /* see store_defer_cycle_commit */
 };
 
 /* Log SQLite failures without flooding the log when the disk is gone. */
@@ -338,10 +347,46 @@ static void write_event(gw_store *s, const dh_event *e) {
         write_rejected(s, e);
 }
 
+/* Oldest first, as the CU-XE data log does: beyond the count, then past the age. */
+static void apply_retention(gw_store *s, int64_t now_ns) {
+    char sql[256];
+    static const char *const tables[] = {"readings", "events"};
+    int64_t keep[] = {s->keep_readings, s->keep_events};
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] > 0) {
+            snprintf(sql, sizeof sql,
+                     "DELETE FROM %s WHERE id <= (SELECT id FROM %s ORDER BY id DESC"
+                     " LIMIT 1 OFFSET %lld)",
+                     tables[i], tables[i], (long long)keep[i]);
+            exec(s, sql, "retention by count");
+        }
+        if (s->keep_age_ns > 0 && now_ns > s->keep_age_ns) {
+            snprintf(sql, sizeof sql, "DELETE FROM %s WHERE ts_ns < %lld", tables[i],
+                     (long long)(now_ns - s->keep_age_ns));
+            exec(s, sql, "retention by age");
+        }
+    }
+}
+
+/* The end of a cycle commits on the next loop turn, not at once: subscribers
+ * after the store (reports queueing their messages) then write into the same
+ * transaction, so a crash keeps either the cycle and its reports or neither. */
+static void commit_soon(gw_store *s) {
+    if (!s->loop || !s->defer_cycle_commit) {
+        commit(s);
+        return;
+    }
+    if (s->commit_timer)
+        loop_timer_cancel(s->loop, s->commit_timer);
+    s->commit_timer = loop_timer_after(s->loop, 0, on_commit_timer, s);
+}
+
 static void on_update(const dh_update *u, void *arg) {
     gw_store *s = arg;
     if (u->kind == DH_CYCLE_END) {
-        commit(s);
+        begin_if_needed(s);
+        apply_retention(s, u->ts_ns);
+        commit_soon(s);
         return;
     }
     begin_if_needed(s);
@@ -370,4 +415,148 @@ void store_close(gw_store *s) {
     if (s->hub)
         datahub_unsubscribe(s->hub, s->subscription);
     close_db(s);
+}
+
+void store_defer_cycle_commit(gw_store *s, bool defer) {
+    if (s)
+        s->defer_cycle_commit = defer;
+}
+
+/* ---- retention ---- */
+
+void store_set_retention(gw_store *s, int64_t max_readings, int64_t max_events,
+                         int64_t max_age_ns) {
+    if (!s)
+        return;
+    s->keep_readings = max_readings;
+    s->keep_events = max_events;
+    s->keep_age_ns = max_age_ns;
+}
+
+bool store_retention_parse(const cfg_node *node, store_retention *out, cfg_err *err) {
+    static const char *const keys[] = {"readings", "events", "age", NULL};
+    long long readings, events;
+    out->readings = 1000000;
+    out->events = 100000;
+    out->age_ns = 0;
+    if (!node)
+        return true;
+    if (node->kind != CFG_MAP)
+        return cfg_fail(err, node, "retention: expected a map (readings, events, age)");
+    if (!cfg_only_keys(node, keys, err) ||
+        !cfg_int(node, "readings", out->readings, 0, INT64_MAX, &readings, err) ||
+        !cfg_int(node, "events", out->events, 0, INT64_MAX, &events, err) ||
+        !cfg_duration_ns(node, "age", 0, &out->age_ns, err))
+        return false;
+    out->readings = readings;
+    out->events = events;
+    return true;
+}
+
+/* ---- outbox: the delivery queue of reports ---- */
+
+static sqlite3_stmt *prepare_now(gw_store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store_error(s, "prepare outbox statement");
+        return NULL;
+    }
+    return st;
+}
+
+int64_t store_outbox_add(gw_store *s, const store_msg *m, int64_t limit, int64_t *dropped) {
+    if (dropped)
+        *dropped = 0;
+    begin_if_needed(s);
+    sqlite3_stmt *st = prepare_now(s, "INSERT INTO outbox(instance, created_ns, name,"
+                                      " content_type, body) VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, m->instance);
+    sqlite3_bind_int64(st, 2, m->created_ns);
+    bind_text(st, 3, m->name);
+    bind_text(st, 4, m->content_type);
+    sqlite3_bind_blob(st, 5, m->body ? m->body : "", (int)m->len, SQLITE_STATIC);
+    int64_t id = -1;
+    if (sqlite3_step(st) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(s->db);
+    else
+        store_error(s, "queue report");
+    sqlite3_finalize(st);
+    int64_t over = limit > 0 ? (int64_t)store_outbox_count(s, m->instance) - limit : 0;
+    if (id > 0 && over > 0) {
+        st = prepare_now(s, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                            " WHERE instance = ?1 ORDER BY id LIMIT ?2)");
+        if (st) {
+            bind_text(st, 1, m->instance);
+            sqlite3_bind_int64(st, 2, over);
+            if (sqlite3_step(st) == SQLITE_DONE && dropped)
+                *dropped = over;
+            sqlite3_finalize(st);
+        }
+    }
+    return id;
+}
+
+bool store_outbox_head(gw_store *s, const char *instance, store_msg *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = prepare_now(s, "SELECT id, created_ns, name, content_type, body FROM"
+                                      " outbox WHERE instance = ?1 ORDER BY id LIMIT 1");
+    if (!st)
+        return false;
+    bind_text(st, 1, instance);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        const char *name = (const char *)sqlite3_column_text(st, 2);
+        const char *ctype = (const char *)sqlite3_column_text(st, 3);
+        const void *body = sqlite3_column_blob(st, 4);
+        out->len = (size_t)sqlite3_column_bytes(st, 4);
+        out->id = sqlite3_column_int64(st, 0);
+        out->created_ns = sqlite3_column_int64(st, 1);
+        out->name = strdup(name ? name : "");
+        out->content_type = strdup(ctype ? ctype : "");
+        out->body = malloc(out->len + 1);
+        if (out->body) {
+            if (out->len)
+                memcpy(out->body, body, out->len);
+            out->body[out->len] = '\0';
+        }
+        if (!out->name || !out->content_type || !out->body) {
+            store_msg_free(out);
+            found = false;
+        }
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+void store_outbox_delete(gw_store *s, int64_t id) {
+    sqlite3_stmt *st = prepare_now(s, "DELETE FROM outbox WHERE id = ?1");
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        store_error(s, "delete delivered report");
+    sqlite3_finalize(st);
+}
+
+size_t store_outbox_count(gw_store *s, const char *instance) {
+    sqlite3_stmt *st = prepare_now(s, "SELECT count(*) FROM outbox WHERE instance = ?1");
+    size_t n = 0;
+    if (!st)
+        return 0;
+    bind_text(st, 1, instance);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+void store_msg_free(store_msg *m) {
+    if (!m)
+        return;
+    free(m->name);
+    free(m->content_type);
+    free(m->body);
+    memset(m, 0, sizeof *m);
 }

@@ -17,4 +17,48 @@ gw_store *store_open(const char *path, char *err, size_t errlen);
 void store_attach(gw_store *store, datahub *hub, gw_loop *loop);
 void store_flush(gw_store *store); /* commit pending writes now */
 void store_close(gw_store *store);  /* flushes and unsubscribes; call before datahub_free */
+
+/* Retention, applied at the end of each cycle, oldest removed first: keep at most
+ * max_readings readings and max_events events (0 = no limit) and nothing older
+ * than max_age_ns before the cycle's time (0 = no limit). */
+void store_set_retention(gw_store *store, int64_t max_readings, int64_t max_events,
+                         int64_t max_age_ns);
+/* `gateway.retention: {readings: 1000000, events: 100000, age: 400d}` (node may
+ * be NULL: those defaults without an age limit; the CU-XE data log keeps
+ * 1,000,000 entries). 0 = no limit. */
+typedef struct store_retention {
+    int64_t readings, events, age_ns;
+} store_retention;
+typedef struct cfg_node cfg_node;
+typedef struct cfg_err cfg_err;
+bool store_retention_parse(const cfg_node *node, store_retention *out, cfg_err *err);
+
+/* With defer (and a loop), the end of a cycle commits on the next loop turn
+ * instead of at once, so subscribers after the store (reports queueing their
+ * messages) write into the cycle's transaction: a crash keeps the cycle's
+ * readings and its reports together or neither. Reports turn this on. */
+void store_defer_cycle_commit(gw_store *store, bool defer);
+
+/* Outbox: reports waiting for delivery (table outbox), per report instance, in
+ * order. Writes join the current transaction (see store_defer_cycle_commit). */
+typedef struct store_msg {
+    int64_t id; /* set by store_outbox_add; the report id subscribers deduplicate by */
+    const char *instance;
+    int64_t created_ns;
+    char *name;         /* file name of the report */
+    char *content_type; /* "text/csv", "application/json", "application/xml" */
+    char *body;         /* NUL-terminated copy for store_outbox_head */
+    size_t len;
+} store_msg;
+/* Queue m (instance, created_ns, name, content_type, body/len are read); keeps at
+ * most limit messages of the instance (> 0), dropping the oldest (count in *dropped).
+ * Returns the new id, or -1 on error. */
+int64_t store_outbox_add(gw_store *store, const store_msg *m, int64_t limit, int64_t *dropped);
+/* Oldest queued message of instance (allocated; store_msg_free). false when none. */
+bool store_outbox_head(gw_store *store, const char *instance, store_msg *out);
+/* Delivered: gone (joins an open transaction; a redelivery after a crash is
+ * deduplicated by the id). */
+void store_outbox_delete(gw_store *store, int64_t id);
+size_t store_outbox_count(gw_store *store, const char *instance);
+void store_msg_free(store_msg *m);
 #endif

@@ -28,6 +28,9 @@ bool report_csv_variant_ok(int variant);
 /* Write the document; 0 on success, -1 on a write error (errno set by stdio). */
 int report_write_csv(FILE *out, const rpt_doc *doc, int variant);
 int report_write_json(FILE *out, const rpt_doc *doc);
+/* MUC500 XML versions 3, 6, 7, 8, 9 (Table 21); report_xml.c. */
+bool report_xml_version_ok(int version);
+int report_write_xml(FILE *out, const rpt_doc *doc, int version);
 
 /* --- MUC500 names (report_names.c) --- */
 

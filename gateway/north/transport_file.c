@@ -1,0 +1,85 @@
+/* transport file: a report becomes <dir>/<name>, written to <name>.tmp, flushed
+ * to disk and renamed, so a reader never sees half a report. Writing the same
+ * report again (a redelivery after a crash) replaces it with identical bytes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "report_transport.h"
+
+typedef struct file_transport {
+    rpt_transport base;
+    char *dir;
+} file_transport;
+
+static bool write_file(const char *path, const char *body, size_t len) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(body, 1, len, f) == len;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    return ok;
+}
+
+static void file_send(rpt_transport *t, const store_msg *msg) {
+    file_transport *ft = (file_transport *)t;
+    char path[4096], why[256] = "";
+    snprintf(path, sizeof path, "%s/%s", ft->dir, msg->name);
+    bool ok = transport_make_dirs(ft->dir) == 0 && write_file(path, msg->body, msg->len);
+    if (!ok) {
+        snprintf(why, sizeof why, "cannot write %.160s: %.60s", path, strerror(errno));
+        log_error("report", "%s", why);
+    }
+    t->done(t->arg, msg->id, ok, why);
+}
+
+static void file_free(rpt_transport *t) {
+    file_transport *ft = (file_transport *)t;
+    free(ft->dir);
+    free(ft);
+}
+
+static const rpt_transport_ops file_ops = {"file", file_send, file_free};
+
+rpt_transport *transport_file_at(const char *dir) {
+    if (transport_make_dirs(dir) != 0)
+        return NULL;
+    file_transport *ft = calloc(1, sizeof *ft);
+    if (ft)
+        ft->dir = strdup(dir);
+    if (!ft || !ft->dir) {
+        free(ft);
+        return NULL;
+    }
+    ft->base.ops = &file_ops;
+    return &ft->base;
+}
+
+rpt_transport *transport_file_new(const cfg_node *map, cfg_err *err) {
+    static const char *const keys[] = {"dir", NULL};
+    const cfg_node *dir = cfg_require(map, "dir", CFG_SCALAR, err);
+    if (!cfg_only_keys(map, keys, err) || !dir)
+        return NULL;
+    if (!*dir->scalar) {
+        cfg_fail(err, dir, "transport.file.dir: empty directory name");
+        return NULL;
+    }
+    rpt_transport *t = transport_file_at(dir->scalar);
+    if (!t)
+        cfg_fail(err, dir, "transport.file.dir: cannot create %s: %s", dir->scalar,
+                 strerror(errno));
+    return t;
+}
