@@ -18,6 +18,8 @@
 #include "config.h"
 #include "datahub.h"
 #include "iec104_server.h"
+#include "modbus_client.h"
+#include "modbus_server.h"
 #include "log.h"
 #include "loop.h"
 #include "mbus_config.h"
@@ -165,6 +167,10 @@ typedef struct gwd {
     mbus_master *master;
     iec104_config *iec104; /* NULL: no IEC 104 server */
     iec104_server *iec104_srv;
+    modbus_server_config *modbus_srv_cfg; /* NULL: no Modbus server */
+    modbus_server *modbus_srv;
+    modbus_client_config *modbus_cli_cfg;  /* NULL: no Modbus meters */
+    modbus_client *modbus_cli;
 } gwd;
 
 static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
@@ -198,7 +204,8 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
 }
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
-    static const char *const sections[] = {"gateway", "mbus", "reports", "iec104", NULL};
+    static const char *const sections[] = {"gateway", "mbus", "reports", "iec104",
+                                           "modbus_server", "modbus", NULL};
     err->msg[0] = '\0';
     g->root = cfg_load_file(path, err);
     if (!g->root) {
@@ -216,6 +223,9 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
         return false;
     g->iec104 = iec104_config_parse(cfg_get(g->root, "iec104"), err);
     if (!g->iec104 && err->msg[0])
+        return false;
+    if (!modbus_server_config_parse(cfg_get(g->root, "modbus_server"), &g->modbus_srv_cfg, err) ||
+        !modbus_client_config_parse(cfg_get(g->root, "modbus"), &g->modbus_cli_cfg, err))
         return false;
     err->msg[0] = '\0';
     g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
@@ -289,7 +299,21 @@ static bool start(gwd *g) {
             return false;
         }
     }
+    if (g->modbus_srv_cfg) {
+        g->modbus_srv = modbus_server_start(g->modbus_srv_cfg, g->loop, g->hub, err, sizeof err);
+        if (!g->modbus_srv) {
+            log_error(MOD, "%s", err);
+            return false;
+        }
+    }
     datahub_subscribe(g->hub, on_update, g);
+    if (g->modbus_cli_cfg) {
+        g->modbus_cli = modbus_client_start(g->modbus_cli_cfg, g->loop, g->hub, err, sizeof err);
+        if (!g->modbus_cli) {
+            log_error(MOD, "%s", err);
+            return false;
+        }
+    }
     g->master = mbus_master_start(g->mbus, g->loop, g->hub, err, sizeof err);
     if (!g->master) {
         log_error(MOD, "%s", err);
@@ -301,7 +325,9 @@ static bool start(gwd *g) {
 /* Stop the drivers first so nothing is published while the rest shuts down. */
 static void shut_down(gwd *g, bool final_dump) {
     mbus_master_stop(g->master);
+    modbus_client_stop(g->modbus_cli);
     iec104_server_stop(g->iec104_srv);
+    modbus_server_stop(g->modbus_srv);
     if (final_dump && g->hub)
         write_dump(g);
     report_free(g->reports);
@@ -313,6 +339,8 @@ static void shut_down(gwd *g, bool final_dump) {
         loop_free(g->loop);
     mbus_config_free(g->mbus);
     iec104_config_free(g->iec104);
+    modbus_server_config_free(g->modbus_srv_cfg);
+    modbus_client_config_free(g->modbus_cli_cfg);
     cfg_free(g->root);
 }
 
