@@ -144,4 +144,53 @@ uint16_t mbus_manufacturer_code(const char *text);
 /* Device type (medium) name: "heat_outlet", "water", ... ("unknown" otherwise). */
 const char *mbus_medium_name(uint8_t medium);
 const char *mbus_function_name(mbus_function fn);
+
+/* ---- encoder (mbus_encode.c): records and telegrams from values, for the
+ * bench's meters and the property test. ---- */
+typedef enum { MBUS_ENC_INT, MBUS_ENC_BCD, MBUS_ENC_REAL } mbus_enc_coding;
+
+typedef struct mbus_enc_record {
+    mbus_function function;
+    uint64_t storage;          /* up to 41 bits (DIF bit + 10 DIFEs) */
+    uint32_t tariff;           /* up to 20 bits */
+    uint32_t subunit;          /* up to 10 bits */
+    uint8_t vif[1 + MBUS_MAX_VIFE];
+    uint8_t n_vif;
+    mbus_enc_coding coding;
+    uint8_t size;              /* data bytes: INT 1,2,3,4,6,8; BCD 1,2,3,4,6; REAL 4 */
+    int64_t raw;               /* INT/BCD: the number sent (BCD: |raw| < 10^(2*size), one
+                                * digit less when negative); REAL: unused */
+    float real;                /* REAL: the number sent */
+} mbus_enc_record;
+
+/* A VIF (with its extension byte) the encoder knows, and what it means:
+ * value = number sent * 10^exp * mult, in unit. */
+typedef struct mbus_enc_vif {
+    uint8_t vif[3];
+    uint8_t n_vif;
+    const char *quantity, *unit;
+    int exp;
+    double mult;
+    bool time_point;           /* date (type G, 2 bytes) or date-time (type F, 4 bytes) */
+} mbus_enc_vif;
+
+size_t mbus_encode_vif_count(void);
+const mbus_enc_vif *mbus_encode_vif_at(size_t i);
+
+/* One record (DIF, DIFEs, VIF, VIFEs, data); returns its length, 0 when it
+ * does not fit cap or cannot be coded (storage/tariff/subunit too large, a
+ * BCD raw with too many digits, a bad size). */
+size_t mbus_encode_record(const mbus_enc_record *r, uint8_t *out, size_t cap);
+
+/* Time points: type G date (2 bytes) and type F date-time (4 bytes) as the
+ * raw little-endian number to send. year 2000..2080. */
+uint16_t mbus_encode_date_g(unsigned year, unsigned month, unsigned day);
+uint32_t mbus_encode_datetime_f(unsigned year, unsigned month, unsigned day, unsigned hour,
+                                unsigned minute);
+
+/* The 12 byte long header of CI 0x72 (id BCD, manufacturer, version,
+ * device type, access number, status, configuration word). */
+void mbus_encode_long_header(uint8_t out[12], uint32_t id_bcd, uint16_t manufacturer,
+                             uint8_t version, uint8_t device_type, uint8_t access_number,
+                             uint8_t status, uint16_t config);
 #endif
