@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runner.h"
+#include "target_mode.h"
 
 static void usage(FILE *f) {
-    fputs("usage: hil run [--gwd CMD] [--workdir DIR] [--keep] FILE...\n"
+    fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--keep] FILE...\n"
           "       hil --help\n\n"
           "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
           "pseudo-terminals, starts the gateway as `CMD <workdir>/gwd.yaml`, lets it run\n"
@@ -23,6 +24,9 @@ static void usage(FILE *f) {
           "  --workdir DIR  the run directory (${workdir}) of the one FILE given, or the\n"
           "                 directory of the run directories DIR/<file name> of several;\n"
           "                 it is emptied before the run and kept after it\n"
+          "  --target MAP   target mode (docs/target.md): the gateway is not started but\n"
+          "                 reached on a device as the map file MAP says (tty devices,\n"
+          "                 SSH, address); real time; virtual-time-only scenarios skipped\n"
           "  --keep         without --workdir, run directories go to\n"
           "                 build/scenarios/<file name> and are removed after a pass\n"
           "                 unless --keep is given (failed ones are always kept)\n\n"
@@ -46,6 +50,7 @@ int main(int argc, char **argv) {
                        .out = stdout};
     int i = 2;
     bool explicit_workdir = false;
+    const char *target_map_path = NULL; /* --target: the gateway runs on a device */
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--gwd") == 0 && i + 1 < argc) opt.gwd_cmd = argv[++i];
         else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc) {
@@ -53,6 +58,7 @@ int main(int argc, char **argv) {
             explicit_workdir = true;
         }
         else if (strcmp(argv[i], "--keep") == 0) opt.keep = true;
+        else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) target_map_path = argv[++i];
         else {
             fprintf(stderr, "hil: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -67,6 +73,7 @@ int main(int argc, char **argv) {
     if (explicit_workdir) opt.keep = true;
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
+    if (target_map_path) return target_run_all(target_map_path, argv + i, argc - i, &opt);
     int failed = 0, total = argc - i;
     for (; i < argc; i++)
         if (runner_run(argv[i], &opt) != 0) failed++;

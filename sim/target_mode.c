@@ -1,0 +1,355 @@
+/* target_mode: one scenario against a gateway on a device (see target_mode.h). */
+#define _XOPEN_SOURCE 700
+#include "target_mode.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "clock.h"
+#include "expect.h"
+#include "gwconfig.h"
+#include "loop.h"
+#include "mbus_segment.h"
+#include "target_remote.h"
+#include "trace.h"
+#include "wire.h"
+
+typedef struct trun {
+    const run_options *opt;
+    const target_map *map;
+    scenario *sc;
+    char name[128];            /* scenario file name without .yaml */
+    char local[PATH_MAX];      /* the run directory on this PC */
+    char fetched[PATH_MAX + 16]; /* where the device's run directory is read from */
+    char remote[PATH_MAX];     /* ${workdir} on the device */
+    char log[PATH_MAX + 16];   /* ssh/scp output */
+    gw_loop *loop;
+    trace tr;
+    mbus_segment **segs;
+    subst_var *vars;
+    size_t n_vars;
+    bool gateway_clean;
+    char gateway_how[256];
+    unsigned passed, failed;
+} trun;
+
+static void verdict(trun *r, bool ok, const char *msg) {
+    fprintf(r->opt->out, "%s  %s\n", ok ? "PASS" : "FAIL", msg);
+    if (ok) r->passed++;
+    else r->failed++;
+}
+
+const char *target_skip_reason(const scenario *sc, const target_map *map, char *buf, size_t cap) {
+    const cfg_node *start = cfg_get(sc->root, "start");
+    if (start) {
+        snprintf(buf, cap, "sets the gateway's wall clock (start: %s at %s:%d): virtual time only",
+                 start->scalar ? start->scalar : "?", start->file, start->line);
+        return buf;
+    }
+    if (sc->duration_ns > map->max_duration_ns) {
+        snprintf(buf, cap, "lasts %.0f s, a replay for virtual time (target max_duration %.0f s)",
+                 sc->duration_ns / 1e9, map->max_duration_ns / 1e9);
+        return buf;
+    }
+    return NULL;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    return remove(path);
+}
+
+static int make_dirs(const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int prepare_dirs(trun *r, const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0) len -= 5;
+    snprintf(r->name, sizeof r->name, "%.*s", (int)len, base);
+    if (r->opt->workdir_exact) snprintf(r->local, sizeof r->local, "%s", r->opt->workdir_base);
+    else snprintf(r->local, sizeof r->local, "%s/%s", r->opt->workdir_base, r->name);
+    snprintf(r->remote, sizeof r->remote, "%s/%s", r->map->workdir, r->name);
+    if (r->map->files_dir) snprintf(r->fetched, sizeof r->fetched, "%s/%s", r->map->files_dir, r->name);
+    else snprintf(r->fetched, sizeof r->fetched, "%s/device", r->local);
+    snprintf(r->log, sizeof r->log, "%s/target.log", r->local);
+    nftw(r->local, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return make_dirs(r->local);
+}
+
+/* The segment emulator talks to the mapped device instead of its own pty: the device's
+ * fd takes the pty master's descriptor number (dup2), so the segment's channel, pacer
+ * and baud read-back (tcgetattr on that fd) all use the device unchanged. */
+static void graft_device(mbus_segment *seg, int fd, const char *device) {
+    dup2(fd, seg->pty.master);
+    fcntl(seg->pty.master, F_SETFD, FD_CLOEXEC);
+    close(fd);
+    if (seg->pty.slave >= 0) close(seg->pty.slave);
+    seg->pty.slave = -1;
+    snprintf(seg->pty.path, sizeof seg->pty.path, "%s", device);
+}
+
+/* Every segment mapped and its device usable at the scenario's baud, or a loud FAIL. */
+static int build_plant(trun *r) {
+    scenario *sc = r->sc;
+    char err[1024];
+    r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
+    r->vars = calloc(sc->n_segments + 2, sizeof *r->vars);
+    if (!r->segs || !r->vars) return -1;
+    r->vars[r->n_vars++] = (subst_var){"workdir", r->remote};
+    r->vars[r->n_vars++] = (subst_var){"fixtures", sc->fixtures_dir};
+    int bad = 0;
+    for (size_t i = 0; i < sc->n_segments; i++) {
+        const segment_spec *spec = &sc->segments[i];
+        const target_serial *ts = target_map_serial(r->map, spec->name);
+        if (!ts) {
+            snprintf(err, sizeof err, "serial %s: the scenario's segment is not in the map file %s",
+                     spec->name, r->map->path);
+            verdict(r, false, err);
+            bad = -1;
+            continue;
+        }
+        int fd = target_serial_open(ts, spec->baud, err, sizeof err);
+        if (fd < 0) {
+            verdict(r, false, err);
+            bad = -1;
+            continue;
+        }
+        r->segs[i] = mbus_segment_new(spec->name, spec->baud, r->loop, &r->tr, err, sizeof err);
+        if (!r->segs[i]) {
+            close(fd);
+            verdict(r, false, err);
+            return -1;
+        }
+        graft_device(r->segs[i], fd, ts->device);
+        for (size_t k = 0; k < spec->n_slaves; k++) {
+            mbus_slave *s = mbus_segment_add_slave(r->segs[i]);
+            if (!s || scenario_slave_setup(&spec->slaves[k], s) < 0) return -1;
+        }
+        r->vars[r->n_vars++] = (subst_var){spec->name, ts->target};
+        fprintf(r->opt->out, "      serial %s: %s at %u baud (gateway side %s)\n", spec->name, ts->device,
+                spec->baud, ts->target);
+    }
+    return bad;
+}
+
+/* Push the configuration and restart the service (config_mode push), or only restart
+ * it so the run starts from a fresh process (expect). */
+static int push_config(trun *r) {
+    const target_map *m = r->map;
+    char config[PATH_MAX + 16], msg[1024];
+    snprintf(config, sizeof config, "%s/gwd.yaml", r->local);
+    cfg_err cerr;
+    if (!gwconfig_write(config, r->sc->gateway, r->vars, r->n_vars, &cerr)) {
+        verdict(r, false, cerr.msg);
+        return -1;
+    }
+    if (!m->ssh_host) return 0;
+    char owner[128], *colon;
+    snprintf(owner, sizeof owner, "%s", m->config_owner);
+    const char *group = (colon = strchr(owner, ':')) ? (*colon = '\0', colon + 1) : owner;
+    int rc = 0;
+    if (m->config_push) {
+        rc = target_scp_to(m, r->log, config, "/tmp/hil-gwd.yaml");
+        if (rc == 0)
+            rc = target_ssh(m, r->log, NULL, 0,
+                            "set -e; systemctl stop %s; rm -rf '%s'; install -d -m 0755 '%s'; "
+                            "install -d -m 0750 -o %s -g %s '%s'; "
+                            "install -m 0600 -o %s -g %s /tmp/hil-gwd.yaml '%s'; rm -f /tmp/hil-gwd.yaml; "
+                            "systemctl reset-failed %s 2>/dev/null || true; systemctl start %s",
+                            m->service, r->remote, m->workdir, owner, group, r->remote, owner, group,
+                            m->config, m->service, m->service);
+    } else {
+        rc = target_ssh(m, r->log, NULL, 0, "systemctl restart %s", m->service);
+    }
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "device: cannot %s the configuration and start %s (exit %d, see %.800s)",
+                 m->config_push ? "push" : "use", m->service, rc, r->log);
+        verdict(r, false, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stop the service (so the store is closed and the final dump written), judge how it
+ * ran, fetch its run directory and start it again: a device keeps running. */
+static int stop_and_fetch(trun *r) {
+    const target_map *m = r->map;
+    char out[1024] = "", msg[2048];
+    if (m->ssh_host) {
+        int rc = target_ssh(m, r->log, out, sizeof out,
+                            "systemctl stop %s; systemctl show -p NRestarts -p ExecMainStatus -p Result %s",
+                            m->service, m->service);
+        const char *restarts = strstr(out, "NRestarts="), *status = strstr(out, "ExecMainStatus=");
+        bool clean = rc == 0 && restarts && status && atoi(restarts + 10) == 0 && atoi(status + 15) == 0;
+        for (char *p = out; *p; p++)
+            if (*p == '\n') *p = ' ';
+        if (clean) snprintf(msg, sizeof msg, "gateway (%s on the device) ran until stopped and exited cleanly (%s)",
+                            m->service, out);
+        else snprintf(msg, sizeof msg, "gateway (%s on the device): expected no restart and exit 0, observed %s (ssh exit %d, see %.200s)",
+                      m->service, out[0] ? out : "nothing", rc, r->log);
+        verdict(r, clean, msg);
+    }
+    int rc = 0;
+    if (!m->files_dir) rc = target_scp_dir_from(m, r->log, r->remote, r->fetched);
+    if (m->ssh_host) target_ssh(m, r->log, NULL, 0, "systemctl start %s", m->service);
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "device: cannot fetch %.400s into %.400s (scp exit %d, see %.400s)", r->remote, r->fetched,
+                 rc, r->log);
+        verdict(r, false, msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_duration(gw_loop *loop, void *arg) {
+    loop_stop(loop, 0);
+}
+
+static unsigned segment_baud(const scenario *sc, const char *name) {
+    for (size_t i = 0; i < sc->n_segments; i++)
+        if (!name || strcmp(sc->segments[i].name, name) == 0) return sc->segments[i].baud;
+    return 0;
+}
+
+/* Real hardware adds latency (USB-serial adapters, schedulers) on the way to the bench:
+ * minimum gaps and waits are relaxed by the tolerance, never the values. */
+static bool relax_timing(const trun *r, expectation *ex) {
+    if (ex->kind != EX_TIMING || !ex->rule) return false;
+    int64_t tol = r->map->timing_tolerance_ns;
+    unsigned baud = segment_baud(r->sc, ex->segment);
+    if (strcmp(ex->rule, "idle_before_request") == 0 && baud) {
+        ex->min_bits -= (double)tol * baud / 1e9;
+        if (ex->min_bits < 0) ex->min_bits = 0;
+        return true;
+    }
+    if (strcmp(ex->rule, "response_timeout") == 0 && baud) {
+        int64_t min = ex->min_auto ? wire_bits_ns(baud, 330) + 50 * NS_PER_MS : ex->min_ns;
+        ex->min_auto = false;
+        ex->min_ns = min > tol ? min - tol : 0;
+        return true;
+    }
+    return false;
+}
+
+static void evaluate(trun *r) {
+    char msg[8192], line[8400];
+    scenario *sc = r->sc;
+    ex_segment_info *info = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *info);
+    for (size_t i = 0; info && i < sc->n_segments; i++) {
+        mbus_segment *s = r->segs[i];
+        info[i] = (ex_segment_info){s->name, s->baud, s->baud_last, s->frames, s->baud_mismatches};
+        snprintf(msg, sizeof msg, "serial %s: %u frames from the gateway on %s", s->name, s->frames, s->pty.path);
+        verdict(r, s->frames > 0 || s->n_slaves == 0, msg);
+    }
+    /* ${workdir} now names the fetched copy of the device's run directory. */
+    r->vars[0].value = r->fetched;
+    ex_context ctx = {.dump_path = gwconfig_get(sc->gateway, "gateway", "datahub_dump", r->vars, r->n_vars),
+                      .store_path = gwconfig_get(sc->gateway, "gateway", "store", r->vars, r->n_vars),
+                      .reports_dir = gwconfig_get(sc->gateway, "reports", "dir", r->vars, r->n_vars),
+                      .tr = &r->tr, .segments = info, .n_segments = info ? sc->n_segments : 0};
+    for (size_t i = 0; i < sc->n_expects; i++) {
+        expectation ex = sc->expects[i];
+        bool relaxed = relax_timing(r, &ex);
+        bool ok = expect_eval(&ex, &ctx, msg, sizeof msg);
+        if (relaxed) snprintf(line, sizeof line, "%s [target tolerance %.0f ms]", msg, r->map->timing_tolerance_ns / 1e6);
+        else if (ex.kind == EX_BAUD) snprintf(line, sizeof line, "%s [the mapped device's termios]", msg);
+        else snprintf(line, sizeof line, "%s", msg);
+        verdict(r, ok, line);
+    }
+    free((char *)ctx.dump_path);
+    free((char *)ctx.store_path);
+    free((char *)ctx.reports_dir);
+    ex_context_free(&ctx);
+    free(info);
+}
+
+static int run_plant(trun *r) {
+    char tpath[PATH_MAX + 16];
+    snprintf(tpath, sizeof tpath, "%s/trace.jsonl", r->local);
+    if (trace_open_file(&r->tr, tpath) < 0) return -1;
+    for (size_t i = 0; i < r->sc->n_segments; i++)
+        if (mbus_segment_start(r->segs[i]) < 0) return -1;
+    loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
+    loop_run(r->loop);
+    return 0;
+}
+
+static void teardown(trun *r) {
+    for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);
+    free(r->segs);
+    free(r->vars);
+    trace_free(&r->tr);
+    if (r->loop) loop_free(r->loop);
+}
+
+int target_run(const char *path, const run_options *opt, const target_map *map) {
+    trun r;
+    memset(&r, 0, sizeof r);
+    r.opt = opt;
+    r.map = map;
+    cfg_err cerr;
+    r.sc = scenario_load(path, &cerr);
+    if (!r.sc) {
+        fprintf(opt->out, "ERROR %s\nscenario %s: FAIL (not loaded)\n", cerr.msg, path);
+        return TARGET_FAIL;
+    }
+    int64_t t0 = clock_mono_ns();
+    fprintf(opt->out, "== %s (%s) on the target of %s\n", r.sc->name, path, map->path);
+    char why[512];
+    if (target_skip_reason(r.sc, map, why, sizeof why)) {
+        fprintf(opt->out, "SKIP  %s\nscenario %s: SKIP (%s)\n", why, r.sc->name, why);
+        scenario_free(r.sc);
+        return TARGET_SKIP;
+    }
+    r.loop = loop_new();
+    trace_init(&r.tr, clock_mono_ns());
+    int rc = !r.loop || prepare_dirs(&r, path) < 0 ? -1 : 0;
+    if (rc < 0) verdict(&r, false, "cannot prepare the run directory");
+    if (rc == 0) rc = build_plant(&r);
+    if (rc == 0) rc = push_config(&r);
+    if (rc == 0) rc = run_plant(&r);
+    if (rc == 0) rc = stop_and_fetch(&r);
+    if (rc == 0) evaluate(&r);
+    else if (r.failed == 0) verdict(&r, false, "the run could not be set up (see above)");
+    teardown(&r);
+    bool ok = r.failed == 0;
+    fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s, %.1f s)\n", r.sc->name,
+            ok ? "PASS" : "FAIL", r.passed, r.failed, r.local, (clock_mono_ns() - t0) / 1e9);
+    if (ok && !opt->keep) nftw(r.local, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scenario_free(r.sc);
+    return ok ? TARGET_PASS : TARGET_FAIL;
+}
+
+int target_run_all(const char *map_path, char **files, int n, const run_options *opt) {
+    cfg_err err;
+    target_map *map = target_map_load(map_path, &err);
+    if (!map) {
+        fprintf(opt->out, "ERROR %s\nhil: %d scenario(s), 0 passed, %d failed, 0 skipped\n", err.msg, n, n);
+        return 1;
+    }
+    int passed = 0, failed = 0, skipped = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = target_run(files[i], opt, map);
+        if (rc == TARGET_PASS) passed++;
+        else if (rc == TARGET_SKIP) skipped++;
+        else failed++;
+    }
+    target_ssh_close(map);
+    target_map_free(map);
+    fprintf(opt->out, "hil: %d scenario(s), %d passed, %d failed, %d skipped\n", n, passed, failed, skipped);
+    return failed ? 1 : 0;
+}

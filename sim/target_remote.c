@@ -1,0 +1,150 @@
+/* target_remote: ssh and scp to the device (see target_remote.h). */
+#define _XOPEN_SOURCE 700
+#include "target_remote.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 40
+
+typedef struct argv_list {
+    const char *v[MAX_ARGS];
+    int n;
+    char port[16], dest[256], control[128];
+} argv_list;
+
+static void push(argv_list *a, const char *s) {
+    if (a->n < MAX_ARGS - 1) a->v[a->n++] = s;
+    a->v[a->n] = NULL;
+}
+
+/* Options shared by ssh and scp: no prompts, no host key bookkeeping (a board's key
+ * changes with every image), a shared master connection per device. */
+static void common_options(argv_list *a, const target_map *m) {
+    snprintf(a->control, sizeof a->control, "ControlPath=/tmp/hil-ssh-%u-%%C", (unsigned)getuid());
+    static const char *const opts[] = {"BatchMode=yes", "StrictHostKeyChecking=no",
+                                       "UserKnownHostsFile=/dev/null", "LogLevel=ERROR",
+                                       "ConnectTimeout=20", "ServerAliveInterval=5",
+                                       "ControlMaster=auto", "ControlPersist=60"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        push(a, "-o");
+        push(a, opts[i]);
+    }
+    push(a, "-o");
+    push(a, a->control);
+    if (m->ssh_key) {
+        push(a, "-i");
+        push(a, m->ssh_key);
+    }
+    snprintf(a->port, sizeof a->port, "%u", m->ssh_port);
+}
+
+/* fork + exec; stdout to out (when given) else the log; stderr to the log. Waits for
+ * the command: it runs between the scenario's phases, never while the plant is live. */
+static int run_argv(const argv_list *a, const char *log, char *out, size_t cap) {
+    int pipefd[2] = {-1, -1};
+    if (out && pipe(pipefd) < 0) return -1;
+    FILE *lf = log ? fopen(log, "a") : NULL;
+    if (lf) {
+        fputs("$", lf);
+        for (int i = 0; i < a->n; i++) fprintf(lf, " %s", a->v[i]);
+        fputc('\n', lf);
+        fflush(lf);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        int logfd = lf ? fileno(lf) : null;
+        dup2(null, 0);
+        dup2(out ? pipefd[1] : logfd, 1);
+        dup2(logfd, 2);
+        execvp(a->v[0], (char *const *)a->v);
+        _exit(127);
+    }
+    if (out) close(pipefd[1]);
+    size_t len = 0;
+    if (out && pid > 0) {
+        ssize_t r;
+        while ((r = read(pipefd[0], out + len, cap - 1 - len)) != 0) {
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) break;
+            len += (size_t)r;
+            if (len == cap - 1) {
+                char sink[256]; /* drain what does not fit */
+                while (read(pipefd[0], sink, sizeof sink) > 0) {}
+                break;
+            }
+        }
+        out[len] = '\0';
+    }
+    if (out) close(pipefd[0]);
+    if (lf) fclose(lf);
+    if (pid < 0) return -1;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+int target_ssh(const target_map *m, const char *log, char *out, size_t cap, const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    argv_list a = {.n = 0};
+    push(&a, "ssh");
+    common_options(&a, m);
+    push(&a, "-p");
+    push(&a, a.port);
+    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
+    push(&a, a.dest);
+    push(&a, cmd);
+    return run_argv(&a, log, out, cap);
+}
+
+/* scp -O: the classic protocol, so the device needs no SFTP server. */
+static int scp(const target_map *m, const char *log, bool recursive, const char *from, const char *to) {
+    argv_list a = {.n = 0};
+    push(&a, "scp");
+    push(&a, "-O");
+    push(&a, "-q");
+    if (recursive) push(&a, "-r");
+    common_options(&a, m);
+    push(&a, "-P");
+    push(&a, a.port);
+    push(&a, from);
+    push(&a, to);
+    return run_argv(&a, log, NULL, 0);
+}
+
+int target_scp_to(const target_map *m, const char *log, const char *local, const char *remote) {
+    char dest[1024];
+    snprintf(dest, sizeof dest, "%s@%s:%s", m->ssh_user, m->ssh_host, remote);
+    return scp(m, log, false, local, dest);
+}
+
+int target_scp_dir_from(const target_map *m, const char *log, const char *remote, const char *local) {
+    char src[1024];
+    snprintf(src, sizeof src, "%s@%s:%s", m->ssh_user, m->ssh_host, remote);
+    return scp(m, log, true, src, local);
+}
+
+void target_ssh_close(const target_map *m) {
+    if (!m->ssh_host) return;
+    argv_list a = {.n = 0};
+    push(&a, "ssh");
+    common_options(&a, m);
+    push(&a, "-p");
+    push(&a, a.port);
+    push(&a, "-O");
+    push(&a, "exit");
+    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
+    push(&a, a.dest);
+    run_argv(&a, NULL, NULL, 0);
+}

@@ -1,0 +1,193 @@
+/* Target mode: the map file, the mapped serial devices (missing, pinned to another
+ * baud, keeping another speed than set) and a scenario run that must fail loudly
+ * before anything reaches the device. Runs from the repository root (make unit). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include "../../gateway/tests/test.h"
+#include "target_map.h"
+#include "target_mode.h"
+
+static char tmpdir[64];
+
+static const char *write_file(const char *name, const char *text) {
+    static char path[8][160];
+    static int next;
+    char *p = path[next++ % 8];
+    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+/* A pty standing in for a USB-serial adapter: returns the master, the slave's path in name. */
+static int open_pty(char *name, size_t cap) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, cap) != 0) return -1;
+    return m;
+}
+
+static target_map *load_map(const char *text, cfg_err *err) {
+    return target_map_load(write_file("map.yaml", text), err);
+}
+
+static void test_map_file(void) {
+    cfg_err err;
+    target_map *m = load_map("device:\n  ssh: {host: 10.1.2.3, port: 2222, key: /k}\n"
+                             "serial:\n  bus1: {device: /dev/ttyUSB3, target: /dev/ttyS1, baud: 2400}\n"
+                             "  bus2: {device: /dev/ttyUSB4}\n"
+                             "ports:\n  - {proto: tcp, gateway: 2404, reach: 12404}\n"
+                             "timing_tolerance: 35ms\n", &err);
+    CHECK_MSG(m != NULL, "%s", err.msg);
+    if (!m) return;
+    CHECK_STR(m->ssh_host, "10.1.2.3");
+    CHECK_INT(m->ssh_port, 2222);
+    CHECK_STR(m->ssh_user, "root");
+    CHECK_STR(m->address, "10.1.2.3");
+    CHECK_STR(m->config, "/etc/gwd/gwd.yaml");
+    CHECK(m->config_push);
+    CHECK(m->files_dir == NULL);
+    CHECK_INT(m->timing_tolerance_ns, 35000000);
+    CHECK_INT(m->n_serial, 2);
+    const target_serial *s = target_map_serial(m, "bus1");
+    CHECK(s && strcmp(s->device, "/dev/ttyUSB3") == 0 && strcmp(s->target, "/dev/ttyS1") == 0 && s->baud == 2400);
+    s = target_map_serial(m, "bus2");
+    CHECK(s && strcmp(s->target, "/dev/ttyUSB4") == 0 && s->baud == 0); /* target defaults to device */
+    CHECK(target_map_serial(m, "bus9") == NULL);
+    CHECK_INT(target_map_port(m, "tcp", 2404), 12404);
+    CHECK_INT(target_map_port(m, "udp", 2404), 2404);
+    CHECK_INT(target_map_port(m, "tcp", 502), 502);
+    target_map_free(m);
+
+    /* Errors carry the position. */
+    m = load_map("device:\n  ssh: {host: h}\nserial:\n  bus1: {device: /dev/x, baud: 2401}\n", &err);
+    CHECK(m == NULL);
+    CHECK_MSG(strstr(err.msg, "map.yaml:4:") && strstr(err.msg, "not a standard serial speed"), "%s", err.msg);
+    m = load_map("device:\n  config_mode: push\n", &err);
+    CHECK(m == NULL);
+    CHECK_MSG(strstr(err.msg, "needs ssh"), "%s", err.msg);
+    m = load_map("device:\n  ssh: {host: h}\n  colour: red\n", &err);
+    CHECK(m == NULL);
+    CHECK_MSG(strstr(err.msg, "colour"), "%s", err.msg);
+}
+
+static void test_serial_devices(void) {
+    char err[512], name[64];
+    target_serial s = {.name = "bus1", .device = "/dev/ttyUSB-not-here", .target = "/dev/ttyS0"};
+    CHECK(target_serial_open(&s, 2400, err, sizeof err) < 0);
+    CHECK_MSG(strstr(err, "bus1") && strstr(err, "/dev/ttyUSB-not-here") && strstr(err, "missing"), "%s", err);
+
+    int m = open_pty(name, sizeof name);
+    CHECK(m >= 0);
+    s.device = name;
+    int fd = target_serial_open(&s, 2400, err, sizeof err);
+    CHECK_MSG(fd >= 0, "%s", err);
+    if (fd >= 0) {
+        struct termios tio;
+        CHECK(tcgetattr(fd, &tio) == 0 && cfgetospeed(&tio) == B2400);
+        CHECK((fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+        close(fd);
+    }
+
+    /* The map pins the adapter to 9600 baud: a 2400 baud scenario must not run on it. */
+    s.baud = 9600;
+    CHECK(target_serial_open(&s, 2400, err, sizeof err) < 0);
+    CHECK_MSG(strstr(err, "pins") && strstr(err, "9600") && strstr(err, "2400"), "%s", err);
+    s.baud = 0;
+
+    /* A device that keeps its speed whatever is set (a locked termios, like a port whose
+     * driver ignores the request): the read-back catches it. */
+    int sl = open(name, O_RDWR | O_NOCTTY);
+    struct termios lock;
+    memset(&lock, 0, sizeof lock);
+    if (sl >= 0 && tcgetattr(sl, &lock) == 0) {
+        cfsetospeed(&lock, B9600);
+        cfsetispeed(&lock, B9600);
+        tcsetattr(sl, TCSANOW, &lock);
+        struct termios mask;
+        memset(&mask, 0, sizeof mask);
+        mask.c_cflag = CBAUD; /* lock the speed bits */
+        if (ioctl(sl, TIOCSLCKTRMIOS, &mask) == 0) {
+            CHECK(target_serial_open(&s, 2400, err, sizeof err) < 0);
+            CHECK_MSG(strstr(err, "baud of") && strstr(err, "is 9600") && strstr(err, "needs 2400"), "%s", err);
+        } else {
+            printf("note: TIOCSLCKTRMIOS not permitted here (%s); locked-speed case not run\n", strerror(errno));
+        }
+    }
+    if (sl >= 0) close(sl);
+    close(m);
+}
+
+/* The whole run: a mapped device that is missing fails the scenario, loudly, and a
+ * scenario that sets the wall clock is skipped with its reason. */
+static void test_run_fails_loudly(void) {
+    char mapdir[128];
+    snprintf(mapdir, sizeof mapdir, "%s/mnt", tmpdir);
+    mkdir(mapdir, 0755);
+    char text[512];
+    snprintf(text, sizeof text,
+             "device: {config_mode: expect, files: %s}\nserial:\n  bus1: {device: /dev/ttyUSB-gone}\n", mapdir);
+    cfg_err err;
+    target_map *m = load_map(text, &err);
+    CHECK_MSG(m != NULL, "%s", err.msg);
+    if (!m) return;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    char work[160];
+    snprintf(work, sizeof work, "%s/runs", tmpdir);
+    run_options opt = {.workdir_base = work, .keep = true, .out = out};
+    int rc = target_run("scenarios/mbus/single_primary.yaml", &opt, m);
+    fclose(out);
+    CHECK_INT(rc, TARGET_FAIL);
+    CHECK_MSG(buf && strstr(buf, "FAIL  serial bus1: mapped device /dev/ttyUSB-gone is missing"), "%s", buf);
+    CHECK_MSG(buf && strstr(buf, "scenario single meter by primary address: FAIL"), "%s", buf);
+    free(buf);
+
+    /* Not mapped at all. */
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    opt.out = out;
+    target_map_free(m);
+    snprintf(text, sizeof text, "device: {config_mode: expect, files: %s}\nserial:\n  busX: {device: /dev/null}\n", mapdir);
+    m = load_map(text, &err);
+    rc = m ? target_run("scenarios/mbus/single_primary.yaml", &opt, m) : -1;
+    fclose(out);
+    CHECK_INT(rc, TARGET_FAIL);
+    CHECK_MSG(buf && strstr(buf, "segment is not in the map file"), "%s", buf);
+    free(buf);
+
+    /* Virtual time only: an explicit wall-clock start. */
+    const char *sc = write_file("start.yaml",
+                                "name: dated\nstart: 2030-05-01T00:00:00Z\nduration: 2s\n"
+                                "plant: {segments: [{name: bus1, baud: 2400, slaves: []}]}\n"
+                                "gateway: {mbus: [{name: bus1, device: '${bus1}', baud: 2400, interval: 1s, meters: []}]}\n"
+                                "expect: []\n");
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    opt.out = out;
+    rc = m ? target_run(sc, &opt, m) : -1;
+    fclose(out);
+    CHECK_INT(rc, TARGET_SKIP);
+    CHECK_MSG(buf && strstr(buf, "SKIP  sets the gateway's wall clock") && strstr(buf, "virtual time only"), "%s", buf);
+    free(buf);
+    target_map_free(m);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_target.XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    test_map_file();
+    test_serial_devices();
+    test_run_fails_loudly();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
+    return test_summary("test_target");
+}
