@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "datahub.h"
+#include "dlms_client.h"
+#include "dlms_config.h"
 #include "iec104_server.h"
 #include "modbus_client.h"
 #include "modbus_server.h"
@@ -171,6 +173,8 @@ typedef struct gwd {
     modbus_server *modbus_srv;
     modbus_client_config *modbus_cli_cfg;  /* NULL: no Modbus meters */
     modbus_client *modbus_cli;
+    dlms_config *dlms;
+    dlms_client *dlms_cli;
 } gwd;
 
 static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
@@ -205,7 +209,7 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
     static const char *const sections[] = {"gateway", "mbus", "reports", "iec104",
-                                           "modbus_server", "modbus", NULL};
+                                           "modbus_server", "modbus", "dlms", NULL};
     err->msg[0] = '\0';
     g->root = cfg_load_file(path, err);
     if (!g->root) {
@@ -226,6 +230,9 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
         return false;
     if (!modbus_server_config_parse(cfg_get(g->root, "modbus_server"), &g->modbus_srv_cfg, err) ||
         !modbus_client_config_parse(cfg_get(g->root, "modbus"), &g->modbus_cli_cfg, err))
+        return false;
+    g->dlms = dlms_config_parse(cfg_get(g->root, "dlms"), err);
+    if (!g->dlms)
         return false;
     err->msg[0] = '\0';
     g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
@@ -319,12 +326,18 @@ static bool start(gwd *g) {
         log_error(MOD, "%s", err);
         return false;
     }
+    g->dlms_cli = dlms_client_start(g->dlms, g->loop, g->hub, err, sizeof err);
+    if (!g->dlms_cli) {
+        log_error(MOD, "%s", err);
+        return false;
+    }
     return true;
 }
 
 /* Stop the drivers first so nothing is published while the rest shuts down. */
 static void shut_down(gwd *g, bool final_dump) {
     mbus_master_stop(g->master);
+    dlms_client_stop(g->dlms_cli);
     modbus_client_stop(g->modbus_cli);
     iec104_server_stop(g->iec104_srv);
     modbus_server_stop(g->modbus_srv);
@@ -338,6 +351,7 @@ static void shut_down(gwd *g, bool final_dump) {
     if (g->loop)
         loop_free(g->loop);
     mbus_config_free(g->mbus);
+    dlms_config_free(g->dlms);
     iec104_config_free(g->iec104);
     modbus_server_config_free(g->modbus_srv_cfg);
     modbus_client_config_free(g->modbus_cli_cfg);
