@@ -76,7 +76,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
-        demo bench fuzz clean
+        demo bench fuzz clean acceptance
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -171,6 +171,11 @@ scenarios-target:
 	+@$(SUBMAKE) VARIANT=host all
 	+@$(SUBMAKE) VARIANT=armhf HIL_CMD=build/host/bin/hil \
 	    GWD_CMD="$(QEMU_ARM) $(abspath build/armhf/bin/gwd)" scenarios
+
+# Acceptance: the acceptance scenarios in target mode against the gateway installed on the
+# emulated armhf board (ci/acceptance, docs/target.md). Takes minutes: not part of make test.
+acceptance: all target
+	@ci/acceptance
 
 # --- demo, benchmarks, fuzzing ----------------------------------------------------------
 # make demo ARGS="--for 30s": the bench plant and gwd in real time, readings as they come.
