@@ -12,7 +12,7 @@
 #define BUILD_MAN 0x1593u /* ELS */
 
 /* Wired RSP_UD, primary address 5. Returns the frame length, 0 if too long. */
-static size_t build_wired(const uint8_t *records, size_t n, uint8_t access, uint8_t *out, size_t cap) {
+static inline size_t build_wired(const uint8_t *records, size_t n, uint8_t access, uint8_t *out, size_t cap) {
     uint8_t data[256];
     if (n + 12 > 252)
         return 0;
@@ -23,7 +23,7 @@ static size_t build_wired(const uint8_t *records, size_t n, uint8_t access, uint
 
 /* Wireless SND_NR with a short header; key != NULL: mode 5 over all records
  * (2F 2F first, 2F filler to whole blocks). fmt adds CRCs. */
-static size_t build_wireless(oms_crypto *c, const uint8_t *key, const uint8_t *records, size_t n,
+static inline size_t build_wireless(oms_crypto *c, const uint8_t *key, const uint8_t *records, size_t n,
                              uint8_t access, wmbus_format fmt, uint8_t *out, size_t cap) {
     uint8_t f[WMBUS_FRAME_MAX];
     const uint8_t link[10] = {0, 0x44, (uint8_t)BUILD_MAN, BUILD_MAN >> 8, 0x78, 0x56, 0x34, 0x12, 0x33, 0x03};

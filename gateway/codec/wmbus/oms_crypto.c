@@ -23,7 +23,13 @@ oms_crypto *oms_crypto_new(void) {
     c->ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
     c->mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
     c->mac_ctx = c->mac ? EVP_MAC_CTX_new(c->mac) : NULL;
-    if (!c->cipher || !c->cbc || !c->ctr || !c->mac_ctx) {
+    /* the CMAC's cipher is set once; each oms_cmac only sets the key */
+    char cipher_name[] = "AES-128-CBC";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (!c->cipher || !c->cbc || !c->ctr || !c->mac_ctx || !EVP_MAC_CTX_set_params(c->mac_ctx, params)) {
         oms_crypto_free(c);
         return NULL;
     }
@@ -72,13 +78,8 @@ bool oms_ctr(oms_crypto *c, const uint8_t key[16], const uint8_t iv[16], uint8_t
 
 bool oms_cmac(oms_crypto *c, const uint8_t key[16], const uint8_t *data, size_t n,
               uint8_t mac[16]) {
-    char cipher_name[] = "AES-128-CBC";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher_name, 0),
-        OSSL_PARAM_construct_end(),
-    };
     size_t out_len = 0;
-    return EVP_MAC_init(c->mac_ctx, key, OMS_KEY_LEN, params) &&
+    return EVP_MAC_init(c->mac_ctx, key, OMS_KEY_LEN, NULL) &&
            EVP_MAC_update(c->mac_ctx, data, n) && EVP_MAC_final(c->mac_ctx, mac, &out_len, 16) &&
            out_len == 16;
 }
