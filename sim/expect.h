@@ -16,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "expect_iec104.h"
 #include "trace.h"
 
 typedef enum {
-    EX_VALUE, EX_METER, EX_POINTS, EX_STORE, EX_REPORT, EX_TIMING, EX_REQUESTS, EX_BAUD
+    EX_VALUE, EX_METER, EX_POINTS, EX_STORE, EX_REPORT, EX_TIMING, EX_REQUESTS, EX_BAUD,
+    EX_IEC104
 } ex_kind;
 
 typedef struct expectation {
@@ -44,6 +46,7 @@ typedef struct expectation {
     bool min_auto;
     long long address;      /* -1: any */
     long long min, max;     /* requests: count range */
+    ex_iec104 iec104;       /* iec104 (expect_iec104.h) */
 } expectation;
 
 /* Results of the run the expectations look at. */

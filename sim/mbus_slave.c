@@ -84,7 +84,7 @@ static void advance_page(mbus_slave *s, uint8_t c) {
     int fcb = (c & MBUS_C_FCB) ? 1 : 0;
     bool fcv = (c & MBUS_C_FCV) != 0;
     if (s->page < 0) {
-        s->page = 0;
+        s->page = s->rotate ? (int)(s->readouts++ % s->pages.n) : 0;
     } else if (fcv && fcb != s->last_fcb) {
         s->page = (s->page + 1) % (int)s->pages.n;
     }

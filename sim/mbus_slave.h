@@ -28,12 +28,14 @@ typedef struct mbus_slave {
     telegram_list pages;        /* RSP_UD frames, owned */
     int64_t response_delay_ns;  /* after the end of the request on the wire */
     mbus_slave_faults faults;
+    bool rotate;                /* each readout starts at the next page: values change over time */
     /* state */
     bool selected;
     int page;                   /* index of the last page sent; -1 after reset */
     int last_fcb;               /* FCB of the last answered REQ_UD2; -1 after reset */
     unsigned requests;          /* REQ_UD2 addressed to it */
     unsigned answers;           /* RSP_UD sent */
+    unsigned readouts;          /* readouts started (rotate) */
 } mbus_slave;
 
 /* What the slave does with one master frame. */

@@ -15,6 +15,7 @@
 #include "expect.h"
 #include "gwconfig.h"
 #include "gwproc.h"
+#include "iec104_master.h"
 #include "iochan.h"
 #include "loop.h"
 #include "mbus_segment.h"
@@ -43,6 +44,9 @@ typedef struct run {
     uint64_t dump_hash;
     timemaster tm;         /* virtual time: the co-simulation with the gateway */
     bool virtual_time;
+    iec104_bench *iec104;  /* scripted IEC 104 masters */
+    int iec104_port;       /* ${port:iec104} */
+    char iec104_port_text[8];
     loop_timer_id duration_timer, cycle_timer;
 } run;
 
@@ -101,7 +105,7 @@ static void add_var(run *r, const char *name, const char *value) {
 static int build_plant(run *r, char *err, size_t errlen) {
     scenario *sc = r->sc;
     r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
-    r->vars = calloc(sc->n_segments + 2, sizeof *r->vars);
+    r->vars = calloc(sc->n_segments + 3, sizeof *r->vars);
     if (!r->segs || !r->vars) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -121,6 +125,9 @@ static int build_plant(run *r, char *err, size_t errlen) {
         }
         add_var(r, spec->name, mbus_segment_path(r->segs[i]));
     }
+    r->iec104_port = iec104_bench_free_port();
+    snprintf(r->iec104_port_text, sizeof r->iec104_port_text, "%d", r->iec104_port);
+    add_var(r, "port:iec104", r->iec104_port_text);
     return 0;
 }
 
@@ -243,6 +250,9 @@ static int start(run *r, char *err, size_t errlen) {
     if (gwproc_start(&r->gw, r->loop, r->opt->gwd_cmd, r->virtual_time ? extra : NULL, config, log,
                      err, errlen) < 0)
         return -1;
+    if (r->sc->iec104 && !(r->iec104 = iec104_bench_start(r->sc->iec104, r->loop, &r->tr,
+                                                          r->iec104_port, err, errlen)))
+        return -1;
     r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0)
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
@@ -308,6 +318,7 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
 static void teardown(run *r) {
     if (r->gw.pid > 0) gwproc_reap(&r->gw);
     if (r->virtual_time) timemaster_close(&r->tm);
+    iec104_bench_free(r->iec104);
     for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);
     free(r->segs);
     free(r->vars);

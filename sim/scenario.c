@@ -120,7 +120,7 @@ static bool load_pages(const scenario *sc, const cfg_node *slave, telegram_list 
  * addresses and identification numbers. */
 static bool parse_slave(scenario *sc, segment_spec *seg, const cfg_node *m, cfg_err *err) {
     static const char *const keys[] = {"primary",    "secondary", "id",    "telegrams",
-                                       "response_delay", "faults", "count", "more_follows",
+                                       "response_delay", "faults", "count", "more_follows", "rotate",
                                        NULL};
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a slave must be a map");
     if (!cfg_only_keys(m, keys, err)) return false;
@@ -136,6 +136,7 @@ static bool parse_slave(scenario *sc, segment_spec *seg, const cfg_node *m, cfg_
         !cfg_duration_ns(m, "response_delay", wire_bits_ns(seg->baud, 22), &base.response_delay_ns,
                          err) ||
         !cfg_bool(m, "more_follows", true, &more_follows, err) ||
+        !cfg_bool(m, "rotate", false, &base.rotate, err) ||
         !cfg_str(m, "secondary", "auto", &secondary, err) ||
         !parse_faults(cfg_get(m, "faults"), &base.faults, err))
         return false;
@@ -207,13 +208,15 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", NULL};
+    static const char *const keys[] = {"segments", "iec104", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
     if (!segs) return false;
     for (size_t i = 0; i < segs->n; i++)
         if (!parse_segment(sc, segs->items[i], err)) return false;
+    const cfg_node *iec = cfg_get(plant, "iec104");
+    if (iec && !(sc->iec104 = iec104_plan_parse(iec, err))) return false;
     return true;
 }
 
@@ -326,6 +329,7 @@ void scenario_free(scenario *sc) {
     free(sc->segments);
     free(sc->expects);
     cfg_free(sc->gateway_root);
+    iec104_plan_free(sc->iec104);
     cfg_free(sc->root);
     free(sc->path);
     free(sc->base_dir);
@@ -338,6 +342,7 @@ int scenario_slave_setup(const slave_spec *spec, mbus_slave *slave) {
     slave->secondary = spec->secondary;
     slave->response_delay_ns = spec->response_delay_ns;
     slave->faults = spec->faults;
+    slave->rotate = spec->rotate;
     for (size_t i = 0; i < spec->pages.n; i++)
         if (telegram_list_add(&slave->pages, spec->pages.items[i].bytes, spec->pages.items[i].len) < 0)
             return -1;

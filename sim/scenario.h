@@ -9,6 +9,7 @@
 #include "config.h"
 #include "expect.h"
 #include "hexfile.h"
+#include "iec104_script.h"
 #include "mbus_slave.h"
 
 typedef struct slave_spec {
@@ -19,6 +20,7 @@ typedef struct slave_spec {
     telegram_list pages;       /* edited (id, address, more follows) */
     int64_t response_delay_ns;
     mbus_slave_faults faults;
+    bool rotate;               /* each readout answers the next page (values change) */
 } slave_spec;
 
 typedef struct segment_spec {
@@ -45,6 +47,7 @@ typedef struct scenario {
     size_t n_expects;
     cfg_node *root;            /* the scenario document */
     cfg_node *gateway_root;    /* gateway_file: document, or NULL */
+    iec104_plan *iec104;       /* plant: iec104: scripted masters, or NULL */
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */
