@@ -349,8 +349,8 @@ void report_attach(report *r, datahub *hub) {
 void report_free(report *r) {
     if (!r)
         return;
-    if (r->hub && r->subscription >= 0)
-        datahub_unsubscribe(r->hub, r->subscription);
+    /* No unsubscribe: the hub may already be gone (report.h: free r before the
+     * hub publishes again, or free the hub first). */
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];
         if (r->loop) {
