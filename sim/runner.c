@@ -16,6 +16,7 @@
 #include "gwconfig.h"
 #include "gwproc.h"
 #include "iec104_master.h"
+#include "dlms_bench.h"
 #include "iochan.h"
 #include "loop.h"
 #include "mbus_segment.h"
@@ -45,6 +46,7 @@ typedef struct run {
     timemaster tm;         /* virtual time: the co-simulation with the gateway */
     bool virtual_time;
     iec104_bench *iec104;  /* scripted IEC 104 masters */
+    dlms_bench *dlms;      /* HPLC networks of DLMS meters */
     int iec104_port;       /* ${port:iec104} */
     char iec104_port_text[8];
     loop_timer_id duration_timer, cycle_timer;
@@ -105,7 +107,7 @@ static void add_var(run *r, const char *name, const char *value) {
 static int build_plant(run *r, char *err, size_t errlen) {
     scenario *sc = r->sc;
     r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
-    r->vars = calloc(sc->n_segments + 3, sizeof *r->vars);
+    r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms, sizeof *r->vars);
     if (!r->segs || !r->vars) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -128,6 +130,11 @@ static int build_plant(run *r, char *err, size_t errlen) {
     r->iec104_port = iec104_bench_free_port();
     snprintf(r->iec104_port_text, sizeof r->iec104_port_text, "%d", r->iec104_port);
     add_var(r, "port:iec104", r->iec104_port_text);
+    if (sc->n_dlms) {
+        r->dlms = dlms_bench_new(sc->dlms, sc->n_dlms, r->loop, &r->tr, err, errlen);
+        if (!r->dlms) return -1;
+        r->n_vars += dlms_bench_vars(r->dlms, r->vars + r->n_vars);
+    }
     return 0;
 }
 
@@ -234,6 +241,10 @@ static int start(run *r, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot watch the pty of %s", r->segs[i]->name);
             return -1;
         }
+    if (r->dlms && dlms_bench_start(r->dlms) < 0) {
+        snprintf(err, errlen, "cannot watch the DLMS nodes' sockets");
+        return -1;
+    }
     if (loop_on_signal(r->loop, SIGCHLD, on_child, r) < 0) {
         snprintf(err, errlen, "cannot watch SIGCHLD");
         return -1;
@@ -319,6 +330,8 @@ static void teardown(run *r) {
     if (r->gw.pid > 0) gwproc_reap(&r->gw);
     if (r->virtual_time) timemaster_close(&r->tm);
     iec104_bench_free(r->iec104);
+    dlms_bench_write_stats(r->dlms, r->workdir);
+    dlms_bench_free(r->dlms);
     for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);
     free(r->segs);
     free(r->vars);

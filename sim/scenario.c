@@ -1,5 +1,6 @@
 /* scenario: loading and checking scenario files (see scenario.h, docs/scenarios.md). */
 #include "scenario.h"
+#include "dlms_bench.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +209,7 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", "iec104", NULL};
+    static const char *const keys[] = {"segments", "iec104", "dlms", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
@@ -217,6 +218,8 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
         if (!parse_segment(sc, segs->items[i], err)) return false;
     const cfg_node *iec = cfg_get(plant, "iec104");
     if (iec && !(sc->iec104 = iec104_plan_parse(iec, err))) return false;
+    const cfg_node *dl = cfg_get(plant, "dlms");
+    if (dl && !dlms_bench_parse(dl, sc->base_dir, &sc->dlms, &sc->n_dlms, err)) return false;
     return true;
 }
 
@@ -330,6 +333,7 @@ void scenario_free(scenario *sc) {
     free(sc->expects);
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
+    dlms_bench_specs_free(sc->dlms, sc->n_dlms);
     cfg_free(sc->root);
     free(sc->path);
     free(sc->base_dir);

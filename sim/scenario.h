@@ -10,6 +10,7 @@
 #include "expect.h"
 #include "hexfile.h"
 #include "iec104_script.h"
+#include "hplc_net.h"
 #include "mbus_slave.h"
 
 typedef struct slave_spec {
@@ -48,6 +49,8 @@ typedef struct scenario {
     cfg_node *root;            /* the scenario document */
     cfg_node *gateway_root;    /* gateway_file: document, or NULL */
     iec104_plan *iec104;       /* plant: iec104: scripted masters, or NULL */
+    hplc_net_spec *dlms;       /* plant: dlms: HPLC networks of DLMS meters */
+    size_t n_dlms;
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */
