@@ -110,7 +110,7 @@ target_map *target_map_load(const char *path, cfg_err *err) {
     if (ok && m->root->kind != CFG_MAP) ok = cfg_fail(err, m->root, "a map file is a map (device, serial, ports, ...)");
     ok = ok && cfg_only_keys(m->root, keys, err) && parse_device(m, cfg_get(m->root, "device"), err) &&
          parse_serial(m, cfg_get(m->root, "serial"), err) && parse_ports(m, cfg_get(m->root, "ports"), err) &&
-         cfg_duration_ns(m->root, "timing_tolerance", 20000000LL, &m->timing_tolerance_ns, err) &&
+         cfg_duration_ns(m->root, "timing_tolerance", 10000000LL, &m->timing_tolerance_ns, err) &&
          cfg_duration_ns(m->root, "settle", 3000000000LL, &m->settle_ns, err) &&
          cfg_duration_ns(m->root, "max_duration", 120000000000LL, &m->max_duration_ns, err);
     if (!ok) {

@@ -19,7 +19,7 @@
  *     bus1: {device: /dev/ttyUSB0, target: /dev/ttyS0, baud: 2400}
  *   ports:                          # gateway port -> port at address (default: the same)
  *     - {proto: tcp, gateway: 2404, reach: 2404}
- *   timing_tolerance: 20ms          # timing expectations are relaxed by this much
+ *   timing_tolerance: 10ms          # timing expectations are relaxed by this much
  *   settle: 3s                      # extra real time after a scenario's duration
  *   max_duration: 120s              # longer scenarios are replays for virtual time: skipped
  *
