@@ -94,7 +94,7 @@ static void test_dif_chain(void) {
     CHECK_INT(d.records[1].function, MBUS_FN_MAX);
     CHECK_INT(d.records[2].function, MBUS_FN_MIN);
     CHECK_INT(d.records[3].function, MBUS_FN_ERROR);
-    CHECK_STR(mbus_function_name(d.records[3].function), "value_during_error");
+    CHECK_STR(mbus_function_name(d.records[3].function), "error");
 
     /* 10 DIFEs are allowed, the 11th is an error at its own offset */
     uint8_t ten[1 + 10 + 1];

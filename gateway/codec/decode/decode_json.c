@@ -190,11 +190,6 @@ static void put_value(jbuf *j, const telegram *t, const mbus_record *r) {
     put(j, "null");
 }
 
-static const char *function_name(mbus_function f) {
-    static const char *const names[] = {"instantaneous", "maximum", "minimum", "error"};
-    return names[f & 3];
-}
-
 /* Orthogonal VIFEs that do not scale the value: named, so "per_hour" and
  * the like are not lost. */
 static void put_vifes(jbuf *j, const mbus_record *r) {
@@ -224,7 +219,7 @@ static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
     put_hex(j, r->dif, r->n_dif);
     key(j, "vif");
     put_hex(j, r->vif, r->n_vif);
-    key_str(j, "function", function_name(r->function));
+    key_str(j, "function", mbus_function_name(r->function));
     key_int(j, "storage", (long long)r->storage);
     key_int(j, "tariff", r->tariff);
     key_int(j, "subunit", r->subunit);

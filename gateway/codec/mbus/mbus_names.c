@@ -81,7 +81,7 @@ const char *mbus_function_name(mbus_function fn) {
     case MBUS_FN_INSTANT: return "instantaneous";
     case MBUS_FN_MAX: return "maximum";
     case MBUS_FN_MIN: return "minimum";
-    case MBUS_FN_ERROR: return "value_during_error";
+    case MBUS_FN_ERROR: return "error"; /* value during error state */
     }
     return "unknown";
 }
