@@ -337,13 +337,15 @@ static size_t handle_get(dlms_meter *m, const dlms_get_request *q, uint8_t *out,
         n = finish(m, plain, pw.len, out, cap);
         goto done;
     }
-    /* too large for one APDU: the encoded result (minus the normal/list header)
-     * goes out in blocks */
+    /* too large for one APDU: the data goes out in blocks; for a normal GET that
+     * is the Data alone (after C4 01 invoke 00), for a list the count and the
+     * get-data-results (after C4 03 invoke) */
     free(m->result);
-    m->result_len = pw.len - 3;
+    size_t skip = q->kind == GET_WITH_LIST ? 3 : 4;
+    m->result_len = pw.len - skip;
     m->result = malloc(m->result_len);
     if (!m->result) goto done;
-    memcpy(m->result, plain + 3, m->result_len);
+    memcpy(m->result, plain + skip, m->result_len);
     m->result_off = 0;
     m->block = 0;
     m->invoke = q->invoke;

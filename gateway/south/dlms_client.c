@@ -413,7 +413,9 @@ static void send_profile_range(meter *m, const dlms_object_cfg *o, obj_rt *rt) {
     int64_t now = clock_wall_ns();
     /* from the second after the newest entry we have (backfill after an
      * outage), or `days` back on the first read */
-    int64_t from = rt->last_entry_ns ? rt->last_entry_ns + NS_PER_S : now - o->days;
+    if (!rt->last_entry_ns) /* the window is fixed at the first attempt, so a failed first read loses nothing */
+        rt->last_entry_ns = now - o->days - NS_PER_S;
+    int64_t from = rt->last_entry_ns + NS_PER_S;
     axdr_writer_init(&w, params, sizeof params);
     dlms_range_encode(&w, from, now);
     dlms_access a = {.selector = 1, .params = params, .params_len = w.len};
