@@ -20,6 +20,7 @@ typedef struct master {
     iochan *io;
     bool connecting, connected;
     uint16_t vs, vr;
+    uint16_t nr_told;        /* the N(R) last sent: held back while acks are off */
     unsigned rx_unacked;
     bool ack, answer_testfr;
     loop_timer_id t2_timer, step_timer, retry_timer, storm_timer;
@@ -112,6 +113,7 @@ static void send_bytes(master *m, const uint8_t *bytes, size_t len) {
 static void send_s(master *m) {
     uint8_t f[6];
     iec104_encode_s(f, m->vr);
+    m->nr_told = m->vr;
     m->rx_unacked = 0;
     send_bytes(m, f, 6);
 }
@@ -127,9 +129,13 @@ static void send_asdu_raw(master *m, const uint8_t *asdu, size_t len) {
     if (len > IEC104_ASDU_MAX)
         return;
     memcpy(f + 6, asdu, len);
-    iec104_encode_i_header(f, len, m->vs, m->vr);
+    /* an I frame acknowledges too, unless acknowledgements are held back */
+    if (m->ack) {
+        m->nr_told = m->vr;
+        m->rx_unacked = 0;
+    }
+    iec104_encode_i_header(f, len, m->vs, m->nr_told);
     m->vs = (uint16_t)((m->vs + 1) % IEC104_SEQ_MOD);
-    m->rx_unacked = 0;
     send_bytes(m, f, len + 6);
 }
 
@@ -213,7 +219,7 @@ static void on_connected(master *m) {
     m->io = iochan_open(m->fd, name, false);
     m->connected = true;
     m->connecting = false;
-    m->vs = m->vr = 0;
+    m->vs = m->vr = m->nr_told = 0;
     m->rx_unacked = 0;
     m->rx_len = 0;
     char what[96];

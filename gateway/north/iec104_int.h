@@ -148,6 +148,7 @@ struct iec104_server {
     iec104_conn **conns;
     size_t n_conns;
     event_ring offline;
+    struct refused_conn *refused_list; /* refused masters being drained */
     long *point_slots;     /* hash of point id → first mapping row, -1 empty */
     size_t point_cap;
     uint32_t *by_ioa;      /* mapping rows sorted by IOA */

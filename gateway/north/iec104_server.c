@@ -46,6 +46,67 @@ static size_t started_count(const iec104_server *srv) {
     return n;
 }
 
+/* A refused master is closed after a short drain: what it sent right after
+ * connecting (its STARTDT) is read and counted, so the bench's virtual time
+ * never waits for bytes nobody will read. */
+#define REFUSE_DRAIN_NS (100 * NS_PER_MS)
+
+typedef struct refused_conn {
+    iec104_server *srv;
+    int fd;
+    iochan *ch;
+    loop_timer_id timer;
+    struct refused_conn *next;
+} refused_conn;
+
+static void refused_close(refused_conn *r) {
+    iec104_server *srv = r->srv;
+    for (refused_conn **p = &srv->refused_list; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    if (r->timer)
+        loop_timer_cancel(srv->loop, r->timer);
+    loop_del_fd(srv->loop, r->fd);
+    iochan_close(r->ch);
+    close(r->fd);
+    free(r);
+}
+
+static void refused_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
+    refused_conn *r = arg;
+    uint8_t sink[512];
+    ssize_t n = iochan_read(r->ch, sink, sizeof sink);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        refused_close(r);
+}
+
+static void refused_timeout(gw_loop *loop, void *arg) {
+    refused_conn *r = arg;
+    r->timer = 0;
+    refused_close(r);
+}
+
+static void refuse(iec104_server *srv, int fd, int port) {
+    char name[64];
+    snprintf(name, sizeof name, "tcp:%d:%d", srv->port, port);
+    refused_conn *r = calloc(1, sizeof *r);
+    if (!r || !(r->ch = iochan_open(fd, name, false)) ||
+        loop_add_fd(srv->loop, fd, LOOP_READ, refused_readable, r) < 0) {
+        if (r && r->ch)
+            iochan_close(r->ch);
+        free(r);
+        close(fd);
+        return;
+    }
+    r->srv = srv;
+    r->fd = fd;
+    r->next = srv->refused_list;
+    srv->refused_list = r;
+    r->timer = loop_timer_after(srv->loop, REFUSE_DRAIN_NS, refused_timeout, r);
+}
+
 static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     iec104_server *srv = arg;
     struct sockaddr_in peer;
@@ -64,7 +125,7 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
                  srv->n_conns >= (size_t)srv->cfg->connections ? "all connections in use"
                                                                : "address not allowed");
         srv->refused++;
-        close(cfd);
+        refuse(srv, cfd, port);
         return;
     }
     int one = 1;
@@ -288,6 +349,8 @@ void iec104_server_stop(iec104_server *srv) {
     }
     while (srv->n_conns)
         iec104_server_conn_closed(srv, srv->conns[srv->n_conns - 1]);
+    while (srv->refused_list)
+        refused_close(srv->refused_list);
     if (srv->listen_fd >= 0) {
         if (srv->listening)
             loop_del_fd(srv->loop, srv->listen_fd);
