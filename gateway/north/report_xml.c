@@ -85,11 +85,12 @@ static void write_data(FILE *out, const rpt_meter *rm, const dp *p, int v) {
     bool upper = v < 9;
     report_decimal_shift(1, report_scale_exp(p) + u.shift, scale, sizeof scale);
     fputs("      <data", out);
+    /* Attribute order of the manual's XML-3 sample: DESCRIPTION UNIT SCALE MEDIUM OBIS_ID. */
     attr(out, "DESCRIPTION", report_description(p->origin.quantity), upper);
-    if (v < 9 && rm->meter->manufacturer && *rm->meter->manufacturer)
-        attr(out, "MEDIUM", report_medium_name(rm->meter->medium), true);
     attr(out, "UNIT", u.text, false);
     attr(out, "SCALE", scale, false);
+    if (v < 9 && rm->meter->manufacturer && *rm->meter->manufacturer)
+        attr(out, "MEDIUM", report_medium_name(rm->meter->medium), true);
     if (v == 8) {
         snprintf(obis, sizeof obis, "%s%s%s", p->origin.dif_hex ? p->origin.dif_hex : "",
                  p->origin.dif_hex && p->origin.vif_hex ? " " : "",
