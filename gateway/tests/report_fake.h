@@ -27,7 +27,7 @@ typedef struct fake_transport {
     char *body[FAKE_MAX];
 } fake_transport;
 
-static void fake_send(rpt_transport *t, const store_msg *m) {
+static inline void fake_send(rpt_transport *t, const store_msg *m) {
     fake_transport *f = (fake_transport *)t;
     if (f->n < FAKE_MAX) {
         f->id[f->n] = m->id;
@@ -38,20 +38,20 @@ static void fake_send(rpt_transport *t, const store_msg *m) {
     t->done(t->arg, m->id, f->up, f->up ? "" : "peer down");
 }
 
-static void fake_forget(fake_transport *f) {
+static inline void fake_forget(fake_transport *f) {
     for (size_t i = 0; i < f->n; i++)
         free(f->body[i]);
     f->n = 0;
 }
 
-static void fake_free(rpt_transport *t) {
+static inline void fake_free(rpt_transport *t) {
     fake_forget((fake_transport *)t); /* the struct itself belongs to the test */
 }
 
 static const rpt_transport_ops fake_ops = {"fake", fake_send, fake_free};
 
 /* Replace the configured transport of instance i by f (before report_start). */
-static void fake_install(report *r, size_t i, fake_transport *f) {
+static inline void fake_install(report *r, size_t i, fake_transport *f) {
     rpt_instance *in = &r->inst[i];
     transport_free(in->tr);
     memset(f, 0, sizeof *f);
@@ -60,7 +60,7 @@ static void fake_install(report *r, size_t i, fake_transport *f) {
     in->tr = &f->base;
 }
 
-static report *fake_configure(const char *yaml, const char *gateway) {
+static inline report *fake_configure(const char *yaml, const char *gateway) {
     cfg_err err = {{0}};
     cfg_node *root = cfg_load_string(yaml, "test.yaml", &err);
     report *r = root ? report_configure(cfg_get(root, "reports"), gateway, &err) : NULL;
@@ -71,7 +71,7 @@ static report *fake_configure(const char *yaml, const char *gateway) {
 }
 
 /* One M-Bus meter "water1" whose volume is `value` litres, read at ts_ns. */
-static void fake_readout(datahub *hub, int64_t value, int64_t ts_ns) {
+static inline void fake_readout(datahub *hub, int64_t value, int64_t ts_ns) {
     dh_meter m = {.name = "water1", .interface = "mbus", .primary_address = 5,
                   .serial = "00000042", .manufacturer = "ACW", .version = 1, .medium = 7,
                   .medium_name = "", .status = "ok", .last_read_ns = ts_ns};
@@ -91,7 +91,7 @@ typedef struct event_count {
     char last_text[256];
 } event_count;
 
-static void count_events(const dh_update *u, void *arg) {
+static inline void count_events(const dh_update *u, void *arg) {
     event_count *c = arg;
     if (u->kind == DH_EVENT && u->event && u->event->kind && strcmp(u->event->kind, c->kind) == 0) {
         c->n++;
@@ -100,7 +100,7 @@ static void count_events(const dh_update *u, void *arg) {
 }
 
 /* Advance virtual time to wall time `wall_ns` step by step, running due timers. */
-static void run_until_wall(gw_loop *loop, int64_t wall_ns) {
+static inline void run_until_wall(gw_loop *loop, int64_t wall_ns) {
     for (int guard = 0; guard < 100000; guard++) {
         while (loop_run_once(loop, 0) > 0)
             ;
