@@ -36,6 +36,9 @@ bool iec104_map_update(iec104_map *m, const dp *point) {
     double v = 0;
     m->convertible = numeric(&point->value, &v);
     m->value = m->convertible ? v * m->scaling : 0;
+    /* a single point only has on/off: other changes of the number are no change */
+    if (iec104_type_without_time(m->type) == M_SP_NA_1)
+        m->value = m->value != 0;
     m->bool_value = point->value.type == DP_BOOL;
     m->quality = point->quality | (m->convertible ? 0 : DPQ_INVALID);
     m->ts_ns = point->ts_ns;
