@@ -1,0 +1,65 @@
+/* mbus_scan: the secondary-address search (wildcard tree search) as a pure
+ * state machine: it proposes select masks, the caller probes the bus and tells
+ * the outcome. No I/O, no clock; the master (mbus_master.c) and the scan
+ * benchmark (gateway/tests/bench_scan.c) drive the same code.
+ *
+ * A mask is the 16-character secondary address "IIIIIIIIMMMMVVDD" (8 BCD id
+ * digits, manufacturer, version, medium as hex), 'F' = wildcard. The search:
+ *   1. probes the base mask itself (a segment with 0 or 1 meter is done at once);
+ *   2. on a collision it splits the first wildcard position: id digits take the
+ *      values 0-9, the other positions 0-E (F cannot be selected exactly: it is
+ *      the wildcard), in forward (0..9) or reverse (9..0) order, depth first;
+ *   3. the id digits are split before manufacturer, version and medium, which
+ *      are only searched when meters share all 8 id digits;
+ *   4. when every sibling but the last was silent, the last one must hold the
+ *      parent's collision: it is descended into without a probe.
+ * The caller decides what a "collision" is (it should retry a garbled answer
+ * once to tell a collision from line noise, see docs/mbus.md). */
+#ifndef GW_MBUS_SCAN_H
+#define GW_MBUS_SCAN_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MBUS_SCAN_MASK_LEN 16
+
+typedef enum {
+    MBUS_PROBE_NONE,      /* no answer: no meter matches */
+    MBUS_PROBE_SINGLE,    /* one clean answer: exactly one meter matches */
+    MBUS_PROBE_COLLISION, /* a garbled answer: at least two meters match */
+} mbus_probe_outcome;
+
+typedef struct mbus_scan_frame {
+    char mask[MBUS_SCAN_MASK_LEN + 1];
+    int pos;          /* the position being split */
+    int next;         /* index of the next value to try (0 .. n_values) */
+    bool answered;    /* a child answered (single or collision) */
+} mbus_scan_frame;
+
+typedef struct mbus_scan {
+    char base[MBUS_SCAN_MASK_LEN + 1];
+    bool reverse;
+    bool root_done;
+    bool pending;              /* a probe was proposed and not yet answered */
+    char probe[MBUS_SCAN_MASK_LEN + 1];
+    mbus_scan_frame stack[MBUS_SCAN_MASK_LEN + 1];
+    int depth;
+    /* statistics */
+    unsigned probes;           /* masks proposed */
+    unsigned inferred;         /* collisions inferred without a probe */
+    unsigned singles, collisions, unresolved;
+} mbus_scan;
+
+/* Normalise a mask: 8 id digits (the rest wildcard) or 16 hex chars; lower
+ * case accepted. Returns false when malformed. */
+bool mbus_scan_mask_parse(const char *text, char out[MBUS_SCAN_MASK_LEN + 1]);
+/* Start a search below base (NULL = everything). */
+void mbus_scan_init(mbus_scan *s, const char *base, bool reverse);
+/* The next mask to probe; false when the search is complete. */
+bool mbus_scan_next(mbus_scan *s, char mask[MBUS_SCAN_MASK_LEN + 1]);
+/* The outcome of the last mask returned by mbus_scan_next. */
+void mbus_scan_result(mbus_scan *s, mbus_probe_outcome outcome);
+/* Is every id digit of the mask fixed (no wildcard among the first 8)? */
+bool mbus_scan_mask_id_complete(const char *mask);
+/* Does a concrete 16-char address match a mask, character by character? */
+bool mbus_scan_mask_match(const char *mask, const char *address);
+#endif
