@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const kind_names[] = {"value",  "meter",    "points", "store",
-                                         "report", "timing",   "requests", "baud", "iec104", NULL};
+                                         "report", "timing",   "requests", "baud", "iec104", "modbus", NULL};
 
 static bool parse_number(const char *text, double *out) {
     if (!text || !*text) return false;
@@ -166,10 +166,11 @@ bool expect_parse(const cfg_node *item, expectation *ex, cfg_err *err) {
     case EX_REQUESTS: return parse_requests(m, ex, err);
     case EX_BAUD: return parse_baud(m, ex, err);
     case EX_IEC104: return expect_parse_iec104(m, ex, err);
+    case EX_MODBUS: return expect_parse_modbus(m, ex, err);
     default:
         return cfg_fail(err, item->key_nodes[0],
                         "unknown expectation %s (value, meter, points, store, report, timing, "
-                        "requests, baud, iec104)",
+                        "requests, baud, iec104, modbus)",
                         item->keys[0]);
     }
 }
@@ -194,6 +195,7 @@ bool expect_eval(const expectation *ex, ex_context *ctx, char *msg, size_t cap) 
     case EX_STORE: return expect_eval_store(ex, ctx, msg, cap);
     case EX_REPORT: return expect_eval_report(ex, ctx, msg, cap);
     case EX_IEC104: return expect_eval_iec104(ex, ctx, msg, cap);
+    case EX_MODBUS: return expect_eval_modbus(ex, ctx, msg, cap);
     default: return expect_eval_trace(ex, ctx, msg, cap);
     }
 }

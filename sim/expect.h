@@ -17,11 +17,12 @@
 #include <stdint.h>
 #include "config.h"
 #include "expect_iec104.h"
+#include "expect_modbus.h"
 #include "trace.h"
 
 typedef enum {
     EX_VALUE, EX_METER, EX_POINTS, EX_STORE, EX_REPORT, EX_TIMING, EX_REQUESTS, EX_BAUD,
-    EX_IEC104
+    EX_IEC104, EX_MODBUS
 } ex_kind;
 
 typedef struct expectation {
@@ -47,6 +48,7 @@ typedef struct expectation {
     long long address;      /* -1: any */
     long long min, max;     /* requests: count range */
     ex_iec104 iec104;       /* iec104 (expect_iec104.h) */
+    ex_modbus modbus;       /* modbus (expect_modbus.h) */
 } expectation;
 
 /* Results of the run the expectations look at. */

@@ -1,7 +1,11 @@
 /* gwconfig: substitution and JSON output of the gateway configuration (see gwconfig.h). */
 #include "gwconfig.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 bool subst_apply(const char *text, const subst_var *vars, size_t n, char *out, size_t cap,
                  char *bad, size_t bad_cap) {
@@ -113,4 +117,16 @@ char *gwconfig_get(const cfg_node *tree, const char *section, const char *key,
     char text[4096], bad[128];
     if (!subst_apply(v->scalar, vars, n, text, sizeof text, bad, sizeof bad)) return NULL;
     return strdup(text);
+}
+
+int gwconfig_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
 }

@@ -24,6 +24,9 @@ bool gwconfig_write_json(FILE *f, const cfg_node *tree, const subst_var *vars, s
                          cfg_err *err);
 bool gwconfig_write(const char *path, const cfg_node *tree, const subst_var *vars, size_t n,
                     cfg_err *err);
+/* A free TCP port on the loopback (bound once, then released) for a server
+ * the gateway will open (${port:NAME}); -1 when none could be found. */
+int gwconfig_free_port(void);
 /* The substituted text of tree[section][key] (malloc'd), or NULL when absent. */
 char *gwconfig_get(const cfg_node *tree, const char *section, const char *key,
                    const subst_var *vars, size_t n);

@@ -20,6 +20,7 @@
 #include "iochan.h"
 #include "loop.h"
 #include "mbus_segment.h"
+#include "modbus_bench.h"
 #include "scenario.h"
 #include "timemaster.h"
 #include "trace.h"
@@ -46,6 +47,7 @@ typedef struct run {
     timemaster tm;         /* virtual time: the co-simulation with the gateway */
     bool virtual_time;
     iec104_bench *iec104;  /* scripted IEC 104 masters */
+    modbus_bench *modbus;  /* Modbus meters and masters */
     dlms_bench *dlms;      /* HPLC networks of DLMS meters */
     int iec104_port;       /* ${port:iec104} */
     char iec104_port_text[8];
@@ -107,7 +109,7 @@ static void add_var(run *r, const char *name, const char *value) {
 static int build_plant(run *r, char *err, size_t errlen) {
     scenario *sc = r->sc;
     r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
-    r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms, sizeof *r->vars);
+    r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms + modbus_bench_n_vars(sc->modbus), sizeof *r->vars);
     if (!r->segs || !r->vars) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -134,6 +136,11 @@ static int build_plant(run *r, char *err, size_t errlen) {
         r->dlms = dlms_bench_new(sc->dlms, sc->n_dlms, r->loop, &r->tr, err, errlen);
         if (!r->dlms) return -1;
         r->n_vars += dlms_bench_vars(r->dlms, r->vars + r->n_vars);
+    }
+    if (sc->modbus) {
+        r->modbus = modbus_bench_new(sc->modbus, r->loop, &r->tr, err, errlen);
+        if (!r->modbus) return -1;
+        r->n_vars += modbus_bench_vars(r->modbus, r->vars + r->n_vars, modbus_bench_n_vars(sc->modbus));
     }
     return 0;
 }
@@ -264,6 +271,7 @@ static int start(run *r, char *err, size_t errlen) {
     if (r->sc->iec104 && !(r->iec104 = iec104_bench_start(r->sc->iec104, r->loop, &r->tr,
                                                           r->iec104_port, err, errlen)))
         return -1;
+    if (r->modbus && modbus_bench_start(r->modbus, err, errlen) < 0) return -1;
     r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0)
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
@@ -330,6 +338,7 @@ static void teardown(run *r) {
     if (r->gw.pid > 0) gwproc_reap(&r->gw);
     if (r->virtual_time) timemaster_close(&r->tm);
     iec104_bench_free(r->iec104);
+    modbus_bench_free(r->modbus);
     dlms_bench_write_stats(r->dlms, r->workdir);
     dlms_bench_free(r->dlms);
     for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);

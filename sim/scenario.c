@@ -209,7 +209,7 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", "iec104", "dlms", NULL};
+    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
@@ -220,6 +220,8 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
     if (iec && !(sc->iec104 = iec104_plan_parse(iec, err))) return false;
     const cfg_node *dl = cfg_get(plant, "dlms");
     if (dl && !dlms_bench_parse(dl, sc->base_dir, &sc->dlms, &sc->n_dlms, err)) return false;
+    const cfg_node *mb = cfg_get(plant, "modbus");
+    if (mb && !(sc->modbus = modbus_plan_parse(mb, sc->base_dir, sc->fixtures_dir, err))) return false;
     return true;
 }
 
@@ -333,6 +335,7 @@ void scenario_free(scenario *sc) {
     free(sc->expects);
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
+    modbus_plan_free(sc->modbus);
     dlms_bench_specs_free(sc->dlms, sc->n_dlms);
     cfg_free(sc->root);
     free(sc->path);

@@ -12,6 +12,7 @@
 #include "iec104_script.h"
 #include "hplc_net.h"
 #include "mbus_slave.h"
+#include "modbus_plan.h"
 
 typedef struct slave_spec {
     const cfg_node *node;      /* for messages */
@@ -51,6 +52,7 @@ typedef struct scenario {
     iec104_plan *iec104;       /* plant: iec104: scripted masters, or NULL */
     hplc_net_spec *dlms;       /* plant: dlms: HPLC networks of DLMS meters */
     size_t n_dlms;
+    modbus_plan *modbus;       /* plant: modbus: meters and masters, or NULL */
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */
