@@ -32,8 +32,7 @@ typedef struct trun {
     mbus_segment **segs;
     subst_var *vars;
     size_t n_vars;
-    bool gateway_clean;
-    char gateway_how[256];
+    int restarts_before;       /* the service's NRestarts once started for this run */
     unsigned passed, failed;
 } trun;
 
@@ -175,6 +174,9 @@ static int push_config(trun *r) {
     } else {
         rc = target_ssh(m, r->log, NULL, 0, "systemctl restart %s", m->service);
     }
+    char out[64] = "";
+    if (rc == 0 && target_ssh(m, r->log, out, sizeof out, "systemctl show -p NRestarts --value %s", m->service) == 0)
+        r->restarts_before = atoi(out);
     if (rc != 0) {
         snprintf(msg, sizeof msg, "device: cannot %s the configuration and start %s (exit %d, see %.800s)",
                  m->config_push ? "push" : "use", m->service, rc, r->log);
@@ -194,13 +196,15 @@ static int stop_and_fetch(trun *r) {
                             "systemctl stop %s; systemctl show -p NRestarts -p ExecMainStatus -p Result %s",
                             m->service, m->service);
         const char *restarts = strstr(out, "NRestarts="), *status = strstr(out, "ExecMainStatus=");
-        bool clean = rc == 0 && restarts && status && atoi(restarts + 10) == 0 && atoi(status + 15) == 0;
+        bool clean = rc == 0 && restarts && status && atoi(restarts + 10) == r->restarts_before &&
+                     atoi(status + 15) == 0;
         for (char *p = out; *p; p++)
             if (*p == '\n') *p = ' ';
         if (clean) snprintf(msg, sizeof msg, "gateway (%s on the device) ran until stopped and exited cleanly (%s)",
                             m->service, out);
-        else snprintf(msg, sizeof msg, "gateway (%s on the device): expected no restart and exit 0, observed %s (ssh exit %d, see %.200s)",
-                      m->service, out[0] ? out : "nothing", rc, r->log);
+        else snprintf(msg, sizeof msg, "gateway (%s on the device): expected no restart (NRestarts=%d) and exit 0, "
+                      "observed %s (ssh exit %d, see %.200s)", m->service, r->restarts_before,
+                      out[0] ? out : "nothing", rc, r->log);
         verdict(r, clean, msg);
     }
     int rc = 0;
