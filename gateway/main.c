@@ -30,6 +30,8 @@
 #include "store.h"
 #include "tools/decode_cmd.h"
 #include "vclock.h"
+#include "wmbus_config.h"
+#include "wmbus_radio.h"
 
 #ifndef GWD_VERSION /* the Makefile passes "<release> (<git describe>)" */
 #define GWD_VERSION "0.1.0"
@@ -175,6 +177,8 @@ typedef struct gwd {
     modbus_client *modbus_cli;
     dlms_config *dlms;
     dlms_client *dlms_cli;
+    wmbus_config *wmbus;       /* radio modules (wireless M-Bus) */
+    wmbus_receivers *radios;
 } gwd;
 
 static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
@@ -209,7 +213,7 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
     static const char *const sections[] = {"gateway", "mbus", "reports", "iec104",
-                                           "modbus_server", "modbus", "dlms", NULL};
+                                           "modbus_server", "modbus", "dlms", "wmbus", NULL};
     err->msg[0] = '\0';
     g->root = cfg_load_file(path, err);
     if (!g->root) {
@@ -233,6 +237,9 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
         return false;
     g->dlms = dlms_config_parse(cfg_get(g->root, "dlms"), err);
     if (!g->dlms)
+        return false;
+    g->wmbus = wmbus_config_parse(cfg_get(g->root, "wmbus"), err);
+    if (!g->wmbus)
         return false;
     err->msg[0] = '\0';
     g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
@@ -326,6 +333,11 @@ static bool start(gwd *g) {
         log_error(MOD, "%s", err);
         return false;
     }
+    g->radios = wmbus_receivers_start(g->wmbus, g->loop, g->hub);
+    if (!g->radios) {
+        log_error(MOD, "wmbus: out of memory");
+        return false;
+    }
     g->dlms_cli = dlms_client_start(g->dlms, g->loop, g->hub, err, sizeof err);
     if (!g->dlms_cli) {
         log_error(MOD, "%s", err);
@@ -338,6 +350,7 @@ static bool start(gwd *g) {
 static void shut_down(gwd *g, bool final_dump) {
     mbus_master_stop(g->master);
     dlms_client_stop(g->dlms_cli);
+    wmbus_receivers_stop(g->radios);
     modbus_client_stop(g->modbus_cli);
     iec104_server_stop(g->iec104_srv);
     modbus_server_stop(g->modbus_srv);
@@ -352,6 +365,7 @@ static void shut_down(gwd *g, bool final_dump) {
         loop_free(g->loop);
     mbus_config_free(g->mbus);
     dlms_config_free(g->dlms);
+    wmbus_config_free(g->wmbus);
     iec104_config_free(g->iec104);
     modbus_server_config_free(g->modbus_srv_cfg);
     modbus_client_config_free(g->modbus_cli_cfg);
