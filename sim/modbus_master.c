@@ -167,14 +167,13 @@ static void on_connected(modbus_master *m) {
     struct sockaddr_in local;
     socklen_t len = sizeof local;
     getsockname(m->fd, (struct sockaddr *)&local, &len);
-    char name[48], what[96];
+    char name[48];
     snprintf(name, sizeof name, "tcp:%d:%d", m->port, ntohs(local.sin_port));
     m->io = iochan_open(m->fd, name, false);
     m->connected = true;
     m->connecting = false;
     m->rx_len = 0;
-    snprintf(what, sizeof what, "connected (%s)", name);
-    note(m, what);
+    note(m, "connected"); /* not named by ports: the trace must not depend on the run */
     loop_mod_fd(m->loop, m->fd, LOOP_READ);
     pump(m, clock_mono_ns());
 }

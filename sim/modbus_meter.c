@@ -157,7 +157,8 @@ static void conn_close(modbus_meter *m, int slot, const char *why) {
     mbm_conn *c = &m->conns[slot];
     int64_t now = clock_mono_ns();
     char what[96];
-    snprintf(what, sizeof what, "connection %s closed (%s)", iochan_name(c->io), why);
+    /* numbered, not named by ports: the trace must not depend on the run */
+    snprintf(what, sizeof what, "connection %u closed (%s)", c->generation, why);
     trace_add(m->tr, m->spec->name, TRACE_NOTE, 0, now, now, NULL, 0, what);
     loop_del_fd(m->loop, c->fd);
     iochan_close(c->io);
@@ -212,7 +213,7 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
         c->generation = ++m->generation;
         loop_add_fd(loop, cfd, LOOP_READ, on_conn, m);
         int64_t now = clock_mono_ns();
-        snprintf(what, sizeof what, "connection %s accepted", name);
+        snprintf(what, sizeof what, "connection %u accepted", c->generation);
         trace_add(m->tr, m->spec->name, TRACE_NOTE, 0, now, now, NULL, 0, what);
     }
 }
