@@ -37,6 +37,7 @@ struct dlms_meter {
     /* a long GET in progress */
     uint8_t *result;
     size_t result_len, result_off;
+    size_t block_off;         /* where the last block sent started (a retried GET-next resends it) */
     uint32_t block;
     uint8_t invoke;
     unsigned blocks_sent, clock_sets;
@@ -287,6 +288,7 @@ static size_t send_block(dlms_meter *m, uint8_t *out, size_t cap) {
     size_t n = m->result_len - m->result_off, room = block_room(m);
     if (n > room) n = room;
     if (n > sizeof plain - 16) n = sizeof plain - 16;
+    m->block_off = m->result_off;
     dlms_get_response r = {.kind = GETR_BLOCK, .invoke = m->invoke, .block = ++m->block,
                            .last_block = m->result_off + n == m->result_len, .block_ok = true,
                            .raw = m->result + m->result_off, .raw_len = n};
@@ -294,16 +296,16 @@ static size_t send_block(dlms_meter *m, uint8_t *out, size_t cap) {
     m->blocks_sent++;
     axdr_writer_init(&w, plain, sizeof plain);
     dlms_get_response_encode(&w, &r);
-    if (r.last_block) {
-        free(m->result);
-        m->result = NULL;
-    }
     return finish(m, plain, w.len, out, cap);
 }
 
 static size_t handle_get(dlms_meter *m, const dlms_get_request *q, uint8_t *out, size_t cap) {
     if (q->kind == GET_NEXT) {
-        if (!m->result || q->block != m->block) {
+        if (m->result && m->block > 0 && q->block == m->block - 1) { /* our answer was lost: again */
+            m->result_off = m->block_off;
+            m->block--;
+        }
+        if (!m->result || q->block != m->block || m->result_off >= m->result_len) {
             uint8_t plain[16];
             axdr_writer w;
             dlms_get_response r = {.kind = GETR_BLOCK, .invoke = q->invoke, .block = q->block,
