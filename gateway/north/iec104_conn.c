@@ -354,6 +354,14 @@ static bool consume(iec104_conn *c) {
     return true;
 }
 
+static bool on_writable(iec104_conn *c);
+
+/* After an acknowledgement the window reopened: write at once rather than one
+ * poll later (halves the round trip that bounds throughput with a small k). */
+static bool flush_now(iec104_conn *c) {
+    return c->out_len == c->out_off || on_writable(c);
+}
+
 static bool on_readable(iec104_conn *c) {
     ssize_t n = iochan_read(c->ch, c->rx + c->rx_len, sizeof c->rx - c->rx_len);
     if (n < 0)
@@ -368,7 +376,7 @@ static bool on_readable(iec104_conn *c) {
         return false;
     iec104_conn_pump(c);
     arm_timer(c);
-    return true;
+    return c->closing || flush_now(c);
 }
 
 static bool on_writable(iec104_conn *c) {
