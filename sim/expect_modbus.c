@@ -149,6 +149,7 @@ static bool selected(const ex_modbus *x, const trace_rec *r, const rec_info *ri,
     if (x->unit >= 0 && ri->unit != x->unit) return false;
     if (x->address < 0) return true;
     if (!ri->ranged) return false;
+    if (!whole && ri->a == x->address) return true; /* a request of count 0 starts there */
     unsigned need = whole ? span(x, ri->fc) : 1;
     return ri->a <= x->address && x->address + need <= (long long)ri->a + ri->n;
 }
@@ -250,7 +251,7 @@ bool expect_eval_modbus(const expectation *ex, ex_context *ctx, char *msg, size_
         rec_info ri;
         if (strcmp(r->ch, ch) != 0 || !classify(r, x->master != NULL, &ri)) continue;
         /* a value needs the whole range; an exception or a timeout the address only */
-        bool whole = x->master && (x->has_equals || x->n_registers) ;
+        bool whole = x->master && (x->has_equals || x->n_registers);
         if (!selected(x, r, &ri, whole)) continue;
         matched++;
         if (!x->master) continue;
@@ -259,10 +260,8 @@ bool expect_eval_modbus(const expectation *ex, ex_context *ctx, char *msg, size_
     }
     if (!x->master) {
         bool ok = matched >= ex->min && matched <= ex->max;
-        snprintf(msg, cap, "%s: %s%lld requests, observed %lld", what, ok ? "" : "expected ", ex->min, matched);
         if (ok) snprintf(msg, cap, "%s: %lld requests", what, matched);
-        else if (ex->min != ex->max)
-            snprintf(msg, cap, "%s: expected %lld..%lld requests, observed %lld", what, ex->min, ex->max, matched);
+        else snprintf(msg, cap, "%s: expected %lld..%lld requests, observed %lld", what, ex->min, ex->max, matched);
         return ok;
     }
     if (x->counted) {
@@ -275,6 +274,6 @@ bool expect_eval_modbus(const expectation *ex, ex_context *ctx, char *msg, size_
     bool ok = matched > 0 && last_ok;
     if (ok) snprintf(msg, cap, "%s", what);
     else if (matched == 0) snprintf(msg, cap, "%s: expected an answer, observed none", what);
-    else snprintf(msg, cap, "%s: expected it, observed %s", what, obs);
+    else snprintf(msg, cap, "%s: expected that in the last answer, observed %s", what, obs);
     return ok;
 }
