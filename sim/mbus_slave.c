@@ -1,6 +1,7 @@
 /* mbus_slave: the slave state machine (see mbus_slave.h). */
 #include "mbus_slave.h"
 #include <string.h>
+#include "mbus_scan.h"
 #include "telegram_edit.h"
 
 void mbus_slave_init(mbus_slave *s) {
@@ -56,7 +57,13 @@ static mbus_slave_action on_select(mbus_slave *s, const mbus_frame *f, uint8_t *
     if (f->data_len < 8) return SLAVE_IGNORE;
     mbus_secondary pattern;
     mbus_secondary_decode(f->data, &pattern);
-    if (!mbus_secondary_match(&pattern, &s->secondary)) {
+    /* Every character of the 16-char address may be a wildcard nibble F (the
+     * id digits by EN 13757-3; many meters treat manufacturer, version and
+     * medium nibbles the same way, and the gateway's scan relies on it). */
+    char want[17], own[17];
+    mbus_secondary_format(&pattern, want);
+    mbus_secondary_format(&s->secondary, own);
+    if (!mbus_scan_mask_match(want, own)) {
         s->selected = false;
         return SLAVE_IGNORE;
     }

@@ -1,5 +1,6 @@
 /* mbus_config: read and check the wired M-Bus segments of the configuration. */
 #include "mbus_config.h"
+#include "mbus_scan.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -209,6 +210,49 @@ static bool parse_reset(const cfg_node *map, bool *nke, cfg_err *err) {
     return true;
 }
 
+/* scan: {mode, at_start, mask, reverse, primary_from, primary_to, report} */
+static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
+    static const char *const keys[] = {"mode", "at_start", "mask", "reverse", "primary_from",
+                                       "primary_to", "report", NULL};
+    const cfg_node *node = cfg_get(map, "scan");
+    const char *mode, *mask, *report;
+    long long from, to;
+    memset(scan->mask, 'F', 16);
+    scan->mask[16] = '\0';
+    if (!node)
+        return true;
+    if (node->kind != CFG_MAP)
+        return cfg_fail(err, node, "scan must be a map (mode, at_start, mask, ...)");
+    if (!cfg_only_keys(node, keys, err) || !cfg_str(node, "mode", "secondary", &mode, err) ||
+        !cfg_bool(node, "at_start", true, &scan->at_start, err) ||
+        !cfg_bool(node, "reverse", false, &scan->reverse, err) ||
+        !cfg_str(node, "mask", "FFFFFFFF", &mask, err) ||
+        !cfg_int(node, "primary_from", 0, 0, 250, &from, err) ||
+        !cfg_int(node, "primary_to", 250, 0, 250, &to, err) ||
+        !cfg_str(node, "report", "", &report, err))
+        return false;
+    static const char *const modes[] = {"off", "secondary", "primary", "both"};
+    scan->mode = MBUS_SCAN_OFF;
+    bool known = false;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(mode, modes[i]) == 0) {
+            scan->mode = (mbus_scan_mode)i;
+            known = true;
+        }
+    if (!known)
+        return cfg_fail(err, cfg_get(node, "mode"), "scan mode must be off, secondary, primary or both");
+    if (!mbus_scan_mask_parse(mask, scan->mask))
+        return cfg_fail(err, cfg_get(node, "mask"),
+                        "scan mask must be 8 id digits or 16 hex chars (F = wildcard)");
+    if (from > to)
+        return cfg_fail(err, cfg_get(node, "primary_from"), "primary_from must not exceed primary_to");
+    scan->primary_from = (int)from;
+    scan->primary_to = (int)to;
+    if (report[0] && !(scan->report = dup_string(report)))
+        return cfg_fail(err, node, "out of memory");
+    return true;
+}
+
 static bool parse_numbers(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err) {
     long long retries, pages;
     if (!cfg_int(map, "retries", 3, 0, 255, &retries, err) ||
@@ -238,7 +282,7 @@ static bool segment_name_taken(const mbus_config *cfg, const char *name) {
 static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"name", "device", "baud", "interval",
                                        "response_timeout", "idle_timeout", "request_gap",
-                                       "retries", "max_pages", "reset", "meters", NULL};
+                                       "retries", "max_pages", "reset", "meters", "scan", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "an mbus segment must be a map");
     if (!cfg_only_keys(map, keys, err))
@@ -253,7 +297,8 @@ static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     if (ok && device->scalar[0] == '\0')
         ok = cfg_fail(err, device, "device must not be empty");
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
-         parse_reset(map, &seg->reset_nke, err) && parse_meters(cfg, seg, map, err);
+         parse_reset(map, &seg->reset_nke, err) && parse_scan(map, &seg->scan, err) &&
+         parse_meters(cfg, seg, map, err);
     if (ok) {
         seg->name = dup_string(name);
         seg->device = dup_string(device->scalar);
@@ -302,6 +347,7 @@ void mbus_config_free(mbus_config *cfg) {
         for (size_t m = 0; m < seg->n_meters; m++)
             free(seg->meters[m].name);
         free(seg->meters);
+        free(seg->scan.report);
         free(seg->name);
         free(seg->device);
     }

@@ -20,6 +20,18 @@ typedef struct mbus_meter_cfg {
     char secondary_text[17];   /* the pattern as 16 hex chars */
 } mbus_meter_cfg;
 
+/* Meter search (docs/mbus.md): at start-up and on demand (SIGUSR1). */
+typedef enum { MBUS_SCAN_OFF, MBUS_SCAN_SECONDARY, MBUS_SCAN_PRIMARY, MBUS_SCAN_BOTH } mbus_scan_mode;
+
+typedef struct mbus_scan_cfg {
+    mbus_scan_mode mode;
+    bool at_start;             /* scan before the first readout cycle */
+    bool reverse;              /* secondary: digits 9..0 */
+    char mask[17];             /* secondary: 16 chars, F = wildcard */
+    int primary_from, primary_to;
+    char *report;              /* commission report file (CSV), or NULL */
+} mbus_scan_cfg;
+
 typedef struct mbus_segment_cfg {
     char *name;
     char *device;
@@ -31,6 +43,7 @@ typedef struct mbus_segment_cfg {
     int retries;
     int max_pages;
     bool reset_nke;
+    mbus_scan_cfg scan;
     size_t n_meters;
     mbus_meter_cfg *meters;
 } mbus_segment_cfg;

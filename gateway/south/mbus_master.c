@@ -25,7 +25,10 @@
 #include "mbus_link.h"
 #include "mbus_publish.h"
 #include "mbus_rx.h"
+#include "mbus_scan.h"
+#include "mbus_scan_report.h"
 #include "serial_port.h"
+#include <signal.h>
 
 #define MOD "mbus"
 #define BITS_PER_BYTE 11 /* start + 8 data + parity + stop */
@@ -36,6 +39,10 @@
 #define TX_LATENCY_ALLOWANCE_NS (2 * NS_PER_MS)
 
 typedef enum { ST_IDLE, ST_GAP, ST_SENDING, ST_ANSWER, ST_RECEIVING } seg_state;
+typedef enum { SCAN_IDLE, SCAN_PRIMARY, SCAN_SECONDARY } scan_phase;
+/* A garbled answer to a select of at most this many bytes is taken as
+ * overlapping E5s (a collision) at once; longer garbage is retried once first. */
+#define SCAN_COLLISION_MAX_BYTES 4
 typedef enum { REQ_NKE, REQ_SELECT, REQ_UD2 } req_kind;
 
 struct mbus_segment {
@@ -70,14 +77,36 @@ struct mbus_segment {
     size_t n_recs, cap_recs;
     mbus_header hdr;           /* header of the first page */
     mbus_segment_stats stats;
+    /* meter search: a probe addresses the pseudo meter `probe` */
+    bool scan_due;             /* at start-up (scan.at_start) or on SIGUSR1 */
+    bool report_due;           /* write the commission report after this cycle */
+    scan_phase scan_phase;
+    bool scan_e5_wait;         /* an E5 came: do more answers follow (a collision)? */
+    mbus_scan scan;
+    int scan_primary;          /* primary scan: the address asked */
+    mbus_meter_cfg probe;
+    char probe_name[8];
+    mbus_found_meter *found;   /* meters found by scans, read after the configured ones */
+    size_t n_found, cap_found;
 };
 
 static void begin_meter(mbus_segment *seg);
 static void send_request(mbus_segment *seg);
 static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg);
 
+static void scan_start(mbus_segment *seg);
+static bool scan_answer_timeout(mbus_segment *seg);
+static bool scan_rejected(mbus_segment *seg);
+static bool scan_frame(mbus_segment *seg, const mbus_frame *f);
+static bool scan_more_bytes(mbus_segment *seg);
+static void pin_found_meter(mbus_segment *seg, const mbus_header *h);
+
 static const mbus_meter_cfg *current_meter(const mbus_segment *seg) {
-    return &seg->cfg->meters[seg->meter];
+    if (seg->scan_phase != SCAN_IDLE)
+        return &seg->probe;
+    if (seg->meter < seg->cfg->n_meters)
+        return &seg->cfg->meters[seg->meter];
+    return &seg->found[seg->meter - seg->cfg->n_meters].cfg;
 }
 
 static int64_t bytes_ns(const mbus_segment *seg, size_t n) {
@@ -152,6 +181,11 @@ static void publish_counters(mbus_segment *seg, int64_t wall) {
 static void start_cycle(mbus_segment *seg) {
     seg->in_cycle = true;
     seg->meter = 0;
+    if (seg->scan_due) { /* the scan runs first; its readout follows in this cycle */
+        seg->scan_due = false;
+        scan_start(seg);
+        return;
+    }
     log_debug(MOD, "%s: readout cycle starts (%zu meters)", seg->cfg->name, seg->cfg->n_meters);
     begin_meter(seg);
 }
@@ -165,6 +199,13 @@ static void finish_cycle(mbus_segment *seg) {
     publish_counters(seg, wall);
     log_debug(MOD, "%s: readout cycle done", seg->cfg->name);
     datahub_cycle_end(seg->hub, seg->source, wall);
+    if (seg->report_due && seg->cfg->scan.report) {
+        seg->report_due = false;
+        char err[256];
+        if (!mbus_scan_report_write(seg->cfg->scan.report, seg->cfg, seg->found, seg->n_found,
+                                    wall, err, sizeof err))
+            log_warn(MOD, "%s: commission report: %s", seg->cfg->name, err);
+    }
     if (seg->cycle_due) {
         seg->cycle_due = false;
         start_cycle(seg);
@@ -209,7 +250,7 @@ static void request_after_gap(mbus_segment *seg) {
 }
 
 static void begin_meter(mbus_segment *seg) {
-    if (seg->meter >= seg->cfg->n_meters) {
+    if (seg->meter >= seg->cfg->n_meters + seg->n_found) {
         finish_cycle(seg);
         return;
     }
@@ -274,6 +315,8 @@ static void attempt_failed(mbus_segment *seg, const char *why) {
 }
 
 static void reject(mbus_segment *seg, const char *why) {
+    if (scan_rejected(seg))
+        return;
     const char *meter = current_meter(seg)->name;
     seg->stats.rejected++;
     log_warn(MOD, "%s: %s: rejected answer: %s", seg->cfg->name, meter, why);
@@ -307,6 +350,8 @@ static void on_answer_timeout(gw_loop *loop, void *arg) {
     mbus_segment *seg = arg;
     seg->timer = 0;
     seg->stats.timeouts++;
+    if (scan_answer_timeout(seg))
+        return;
     attempt_failed(seg, "no answer (timeout)");
 }
 
@@ -379,8 +424,10 @@ static void send_request(mbus_segment *seg) {
 
 static void page_received(mbus_segment *seg) {
     const mbus_data *d = seg->data;
-    if (seg->pages == 0)
+    if (seg->pages == 0) {
         seg->hdr = d->hdr;
+        pin_found_meter(seg, &d->hdr);
+    }
     if (seg->n_recs + d->n_records > seg->cap_recs) {
         size_t cap = seg->cap_recs ? seg->cap_recs : MBUS_MAX_RECORDS;
         while (cap < seg->n_recs + d->n_records)
@@ -467,6 +514,8 @@ static void frame_complete(mbus_segment *seg) {
         reject(seg, err.msg[0] ? err.msg : mbus_err_name(err.code));
         return;
     }
+    if (scan_frame(seg, &f))
+        return;
     switch (seg->req) {
     case REQ_NKE: /* an E5 is expected, but the reset is best effort */
         step_done(seg);
@@ -514,6 +563,8 @@ static void bytes_arrived(mbus_segment *seg, const uint8_t *bytes, size_t n) {
     int64_t now = clock_mono_ns();
     if (now > seg->line_busy_until)
         seg->line_busy_until = now;
+    if (scan_more_bytes(seg))
+        return;
     switch (seg->state) {
     case ST_SENDING:
     case ST_ANSWER:
@@ -549,6 +600,222 @@ static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
     if ((events & LOOP_WRITE) && seg->state == ST_SENDING)
         write_pending(seg);
 }
+
+/* ---- meter search (docs/mbus.md) ------------------------------------------- */
+
+static mbus_found_meter *add_found(mbus_segment *seg) {
+    if (seg->n_found == seg->cap_found) {
+        size_t cap = seg->cap_found ? 2 * seg->cap_found : 16;
+        mbus_found_meter *grown = realloc(seg->found, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        seg->found = grown;
+        seg->cap_found = cap;
+    }
+    mbus_found_meter *m = &seg->found[seg->n_found];
+    memset(m, 0, sizeof *m);
+    m->cfg.primary = -1;
+    m->cfg.name = malloc(2 * MBUS_NAME_MAX);
+    if (!m->cfg.name)
+        return NULL;
+    seg->n_found++;
+    return m;
+}
+
+/* Is the meter isolated by mask (or at primary address a) already known? */
+static bool scan_known(const mbus_segment *seg, const char *mask, int primary) {
+    for (size_t i = 0; i < seg->cfg->n_meters + seg->n_found; i++) {
+        const mbus_meter_cfg *m = i < seg->cfg->n_meters ? &seg->cfg->meters[i]
+                                                        : &seg->found[i - seg->cfg->n_meters].cfg;
+        if (primary >= 0 && m->primary == primary)
+            return true;
+        if (mask && m->has_secondary && mbus_scan_mask_match(mask, m->secondary_text))
+            return true;
+    }
+    return false;
+}
+
+static void scan_next_probe(mbus_segment *seg);
+
+static void scan_finish(mbus_segment *seg) {
+    log_info(MOD, "%s: scan done: %zu meters found (%u probes, %u collisions, %u inferred)",
+             seg->cfg->name, seg->n_found, seg->scan.probes, seg->scan.collisions,
+             seg->scan.inferred);
+    seg->scan_phase = SCAN_IDLE;
+    seg->report_due = true;
+    seg->meter = 0;
+    begin_meter(seg);
+}
+
+static void scan_start(mbus_segment *seg) {
+    const mbus_scan_cfg *sc = &seg->cfg->scan;
+    snprintf(seg->probe_name, sizeof seg->probe_name, "scan");
+    seg->probe.name = seg->probe_name;
+    seg->scan_primary = sc->primary_from;
+    mbus_scan_init(&seg->scan, sc->mask, sc->reverse);
+    seg->scan_phase = sc->mode == MBUS_SCAN_SECONDARY ? SCAN_SECONDARY : SCAN_PRIMARY;
+    log_info(MOD, "%s: meter scan starts", seg->cfg->name);
+    scan_next_probe(seg);
+}
+
+static void scan_next_probe(mbus_segment *seg) {
+    seg->attempt = 0;
+    seg->fcb = true;
+    if (seg->scan_phase == SCAN_PRIMARY) {
+        if (seg->scan_primary > seg->cfg->scan.primary_to) {
+            if (seg->cfg->scan.mode != MBUS_SCAN_BOTH) {
+                scan_finish(seg);
+                return;
+            }
+            seg->scan_phase = SCAN_SECONDARY;
+            scan_next_probe(seg);
+            return;
+        }
+        seg->probe.primary = seg->scan_primary;
+        seg->probe.has_secondary = false;
+        seg->req = REQ_UD2;
+        request_after_gap(seg);
+        return;
+    }
+    char mask[MBUS_SCAN_MASK_LEN + 1];
+    if (!mbus_scan_next(&seg->scan, mask)) {
+        scan_finish(seg);
+        return;
+    }
+    seg->probe.primary = -1;
+    seg->probe.has_secondary = mbus_config_parse_secondary(mask, &seg->probe.secondary);
+    memcpy(seg->probe.secondary_text, mask, sizeof seg->probe.secondary_text);
+    seg->req = REQ_SELECT;
+    request_after_gap(seg);
+}
+
+/* The outcome of the current probe is known: record it and go on. */
+static void scan_outcome(mbus_segment *seg, mbus_probe_outcome outcome) {
+    if (seg->scan_phase == SCAN_PRIMARY) {
+        if (outcome == MBUS_PROBE_COLLISION)
+            log_warn(MOD, "%s: primary address %d: garbled answers (duplicate address?)",
+                     seg->cfg->name, seg->scan_primary);
+        seg->scan_primary++;
+        scan_next_probe(seg);
+        return;
+    }
+    const char *mask = seg->probe.secondary_text;
+    if (outcome == MBUS_PROBE_SINGLE && !scan_known(seg, mask, -1)) {
+        mbus_found_meter *m = add_found(seg);
+        if (m) { /* the mask selects it until its first readout pins its address */
+            m->cfg.has_secondary = true;
+            m->cfg.secondary = seg->probe.secondary;
+            memcpy(m->cfg.secondary_text, mask, sizeof m->cfg.secondary_text);
+            snprintf(m->cfg.name, 2 * MBUS_NAME_MAX, "%s-%.8s", seg->cfg->name, mask);
+            log_info(MOD, "%s: found a meter with mask %s", seg->cfg->name, mask);
+        }
+    }
+    mbus_scan_result(&seg->scan, outcome);
+    if (seg->scan.unresolved)
+        log_debug(MOD, "%s: %u masks with several identical addresses", seg->cfg->name,
+                  seg->scan.unresolved);
+    scan_next_probe(seg);
+}
+
+static bool scan_answer_timeout(mbus_segment *seg) {
+    if (seg->scan_phase == SCAN_IDLE)
+        return false;
+    seg->state = ST_GAP;
+    scan_outcome(seg, MBUS_PROBE_NONE);
+    return true;
+}
+
+/* A garbled answer: a collision, or noise. Overlapping E5s are short; anything
+ * else is asked once more before the search descends. */
+static bool scan_rejected(mbus_segment *seg) {
+    if (seg->scan_phase == SCAN_IDLE)
+        return false;
+    seg->state = ST_GAP;
+    bool looks_like_collision =
+        seg->scan_phase == SCAN_SECONDARY && seg->rx.len <= SCAN_COLLISION_MAX_BYTES;
+    if (!looks_like_collision && seg->attempt == 0) {
+        seg->attempt++;
+        request_after_gap(seg);
+        return true;
+    }
+    scan_outcome(seg, MBUS_PROBE_COLLISION);
+    return true;
+}
+
+static void on_scan_e5_quiet(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    seg->timer = 0;
+    seg->scan_e5_wait = false;
+    scan_outcome(seg, MBUS_PROBE_SINGLE);
+}
+
+/* Bytes after the E5 of a probe: several meters answered. */
+static bool scan_more_bytes(mbus_segment *seg) {
+    if (!seg->scan_e5_wait)
+        return false;
+    seg->scan_e5_wait = false;
+    cancel_timer(seg);
+    scan_outcome(seg, MBUS_PROBE_COLLISION);
+    return true;
+}
+
+/* A valid frame answered a probe. */
+static bool scan_frame(mbus_segment *seg, const mbus_frame *f) {
+    if (seg->scan_phase == SCAN_IDLE)
+        return false;
+    if (seg->scan_phase == SCAN_SECONDARY) {
+        if (f->kind == MBUS_FRAME_ACK) {
+            /* Another meter may answer later, up to the response timeout after
+             * the request: only silence until then proves a single meter. */
+            int64_t quiet = clock_mono_ns() + seg->cfg->request_gap_ns;
+            int64_t window = seg->tx_end_ns + seg->cfg->response_timeout_ns;
+            seg->scan_e5_wait = true;
+            set_timer(seg, window > quiet ? window : quiet, on_scan_e5_quiet);
+            return true;
+        }
+        scan_rejected(seg); /* anything but E5 answers a select only in a collision */
+        return true;
+    }
+    mbus_error err = {0};
+    if (f->kind != MBUS_FRAME_LONG ||
+        mbus_app_decode(f->ci, f->data, f->data_len, seg->data, &err) != MBUS_OK) {
+        scan_rejected(seg);
+        return true;
+    }
+    if (!scan_known(seg, NULL, seg->scan_primary)) {
+        mbus_found_meter *m = add_found(seg);
+        if (m) {
+            m->cfg.primary = seg->scan_primary;
+            snprintf(m->cfg.name, 2 * MBUS_NAME_MAX, "%s-p%d", seg->cfg->name, seg->scan_primary);
+            m->hdr = seg->data->hdr;
+            m->pinned = true;
+            log_info(MOD, "%s: found a meter at primary address %d", seg->cfg->name,
+                     seg->scan_primary);
+        }
+    }
+    scan_outcome(seg, MBUS_PROBE_SINGLE);
+    return true;
+}
+
+/* The first answer of a meter found by the secondary scan: from now on it is
+ * selected by its complete address (a meter added later cannot share it). */
+static void pin_found_meter(mbus_segment *seg, const mbus_header *h) {
+    if (seg->meter < seg->cfg->n_meters)
+        return;
+    mbus_found_meter *m = &seg->found[seg->meter - seg->cfg->n_meters];
+    m->hdr = *h;
+    m->read = true;
+    if (m->pinned || !m->cfg.has_secondary || !h->present || !h->is_long)
+        return;
+    mbus_secondary full = {h->id_bcd, h->manufacturer, h->version, h->medium};
+    m->cfg.secondary = full;
+    mbus_secondary_format(&full, m->cfg.secondary_text);
+    snprintf(m->cfg.name, 2 * MBUS_NAME_MAX, "%s-%s", seg->cfg->name, h->id);
+    m->pinned = true;
+}
+
+/* SIGUSR1: scan every segment that has a scan configured, now or after its cycle. */
+static mbus_master *signalled_master;
 
 /* ---- life cycle ----------------------------------------------------------- */
 
@@ -591,6 +858,7 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
     int64_t now = clock_mono_ns();
     seg->line_busy_until = now;
     seg->next_cycle_ns = now;
+    seg->scan_due = cfg->scan.mode != MBUS_SCAN_OFF && cfg->scan.at_start;
     seg->cycle_timer = loop_timer_at(loop, now, on_cycle_timer, seg);
     log_info(MOD, "%s: %s at %ld baud 8E1, %zu meters", cfg->name, cfg->device, cfg->baud,
              cfg->n_meters);
@@ -603,6 +871,9 @@ void mbus_segment_stop(mbus_segment *seg) {
     cancel_timer(seg);
     loop_timer_cancel(seg->loop, seg->cycle_timer);
     close_port(seg);
+    for (size_t i = 0; i < seg->n_found; i++)
+        free(seg->found[i].cfg.name);
+    free(seg->found);
     free(seg->recs);
     free(seg->data);
     free(seg);
@@ -616,6 +887,21 @@ struct mbus_master {
     size_t n;
     mbus_segment **segments;
 };
+
+static void on_scan_signal(gw_loop *loop, int signo, void *arg) {
+    mbus_master *master = signalled_master;
+    if (!master)
+        return;
+    for (size_t i = 0; i < master->n; i++) {
+        mbus_segment *seg = master->segments[i];
+        if (seg->cfg->scan.mode == MBUS_SCAN_OFF)
+            continue;
+        log_info(MOD, "%s: scan requested (signal %d)", seg->cfg->name, signo);
+        seg->scan_due = true;
+        if (!seg->in_cycle)
+            start_cycle(seg);
+    }
+}
 
 mbus_master *mbus_master_start(const mbus_config *cfg, gw_loop *loop, datahub *hub, char *err,
                                size_t errlen) {
@@ -635,12 +921,16 @@ mbus_master *mbus_master_start(const mbus_config *cfg, gw_loop *loop, datahub *h
         }
         master->segments[master->n++] = seg;
     }
+    signalled_master = master;
+    loop_on_signal(loop, SIGUSR1, on_scan_signal, NULL);
     return master;
 }
 
 void mbus_master_stop(mbus_master *master) {
     if (!master)
         return;
+    if (signalled_master == master)
+        signalled_master = NULL;
     for (size_t i = 0; i < master->n; i++)
         mbus_segment_stop(master->segments[i]);
     free(master->segments);
