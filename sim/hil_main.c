@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "import.h"
+#include "replay_gen.h"
 #include "runner.h"
 #include "target_mode.h"
 
 static void usage(FILE *f) {
-    fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--keep] FILE...\n"
+    fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--keep] [--record] FILE...\n"
+          "       hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml [options]\n"
           "       hil --help\n\n"
           "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
           "pseudo-terminals, starts the gateway as `CMD <workdir>/gwd.yaml`, lets it run\n"
@@ -29,7 +32,11 @@ static void usage(FILE *f) {
           "                 SSH, address); real time; virtual-time-only scenarios skipped\n"
           "  --keep         without --workdir, run directories go to\n"
           "                 build/scenarios/<file name> and are removed after a pass\n"
-          "                 unless --keep is given (failed ones are always kept)\n\n"
+          "                 unless --keep is given (failed ones are always kept)\n"
+          "  --record       store what the gateway produced as the scenario's expected\n"
+          "                 results (NAME.expected.json next to it); without it a run\n"
+          "                 compares with that file and prints a DIFF line per change\n"
+          "                 (docs/replay.md; hil import --help for importing captures)\n\n"
           "Exit status: 0 when every expectation of every scenario holds, 1 otherwise,\n"
           "2 on a usage error.\n",
           f);
@@ -40,6 +47,8 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "import") == 0) return import_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "radio-capture") == 0) return replay_gen_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         usage(stderr);
         return 2;
@@ -58,6 +67,7 @@ int main(int argc, char **argv) {
             explicit_workdir = true;
         }
         else if (strcmp(argv[i], "--keep") == 0) opt.keep = true;
+        else if (strcmp(argv[i], "--record") == 0) opt.record = true;
         else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) target_map_path = argv[++i];
         else {
             fprintf(stderr, "hil: unknown option %s\n", argv[i]);

@@ -21,6 +21,8 @@
 #include "loop.h"
 #include "mbus_segment.h"
 #include "modbus_bench.h"
+#include "record_run.h"
+#include "replay.h"
 #include "scenario.h"
 #include "timemaster.h"
 #include "trace.h"
@@ -48,6 +50,7 @@ typedef struct run {
     bool virtual_time;
     iec104_bench *iec104;  /* scripted IEC 104 masters */
     modbus_bench *modbus;  /* Modbus meters and masters */
+    replay_bench *replay;  /* captured traffic replayed (replay.h) */
     dlms_bench *dlms;      /* HPLC networks of DLMS meters */
     int iec104_port;       /* ${port:iec104} */
     char iec104_port_text[8];
@@ -272,6 +275,8 @@ static int start(run *r, char *err, size_t errlen) {
                                                           r->iec104_port, err, errlen)))
         return -1;
     if (r->modbus && modbus_bench_start(r->modbus, err, errlen) < 0) return -1;
+    if (r->sc->replay && !(r->replay = replay_bench_start(r->sc->replay, r->loop, &r->tr, err, errlen)))
+        return -1;
     r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0)
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
@@ -332,6 +337,9 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
     }
     ex_context_free(&ctx);
     free(info);
+    replay_bench_evaluate(r->replay, r->opt->out, passed, failed);
+    record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->opt->out, passed,
+                 failed);
 }
 
 static void teardown(run *r) {
@@ -339,6 +347,7 @@ static void teardown(run *r) {
     if (r->virtual_time) timemaster_close(&r->tm);
     iec104_bench_free(r->iec104);
     modbus_bench_free(r->modbus);
+    replay_bench_free(r->replay);
     dlms_bench_write_stats(r->dlms, r->workdir);
     dlms_bench_free(r->dlms);
     for (size_t i = 0; r->segs && i < r->sc->n_segments; i++) mbus_segment_free(r->segs[i]);

@@ -12,6 +12,7 @@ typedef struct run_options {
     bool workdir_exact;       /* workdir_base is the run directory itself (one scenario) */
     bool keep;                /* keep the run directory of a passing scenario */
     FILE *out;                /* verdict lines */
+    bool record;              /* --record: the results become the expected ones (record_run.h) */
 } run_options;
 
 /* Returns 0 when every expectation held, 1 otherwise (also for load errors). */

@@ -1,6 +1,7 @@
 /* scenario: loading and checking scenario files (see scenario.h, docs/scenarios.md). */
 #include "scenario.h"
 #include "dlms_bench.h"
+#include "replay.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,7 +210,7 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", NULL};
+    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", "replay", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
@@ -222,6 +223,8 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
     if (dl && !dlms_bench_parse(dl, sc->base_dir, &sc->dlms, &sc->n_dlms, err)) return false;
     const cfg_node *mb = cfg_get(plant, "modbus");
     if (mb && !(sc->modbus = modbus_plan_parse(mb, sc->base_dir, sc->fixtures_dir, err))) return false;
+    const cfg_node *rp = cfg_get(plant, "replay");
+    if (rp && !(sc->replay = replay_spec_parse(rp, sc->base_dir, sc->fixtures_dir, err))) return false;
     return true;
 }
 
@@ -336,6 +339,7 @@ void scenario_free(scenario *sc) {
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
     modbus_plan_free(sc->modbus);
+    replay_spec_free(sc->replay);
     dlms_bench_specs_free(sc->dlms, sc->n_dlms);
     cfg_free(sc->root);
     free(sc->path);

@@ -53,6 +53,7 @@ typedef struct scenario {
     hplc_net_spec *dlms;       /* plant: dlms: HPLC networks of DLMS meters */
     size_t n_dlms;
     modbus_plan *modbus;       /* plant: modbus: meters and masters, or NULL */
+    struct replay_spec *replay; /* plant: replay: captured traffic (replay.h), or NULL */
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */

@@ -1,0 +1,71 @@
+/* capture: a field capture read into memory, whatever its file format.
+ *
+ * A capture is a list of timed frames: radio telegrams (one per line of a
+ * receiver's log), chunks of a serial line in both directions (socat -x -v),
+ * or TCP payloads of the sessions of a network capture (pcap/pcapng). Times
+ * are nanoseconds since the capture's first frame; the wall time of that
+ * first frame is kept when the capture has one. The readers live in
+ * import_radio.c, import_socat.c and import_pcap.c; `hil import` (import.c)
+ * turns a capture into a scenario. */
+#ifndef SIM_CAPTURE_H
+#define SIM_CAPTURE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { CAP_RADIO, CAP_SERIAL, CAP_TCP } cap_kind;
+
+/* Direction: serial '>' / TCP client to server = CAP_TO_SLAVE ("request"),
+ * serial '<' / TCP server to client = CAP_FROM_SLAVE ("answer"); radio is
+ * always CAP_FROM_SLAVE (a meter sent it). */
+enum { CAP_TO_SLAVE = 0, CAP_FROM_SLAVE = 1 };
+
+/* TCP events besides payload. */
+typedef enum { CAP_DATA, CAP_OPEN, CAP_CLOSE } cap_event;
+
+typedef struct cap_frame {
+    int64_t t_ns;        /* since the first frame of the capture */
+    int dir;             /* CAP_TO_SLAVE / CAP_FROM_SLAVE */
+    cap_event event;
+    int conn;            /* TCP: index of the session (0, 1, ...) */
+    bool has_rssi;
+    int rssi;            /* dBm, or the receiver's own scale (rtl-wmbus) */
+    bool crc_bad;        /* the receiver flagged it (rtl-wmbus CRC field 0) */
+    uint8_t *bytes;
+    size_t len;
+    unsigned line;       /* line (or packet number) in the capture file */
+} cap_frame;
+
+typedef struct capture {
+    cap_kind kind;
+    char format[16];     /* "hex", "rtl-wmbus", "socat", "pcap" */
+    bool has_wall;
+    int64_t t0_wall_ns;  /* wall time (UTC ns) of the first frame */
+    cap_frame *frames;
+    size_t n, cap;
+    unsigned server_port; /* TCP: the server's port (2404, 502, ...) */
+    unsigned n_conns;
+} capture;
+
+/* Append a frame (bytes copied); -1 when out of memory. t is absolute (wall
+ * or relative ns); capture_normalize() makes times relative afterwards. */
+int capture_add(capture *c, int64_t t_ns, int dir, const uint8_t *bytes, size_t len,
+                unsigned line);
+/* Sort by time (stable) and make times relative to the first frame. */
+void capture_normalize(capture *c);
+void capture_free(capture *c);
+
+/* Readers: 0, or -1 with "file:line:col: what is wrong" in err. */
+int capture_read_hex(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_rtl_wmbus(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_socat(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen);
+
+/* "2019-04-03 19:00:42.123" / "2019-04-03T19:00:42.123456Z" / "2024/01/15
+ * 10:00:00.123456" (UTC) → ns since the epoch; the number of characters
+ * consumed, 0 when text is not such a time. */
+size_t capture_parse_wall(const char *text, int64_t *out_ns);
+/* Guess the format of a file from its first lines: "hex", "rtl-wmbus",
+ * "socat", "pcap", or NULL. */
+const char *capture_detect(const char *path);
+#endif

@@ -1,0 +1,42 @@
+/* import: `hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml`
+ * (docs/replay.md). Reads a field capture (capture.h), keeps its timing
+ * (optionally with idle stretches compressed or sped up) and writes a
+ * scenario — plant, timed traffic, the expectations the capture implies —
+ * plus its fixture files under fixtures/captures/. One writer per kind of
+ * capture: radio (import_write_radio.c), serial M-Bus (import_mbus.c),
+ * IEC 104 / Modbus TCP (import_tcp.c). */
+#ifndef SIM_IMPORT_H
+#define SIM_IMPORT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "capture.h"
+
+typedef struct import_opts {
+    const char *format;        /* hex, rtl-wmbus, socat, pcap, auto */
+    const char *capture_path;
+    const char *out_path;      /* the scenario to write */
+    const char *name;          /* NAME: out_path's file name without .yaml */
+    const char *fixtures_dir;  /* where fixture files go (default <repo>/fixtures/captures) */
+    const char *fixtures_ref;  /* how the scenario names that directory (fixtures/captures) */
+    const char *keys_path;     /* radio: key file for encrypted meters */
+    const char *base_path;     /* TCP: scenario whose plant and gateway are reused */
+    int64_t compress_idle_ns;  /* gaps longer than this shrink to it (0: keep) */
+    double speed;              /* times divided by this (1: as recorded) */
+    unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
+    unsigned baud;             /* serial: the line's baud rate */
+} import_opts;
+
+/* hil import ARGS... (argv[0] is "import"); exit status. */
+int import_main(int argc, char **argv);
+
+/* Writers: 0, or -1 with a message in err. */
+int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
+int import_write_mbus(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
+int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
+
+/* Helpers shared by the writers. */
+void import_seconds(int64_t ns, char *out, size_t cap);      /* "12.345s" */
+void import_yaml_string(FILE *out, const char *s);            /* a quoted scalar */
+void import_wall_text(int64_t wall_ns, char *out, size_t cap); /* 2026-01-01T00:00:00Z */
+#endif

@@ -1,0 +1,16 @@
+/* record_run: the regression step of a run (docs/replay.md). With record,
+ * the run's results (record.h: datahub values, radio replay, frames to the
+ * bench's masters) become the scenario's sidecar NAME.expected.json; without
+ * it, when the sidecar exists, the results are compared with it and every
+ * difference is printed as a DIFF line. One verdict line either way. */
+#ifndef SIM_RECORD_RUN_H
+#define SIM_RECORD_RUN_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "record.h"
+#include "replay.h"
+#include "trace.h"
+
+void record_check(const char *scenario_path, bool record, const char *dump_path, const trace *tr,
+                  const replay_bench *rb, FILE *out, unsigned *passed, unsigned *failed);
+#endif
