@@ -92,6 +92,8 @@ static int scan_ours(bus_model *b) {
     while (mbus_scan_next(&s, mask)) {
         int m = matching(b, mask);
         exchange(b, SELECT_BYTES, 1, m);
+        if (m == 1) /* the master listens for later E5s until the response timeout */
+            b->seconds += TIMEOUT_S - DELAY_S - bytes_s(1);
         found += m == 1; /* its full address comes with its first readout */
         mbus_scan_result(&s, m == 0 ? MBUS_PROBE_NONE : m == 1 ? MBUS_PROBE_SINGLE
                                                                : MBUS_PROBE_COLLISION);
@@ -108,6 +110,7 @@ static int classic_range(bus_model *b, char *mask, int pos) {
         if (m != 1)
             exchange(b, SELECT_BYTES, 1, m); /* the one retry */
         if (m == 1) {
+            b->seconds += TIMEOUT_S - DELAY_S - bytes_s(1); /* libmbus purges until timeout */
             exchange(b, REQ_BYTES, RSP_BYTES, 1);
             found++;
         } else if (m > 1 && pos < 7) {
