@@ -40,6 +40,7 @@ static void log_update(const dh_update *u, const char *tag, seen *s) {
     case DH_METER: snprintf(out, cap, "%s:M %s %s;", tag, u->meter->name, u->meter->status); break;
     case DH_EVENT: snprintf(out, cap, "%s:E %s %s;", tag, u->event->kind, u->event->text); break;
     case DH_CYCLE_END: snprintf(out, cap, "%s:C %s;", tag, u->source); break;
+    default: snprintf(out, cap, "%s:? kind %d;", tag, (int)u->kind); break;
     }
 }
 
