@@ -153,13 +153,11 @@ static void tcp_request(modbus_meter *m, int slot, const uint8_t *adu, size_t le
     p->timer = loop_timer_at(m->loop, now + m->spec->response_delay_ns, on_pending, p);
 }
 
-static void conn_close(modbus_meter *m, int slot, const char *why) {
+static void conn_close(modbus_meter *m, int slot) {
     mbm_conn *c = &m->conns[slot];
-    int64_t now = clock_mono_ns();
-    char what[96];
-    /* numbered, not named by ports: the trace must not depend on the run */
-    snprintf(what, sizeof what, "connection %u closed (%s)", c->generation, why);
-    trace_add(m->tr, m->spec->name, TRACE_NOTE, 0, now, now, NULL, 0, what);
+    /* Not traced: a close carries no byte, so nothing orders it against the other
+     * channels' events of its instant, nor the gateway's last closes at its stop;
+     * the trace must be the same on every run. */
     loop_del_fd(m->loop, c->fd);
     iochan_close(c->io);
     close(c->fd);
@@ -178,11 +176,15 @@ static void on_conn(gw_loop *loop, int fd, unsigned events, void *arg) {
         ssize_t n = iochan_read(c->io, c->rx + c->len, sizeof c->rx - c->len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
-        if (n <= 0) return conn_close(m, slot, n == 0 ? "by the gateway" : strerror(errno));
+        if (n <= 0) return conn_close(m, slot);
         c->len += (size_t)n;
         for (;;) {
             int need = mb_tcp_adu_length(c->rx, c->len);
-            if (need < 0) return conn_close(m, slot, "not Modbus TCP");
+            if (need < 0) {
+                trace_add(m->tr, m->spec->name, TRACE_GW_TO_BUS, 0, clock_mono_ns(), clock_mono_ns(), c->rx,
+                          c->len, "not Modbus TCP: connection closed");
+                return conn_close(m, slot);
+            }
             if (need == 0 || c->len < (size_t)need) break;
             tcp_request(m, slot, c->rx, (size_t)need);
             memmove(c->rx, c->rx + need, c->len - (size_t)need);
@@ -213,6 +215,7 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
         c->generation = ++m->generation;
         loop_add_fd(loop, cfd, LOOP_READ, on_conn, m);
         int64_t now = clock_mono_ns();
+        /* numbered, not named by ports: the trace must not depend on the run */
         snprintf(what, sizeof what, "connection %u accepted", c->generation);
         trace_add(m->tr, m->spec->name, TRACE_NOTE, 0, now, now, NULL, 0, what);
     }
@@ -351,7 +354,7 @@ void modbus_meter_close(modbus_meter *m) {
         free(p);
     }
     for (int i = 0; i < MBM_MAX_CONNS; i++)
-        if (m->conns[i].fd >= 0) conn_close(m, i, "end of scenario");
+        if (m->conns[i].fd >= 0) conn_close(m, i);
     if (m->listen_fd >= 0) {
         loop_del_fd(m->loop, m->listen_fd);
         close(m->listen_fd);
