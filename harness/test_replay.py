@@ -1,0 +1,139 @@
+"""Field captures replayed (docs/replay.md): `hil import` of each format, a day of
+radio traffic from several hundred meters in under a minute with every telegram
+accounted for, and the regression diff of `hil run --record`."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(hil_setup, args, cwd, timeout=300):
+    env = dict(os.environ, HIL_GWD=hil_setup.gwd)
+    t0 = time.monotonic()
+    proc = subprocess.run([str(hil_setup.hil)] + [str(a) for a in args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=timeout)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), time.monotonic() - t0
+
+
+def _workspace(tmp_path):
+    """A scratch repository: its own scenarios/ and fixtures/ (imports write there)."""
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("capture,fmt,extra", [
+    ("wmbus_rtl.rtl", "rtl-wmbus", ["--keys", "fixtures/captures/wmbus_rtl.keys"]),
+    ("wmbus_hexlines.log", "auto", ["--compress-idle", "20s"]),
+])
+def test_import_is_what_is_committed(hil_setup, tmp_path, capture, fmt, extra):
+    """Importing the committed capture again gives the committed scenario, fixture
+    and expected results, byte for byte (import is deterministic)."""
+    committed = {"wmbus_rtl.rtl": "wmbus_rtl", "wmbus_hexlines.log": "wmbus_hexlines"}[capture]
+    out = tmp_path / "scenarios" / "replay" / f"{committed}.yaml"
+    out.parent.mkdir(parents=True)
+    args = ["import", fmt, f"fixtures/captures/{capture}", "-o", out,
+            "--fixtures", tmp_path / "fixtures"] + extra
+    rc, text, _ = _run(hil_setup, args, ROOT)
+    assert rc == 0, text
+    assert (tmp_path / "fixtures" / f"{committed}.radio.hex").read_bytes() == \
+        (ROOT / "fixtures" / "captures" / f"{committed}.radio.hex").read_bytes()
+    sidecar = tmp_path / "scenarios" / "replay" / f"{committed}.expected.json"
+    assert sidecar.read_bytes() == (ROOT / "scenarios" / "replay" / f"{committed}.expected.json").read_bytes()
+    # Only the fixture directory differs (given with --fixtures).
+    mine = out.read_text().replace(str(tmp_path / "fixtures"), "fixtures/captures")
+    assert mine == (ROOT / "scenarios" / "replay" / f"{committed}.yaml").read_text()
+
+
+def test_import_errors_name_file_line_column(hil_setup, tmp_path):
+    ws = _workspace(tmp_path)
+    bad = ws / "bad.log"
+    bad.write_text("# receiver log\n2026-01-01T00:00:00Z -70 1844AA\n2026-01-01T00:00:01Z -70 18G4\n")
+    rc, text, _ = _run(hil_setup, ["import", "hex", bad, "-o", ws / "scenarios" / "x.yaml"], ws)
+    assert rc == 1
+    assert f"{bad}:3:" in text and "hex digits" in text
+
+
+def test_a_day_of_400_radio_meters_replays_in_under_a_minute(hil_setup, tmp_path):
+    ws = _workspace(tmp_path)
+    rc, text, _ = _run(hil_setup, ["radio-capture", "--meters", "400", "--hours", "24",
+                                   "--interval", "300", "--keys-out", "day.keys", "-o", "day.rtl"], ws)
+    assert rc == 0, text
+    lines = (ws / "day.rtl").read_text().splitlines()
+    assert len(lines) > 100000
+    rc, text, _ = _run(hil_setup, ["import", "rtl-wmbus", "day.rtl", "--keys", "day.keys",
+                                   "-o", "scenarios/day.yaml"], ws)
+    assert rc == 0, text
+    rc, text, wall = _run(hil_setup, ["run", "scenarios/day.yaml"], ws)
+    assert rc == 0, text
+    assert wall < 60, f"replay took {wall:.1f} s"
+    m = re.search(r"PASS  radio replay: (\d+) of (\d+) telegrams on the air, (\d+) decoded, "
+                  r"(\d+) rejected \((.*)\)", text)
+    assert m, text
+    sent, total, decoded, rejected = map(int, m.groups()[:4])
+    assert sent == total == len(lines)
+    assert decoded + rejected == total
+    # every rejection has its reason, and the counts of the reasons add up
+    reasons = dict((r.rsplit(": ", 1)[0], int(r.rsplit(": ", 1)[1])) for r in m.group(5).split("; "))
+    assert sum(reasons.values()) == rejected
+    assert reasons["the receiver flagged a CRC error"] == len([l for l in lines if l.split(";")[1] == "0"])
+    assert any("no key" in r for r in reasons)
+    assert re.search(r"virtual 864\d\d\.\d+ s of scenario time", text)
+    meters = {k.split()[2] for k in json.loads((ws / "scenarios" / "day.expected.json").read_text())
+              if k.startswith("radio meter ")}
+    assert len(meters) >= 380  # 400 less the 16 whose key is not given
+
+
+def _scratch_copy(tmp_path, scenario):
+    """A copy of a committed scenario next to a fixtures/ link (the repository's)."""
+    (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")
+    dst = tmp_path / "scenarios" / Path(scenario).name
+    dst.parent.mkdir(parents=True)
+    shutil.copy(ROOT / scenario, dst)
+    side = ROOT / (str(scenario)[:-5] + ".expected.json")
+    if side.exists():
+        shutil.copy(side, tmp_path / "scenarios" / side.name)
+    return dst
+
+
+def test_changed_radio_value_is_a_diff_naming_meter_record_and_values(hil_setup, tmp_path):
+    sc = _scratch_copy(tmp_path, "scenarios/replay/wmbus_rtl.yaml")
+    side = sc.parent / "wmbus_rtl.expected.json"
+    recorded = json.loads(side.read_text())
+    key = next(k for k in recorded if k.startswith("radio meter ") and "(volume, m3)" in k)
+    old = recorded[key]
+    recorded[key] = "99.999"   # what an older decoder would have said
+    side.write_text(json.dumps(recorded, indent=1))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "run", sc], tmp_path)
+    assert rc == 1, text
+    assert f"DIFF  {key}: recorded 99.999, now {old}" in text
+    assert "FAIL  regression: expected the" in text and "1 difference(s)" in text
+
+
+def test_record_then_diff_on_a_wired_scenario(hil_setup, tmp_path):
+    """--record stores the gateway's datahub values; a changed one is reported."""
+    sc = _scratch_copy(tmp_path, "scenarios/mbus/corrupt_checksum.yaml")
+    rc, text, _ = _run(hil_setup, ["run", "--record", "--workdir", tmp_path / "r1", sc], tmp_path)
+    assert rc == 0, text
+    side = sc.parent / "corrupt_checksum.expected.json"
+    assert "recorded" in text and side.exists()
+    recorded = json.loads(side.read_text())
+    assert recorded["meter water1 record 1 (volume, m3)"] == "54.321"
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r2", sc], tmp_path)
+    assert rc == 0, text
+    assert f"PASS  regression: {len(recorded)} results as recorded" in text
+    recorded["meter water1 record 1 (volume, m3)"] = "54.3"
+    del recorded[next(k for k in recorded if "record 2 " in k)]
+    side.write_text(json.dumps(recorded))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r3", sc], tmp_path)
+    assert rc == 1
+    assert "DIFF  meter water1 record 1 (volume, m3): recorded 54.3, now 54.321" in text
+    assert re.search(r"DIFF  meter water1 record 2 \(.*\): recorded \(none\), now ", text)
