@@ -20,6 +20,7 @@
 #include "iochan.h"
 #include "loop.h"
 #include "mbus_segment.h"
+#include "radio_bench.h"
 #include "modbus_bench.h"
 #include "record_run.h"
 #include "replay.h"
@@ -49,6 +50,7 @@ typedef struct run {
     timemaster tm;         /* virtual time: the co-simulation with the gateway */
     bool virtual_time;
     iec104_bench *iec104;  /* scripted IEC 104 masters */
+    radio_bench *radio;    /* wireless M-Bus: air, radio meters, radio modules */
     modbus_bench *modbus;  /* Modbus meters and masters */
     replay_bench *replay;  /* captured traffic replayed (replay.h) */
     dlms_bench *dlms;      /* HPLC networks of DLMS meters */
@@ -112,7 +114,8 @@ static void add_var(run *r, const char *name, const char *value) {
 static int build_plant(run *r, char *err, size_t errlen) {
     scenario *sc = r->sc;
     r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
-    r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms + modbus_bench_n_vars(sc->modbus), sizeof *r->vars);
+    r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms + modbus_bench_n_vars(sc->modbus) +
+                     radio_plan_modules(sc->wmbus), sizeof *r->vars);
     if (!r->segs || !r->vars) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -144,6 +147,12 @@ static int build_plant(run *r, char *err, size_t errlen) {
         r->modbus = modbus_bench_new(sc->modbus, r->loop, &r->tr, err, errlen);
         if (!r->modbus) return -1;
         r->n_vars += modbus_bench_vars(r->modbus, r->vars + r->n_vars, modbus_bench_n_vars(sc->modbus));
+    }
+    if (sc->wmbus) {
+        r->radio = radio_bench_new(sc->wmbus, r->loop, &r->tr, err, errlen);
+        if (!r->radio) return -1;
+        for (size_t i = 0; i < radio_plan_modules(sc->wmbus); i++)
+            add_var(r, radio_bench_var_name(r->radio, i), radio_bench_var_value(r->radio, i));
     }
     return 0;
 }
@@ -251,6 +260,7 @@ static int start(run *r, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot watch the pty of %s", r->segs[i]->name);
             return -1;
         }
+    if (r->radio && radio_bench_start(r->radio, err, errlen) < 0) return -1;
     if (r->dlms && dlms_bench_start(r->dlms) < 0) {
         snprintf(err, errlen, "cannot watch the DLMS nodes' sockets");
         return -1;
@@ -300,6 +310,16 @@ static void verdict(run *r, bool ok, const char *msg, unsigned *passed, unsigned
     else (*failed)++;
 }
 
+struct radio_tally {
+    run *r;
+    unsigned *passed, *failed;
+};
+
+static void radio_verdict(void *arg, bool ok, const char *msg) {
+    struct radio_tally *t = arg;
+    verdict(t->r, ok, msg, t->passed, t->failed);
+}
+
 static void evaluate(run *r, unsigned *passed, unsigned *failed) {
     char msg[8192], how[160];
     gwproc_describe(&r->gw, how, sizeof how);
@@ -337,6 +357,10 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
     }
     ex_context_free(&ctx);
     free(info);
+    if (r->radio) {
+        struct radio_tally t = {r, passed, failed};
+        radio_bench_evaluate(r->radio, r->dump_path, radio_verdict, &t);
+    }
     replay_bench_evaluate(r->replay, r->opt->out, passed, failed);
     record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->opt->out, passed,
                  failed);
@@ -347,6 +371,7 @@ static void teardown(run *r) {
     if (r->virtual_time) timemaster_close(&r->tm);
     iec104_bench_free(r->iec104);
     modbus_bench_free(r->modbus);
+    radio_bench_free(r->radio);
     replay_bench_free(r->replay);
     dlms_bench_write_stats(r->dlms, r->workdir);
     dlms_bench_free(r->dlms);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "radio_bench.h"
 #include "telegram_edit.h"
 #include "wire.h"
 
@@ -210,7 +211,7 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", "replay", NULL};
+    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", "replay", "wmbus", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
@@ -225,6 +226,8 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
     if (mb && !(sc->modbus = modbus_plan_parse(mb, sc->base_dir, sc->fixtures_dir, err))) return false;
     const cfg_node *rp = cfg_get(plant, "replay");
     if (rp && !(sc->replay = replay_spec_parse(rp, sc->base_dir, sc->fixtures_dir, err))) return false;
+    const cfg_node *wm = cfg_get(plant, "wmbus");
+    if (wm && !(sc->wmbus = radio_plan_parse(wm, sc->base_dir, err))) return false;
     return true;
 }
 
@@ -338,6 +341,7 @@ void scenario_free(scenario *sc) {
     free(sc->expects);
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
+    radio_plan_free(sc->wmbus);
     modbus_plan_free(sc->modbus);
     replay_spec_free(sc->replay);
     dlms_bench_specs_free(sc->dlms, sc->n_dlms);

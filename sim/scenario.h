@@ -54,6 +54,7 @@ typedef struct scenario {
     size_t n_dlms;
     modbus_plan *modbus;       /* plant: modbus: meters and masters, or NULL */
     struct replay_spec *replay; /* plant: replay: captured traffic (replay.h), or NULL */
+    struct radio_plan *wmbus;  /* plant: wmbus: air, radio meters, radio modules (radio_bench.h), or NULL */
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */

@@ -55,6 +55,13 @@ static bool counters_agree(const timemaster *tm) {
     for (size_t i = 0; i < iochan_count(); i++) {
         const iochan *ch = iochan_at(i);
         if (gw_counter(tm, iochan_name(ch))) continue;
+        if (strncmp(iochan_name(ch), TM_BENCH_PREFIX, strlen(TM_BENCH_PREFIX)) == 0) {
+            /* between two bench endpoints (the radio air): in step when read as written */
+            uint64_t tx, rx;
+            bench_counters(iochan_name(ch), &tx, &rx);
+            if (tx != rx) return false;
+            continue;
+        }
         if (iochan_tx(ch) || iochan_rx(ch)) return false; /* a channel the gateway never used */
     }
     return true;

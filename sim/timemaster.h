@@ -21,6 +21,11 @@
 #include <stdint.h>
 #include "loop.h"
 
+/* Channels whose names start with this are between two endpoints inside the
+ * bench (the radio air carried over UDP): both ends count under the same name
+ * and they are in step when everything written has been read. */
+#define TM_BENCH_PREFIX "bench:"
+
 typedef struct tm_counter {
     char name[256];
     uint64_t tx, rx;
