@@ -346,6 +346,8 @@ wmbus_radio *wmbus_radio_start(const wmbus_module_cfg *cfg, gw_loop *loop, datah
 void wmbus_radio_stop(wmbus_radio *r) {
     if (!r)
         return;
+    if (r->tg && r->meters.known)
+        wmbus_publish_final(r);
     loop_timer_cancel(r->loop, r->response_timer);
     loop_timer_cancel(r->loop, r->check_timer);
     loop_timer_cancel(r->loop, r->cycle_timer);

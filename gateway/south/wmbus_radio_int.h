@@ -41,6 +41,8 @@ struct wmbus_radio {
 
 /* wmbus_receive.c */
 void wmbus_publish_cycle(wmbus_radio *r);
+/* The same without the end of a cycle: the last state at shutdown. */
+void wmbus_publish_final(wmbus_radio *r);
 void wmbus_publish_module_ok(wmbus_radio *r, bool ok);
 void wmbus_event(wmbus_radio *r, const char *kind, const char *meter, const char *text,
                  const uint8_t *bytes, size_t len);

@@ -100,7 +100,7 @@ static void publish_counters(wmbus_radio *r, int64_t wall) {
     publish_number(r, m, "listen_evicted", DP_INT, (double)r->meters.evicted, "", wall);
 }
 
-void wmbus_publish_cycle(wmbus_radio *r) {
+static void publish_state(wmbus_radio *r) {
     int64_t now = clock_mono_ns(), wall = clock_wall_ns();
     for (size_t i = 0; i < r->meters.n_known; i++) {
         wmbus_meter *mt = &r->meters.known[i];
@@ -120,7 +120,15 @@ void wmbus_publish_cycle(wmbus_radio *r) {
         mt->dirty = false;
     }
     publish_counters(r, wall);
-    datahub_cycle_end(r->hub, r->source, wall);
+}
+
+void wmbus_publish_cycle(wmbus_radio *r) {
+    publish_state(r);
+    datahub_cycle_end(r->hub, r->source, clock_wall_ns());
+}
+
+void wmbus_publish_final(wmbus_radio *r) {
+    publish_state(r);
 }
 
 /* ---- the receive path ------------------------------------------------------- */
