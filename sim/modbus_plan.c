@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const bank_names[] = {"coils", "discrete", "input", "holding", NULL};
 
@@ -115,6 +116,7 @@ static bool load_map(modbus_plan *plan, mb_meter_spec *mt, const cfg_node *file,
     cfg_node **docs = realloc(plan->docs, (plan->n_docs + 1) * sizeof *docs);
     if (!docs) return cfg_fail(err, file, "out of memory");
     plan->docs = docs;
+    if (access(path, R_OK) != 0) return cfg_fail(err, file, "cannot read the register map %s", path);
     cfg_node *doc = cfg_load_file(path, err);
     if (!doc) return false;
     plan->docs[plan->n_docs++] = doc;
