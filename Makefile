@@ -42,7 +42,8 @@ MODBUS_CFLAGS = -isystem $(SYSROOT_ABS)/usr/include/modbus
 EXTRA_CFLAGS  ?= -isystem $(SYSROOT_ABS)/usr/include \
                  -isystem $(SYSROOT_ABS)/usr/include/arm-linux-gnueabihf
 EXTRA_LDFLAGS ?= -L$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf \
-                 -Wl,-rpath-link,$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf
+                 -Wl,-rpath-link,$(SYSROOT_ABS)/usr/lib/arm-linux-gnueabihf \
+                 -Wl,-rpath-link,$(SYSROOT_ABS)/lib/arm-linux-gnueabihf
 TEST_RUNNER   ?= $(QEMU_ARM)
 export QEMU_LD_PREFIX := $(SYSROOT_ABS)
 endif

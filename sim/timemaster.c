@@ -224,7 +224,7 @@ int timemaster_listen(timemaster *tm, gw_loop *loop, const char *socket_path,
     tm->gw_deadline = -1;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(socket_path) >= sizeof addr.sun_path || strlen(socket_path) >= sizeof tm->path) {
-        snprintf(err, errlen, "clock socket path too long (%zu characters, at most %zu): %s",
+        snprintf(err, errlen, "clock socket path too long (%zu characters, at most %zu): %.200s",
                  strlen(socket_path), sizeof addr.sun_path - 1, socket_path);
         return -1;
     }

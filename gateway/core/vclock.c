@@ -221,7 +221,7 @@ static void on_control(gw_loop *loop, int fd, unsigned events, void *arg) {
 static int connect_unix(const char *path, char *err, size_t errlen) {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof addr.sun_path) {
-        snprintf(err, errlen, "clock socket path too long: %s", path);
+        snprintf(err, errlen, "clock socket path too long (%zu bytes, at most %zu)", strlen(path), sizeof addr.sun_path - 1);
         return -1;
     }
     memcpy(addr.sun_path, path, strlen(path) + 1);
