@@ -253,6 +253,37 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     return true;
 }
 
+/* `schedule:` a cron pattern (either dialect, `dialect:` cme3100 or sx5d1) or an
+ * interval, instead of `interval:`. `?` values are drawn from the segment name,
+ * so they stay the same across restarts. */
+static bool parse_schedule(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err) {
+    const cfg_node *node = cfg_get(map, "schedule");
+    const char *dialect_name, *name;
+    cron_dialect dialect;
+    if (!cfg_str(map, "dialect", "cme3100", &dialect_name, err) ||
+        !cfg_str(map, "name", "", &name, err))
+        return false;
+    if (!cron_dialect_parse(dialect_name, &dialect))
+        return cfg_fail(err, cfg_get(map, "dialect"), "dialect: expected cme3100 or sx5d1");
+    if (!node)
+        return true;
+    if (cfg_get(map, "interval"))
+        return cfg_fail(err, node, "schedule and interval exclude each other");
+    if (node->kind != CFG_SCALAR)
+        return cfg_fail(err, node, "schedule: expected a cron pattern or an interval");
+    uint64_t seed = 1469598103934665603ull; /* FNV-1a of the segment name */
+    for (const char *c = name; *c; c++)
+        seed = (seed ^ (unsigned char)*c) * 1099511628211ull;
+    cron_error ce;
+    if (!cron_parse(node->scalar, dialect, seed, &seg->schedule, &ce)) {
+        cfg_node at = *node; /* point at the wrong column of the pattern */
+        at.col += ce.column - 1 + (node->quoted ? 1 : 0);
+        return cfg_fail(err, &at, "schedule: %s (column %d of the pattern)", ce.msg, ce.column);
+    }
+    seg->scheduled = true;
+    return true;
+}
+
 static bool parse_numbers(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err) {
     long long retries, pages;
     if (!cfg_int(map, "retries", 3, 0, 255, &retries, err) ||
@@ -264,6 +295,8 @@ static bool parse_numbers(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *e
         return false;
     if (seg->interval_ns <= 0)
         return cfg_fail(err, cfg_get(map, "interval"), "interval must be a positive duration");
+    if (!parse_schedule(map, seg, err))
+        return false;
     return parse_timing(map, "response_timeout", mbus_auto_response_timeout_ns(seg->baud),
                         &seg->response_timeout_ns, err) &&
            parse_timing(map, "idle_timeout", MBUS_AUTO_IDLE_TIMEOUT_NS, &seg->idle_timeout_ns,
@@ -280,7 +313,7 @@ static bool segment_name_taken(const mbus_config *cfg, const char *name) {
 }
 
 static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
-    static const char *const keys[] = {"name", "device", "baud", "interval",
+    static const char *const keys[] = {"name", "device", "baud", "interval", "schedule", "dialect",
                                        "response_timeout", "idle_timeout", "request_gap",
                                        "retries", "max_pages", "reset", "meters", "scan", NULL};
     if (map->kind != CFG_MAP)

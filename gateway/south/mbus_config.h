@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cron.h"
 #include "mbus_link.h"
 
 #define MBUS_NAME_MAX 64 /* meter and segment names (they prefix data point ids) */
@@ -37,6 +38,8 @@ typedef struct mbus_segment_cfg {
     char *device;
     long baud;
     int64_t interval_ns;
+    bool scheduled;            /* `schedule:` given: cycles at its instants, not every interval */
+    cron_schedule schedule;
     int64_t response_timeout_ns;
     int64_t idle_timeout_ns;
     int64_t request_gap_ns;

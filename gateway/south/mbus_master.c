@@ -58,6 +58,7 @@ struct mbus_segment {
     loop_timer_id timer;       /* the current state's timer */
     loop_timer_id cycle_timer;
     int64_t next_cycle_ns;
+    int64_t last_fire_wall_ns; /* with a schedule: the instant of the armed cycle */
     bool in_cycle, cycle_due;
     int64_t line_busy_until;   /* last byte received, or end of our transmission */
     /* the meter being read */
@@ -212,13 +213,34 @@ static void finish_cycle(mbus_segment *seg) {
     }
 }
 
+static void on_cycle_timer(gw_loop *loop, void *arg);
+
+/* With a schedule the next cycle is its next instant in wall time, after both
+ * now and the instant just served (a real clock may wake us a hair early);
+ * the loop timer is monotonic, so the gap is converted. */
+static void arm_scheduled(mbus_segment *seg) {
+    int64_t wall = clock_wall_ns();
+    int64_t after = wall > seg->last_fire_wall_ns ? wall : seg->last_fire_wall_ns;
+    int64_t next = cron_next(&seg->cfg->schedule, after);
+    if (next == INT64_MAX) {
+        log_warn(MOD, "%s: the schedule never fires", seg->cfg->name);
+        return;
+    }
+    seg->last_fire_wall_ns = next;
+    seg->cycle_timer = loop_timer_after(seg->loop, next - wall, on_cycle_timer, seg);
+}
+
 static void on_cycle_timer(gw_loop *loop, void *arg) {
     mbus_segment *seg = arg;
     int64_t now = clock_mono_ns();
-    /* Cycles stay on their grid; slots missed while a cycle overran are skipped. */
-    while (seg->next_cycle_ns <= now)
-        seg->next_cycle_ns += seg->cfg->interval_ns;
-    seg->cycle_timer = loop_timer_at(loop, seg->next_cycle_ns, on_cycle_timer, seg);
+    if (seg->cfg->scheduled) {
+        arm_scheduled(seg); /* instants missed while a cycle overran are skipped */
+    } else {
+        /* Cycles stay on their grid; slots missed while a cycle overran are skipped. */
+        while (seg->next_cycle_ns <= now)
+            seg->next_cycle_ns += seg->cfg->interval_ns;
+        seg->cycle_timer = loop_timer_at(loop, seg->next_cycle_ns, on_cycle_timer, seg);
+    }
     if (seg->in_cycle) {
         log_warn(MOD, "%s: readout cycle longer than the interval", seg->cfg->name);
         seg->cycle_due = true;
@@ -859,7 +881,10 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
     seg->line_busy_until = now;
     seg->next_cycle_ns = now;
     seg->scan_due = cfg->scan.mode != MBUS_SCAN_OFF && cfg->scan.at_start;
-    seg->cycle_timer = loop_timer_at(loop, now, on_cycle_timer, seg);
+    if (cfg->scheduled)
+        arm_scheduled(seg); /* the first cycle at the first instant, not at start-up */
+    else
+        seg->cycle_timer = loop_timer_at(loop, now, on_cycle_timer, seg);
     log_info(MOD, "%s: %s at %ld baud 8E1, %zu meters", cfg->name, cfg->device, cfg->baud,
              cfg->n_meters);
     return seg;

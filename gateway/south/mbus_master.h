@@ -2,7 +2,8 @@
  * port), driven only by the event loop: the serial fd's readable callback and
  * timers. It never blocks.
  *
- * Every `interval` (the first cycle at start-up) a segment reads its meters in
+ * Every `interval` (the first cycle at start-up), or at the instants of its cron
+ * `schedule` (the first at the first instant), a segment reads its meters in
  * order: optional SND_NKE, the secondary-address select for secondary meters,
  * then REQ_UD2 pages (FCB toggling) until the meter says no more records follow
  * or max_pages is reached. Timeouts and bad frames are retried; a meter that
