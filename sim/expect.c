@@ -71,7 +71,7 @@ static bool parse_store(const cfg_node *m, expectation *ex, cfg_err *err) {
 static bool parse_report(const cfg_node *m, expectation *ex, cfg_err *err) {
     static const char *const keys[] = {"format", "file", "contains", "not_contains", "line",
                                        "row", "column", "equals", "separator", "min_files",
-                                       NULL};
+                                       "dir", "equals_file", NULL};
     if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "format", CFG_SCALAR, err)) return false;
     if (!cfg_str(m, "format", NULL, &ex->format, err) ||
         !cfg_str(m, "file", "latest", &ex->file, err) ||
@@ -81,10 +81,13 @@ static bool parse_report(const cfg_node *m, expectation *ex, cfg_err *err) {
         !cfg_int(m, "line", 0, 1, 1000000, &ex->line, err) ||
         !cfg_int(m, "row", 0, 1, 1000000, &ex->row, err) ||
         !cfg_int(m, "column", 0, 1, 10000, &ex->column, err) ||
-        !cfg_int(m, "min_files", 1, 0, 1000000, &ex->min_files, err) || !get_equals(m, ex, err))
+        !cfg_int(m, "min_files", 1, 0, 1000000, &ex->min_files, err) ||
+        !cfg_str(m, "dir", NULL, &ex->dir, err) ||
+        !cfg_str(m, "equals_file", NULL, &ex->equals_file, err) || !get_equals(m, ex, err))
         return false;
-    if (strcmp(ex->format, "csv") != 0 && strcmp(ex->format, "json") != 0)
-        return cfg_fail(err, cfg_get(m, "format"), "format must be csv or json");
+    if (strcmp(ex->format, "csv") != 0 && strcmp(ex->format, "json") != 0 &&
+        strcmp(ex->format, "xml") != 0)
+        return cfg_fail(err, cfg_get(m, "format"), "format must be csv, json or xml");
     if (strcmp(ex->file, "latest") && strcmp(ex->file, "all") && strcmp(ex->file, "any"))
         return cfg_fail(err, cfg_get(m, "file"), "file must be latest, all or any");
     if ((ex->row > 0) != (ex->column > 0))

@@ -39,6 +39,7 @@ typedef struct expectation {
     long long rows;         /* -1: not checked */
     /* report */
     const char *format, *file, *contains, *not_contains, *separator;
+    const char *dir, *equals_file; /* instance directory (run-relative), whole-file fixture */
     long long line, row, column, min_files;
     /* timing / requests / baud */
     const char *rule, *segment, *frame;

@@ -1,7 +1,8 @@
 /* expect_report: expectations on the report files the gateway wrote into
- * reports.dir (*.csv or *.json, one per readout cycle; names sort by time).
- * Checks: contains / not_contains a text, line N equals, CSV cell (row,
- * column) equals; on the latest file, on all files or on any file. */
+ * reports.dir, or a report instance's `dir` (*.csv, *.json or *.xml; names sort
+ * by time). Checks: contains / not_contains a text, line N equals, CSV cell
+ * (row, column) equals, the whole file equals a fixture (equals_file); on the
+ * latest file, on all files or on any file. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,29 @@ static bool nth_field(const char *line, const char *sep, long long col, char *ou
     return true;
 }
 
+/* Byte comparison with a fixture file; on failure the first differing line. */
+static bool same_as_file(const char *text, const char *path, char *seen, size_t cap) {
+    char *want = read_file(path);
+    if (!want) {
+        snprintf(seen, cap, "no file %s", path);
+        return false;
+    }
+    size_t i = 0, line = 1;
+    while (text[i] && text[i] == want[i]) line += text[i++] == '\n';
+    bool same = text[i] == want[i];
+    if (!same) {
+        size_t start = i;
+        while (start > 0 && text[start - 1] != '\n') start--;
+        snprintf(seen, cap, "line %zu differs from %s: \"%.*s\"", line, path,
+                 (int)strcspn(text + start, "\n"), text + start);
+    }
+    free(want);
+    return same;
+}
+
 /* Check one file; on failure describe what was observed. */
 static bool check_file(const expectation *ex, const char *text, char *seen, size_t cap) {
+    if (ex->equals_file && !same_as_file(text, ex->equals_file, seen, cap)) return false;
     if (ex->contains && !strstr(text, ex->contains)) {
         snprintf(seen, cap, "text not found");
         return false;
@@ -162,20 +184,45 @@ static void describe(const expectation *ex, char *out, size_t cap) {
         snprintf(piece, sizeof piece, " cell %lld,%lld = \"%s\"", ex->row, ex->column, ex->equals);
         append(out, cap, piece);
     }
+    if (ex->equals_file) {
+        snprintf(piece, sizeof piece, " = %s", ex->equals_file);
+        append(out, cap, piece);
+    }
+}
+
+/* `dir:` names a report instance's directory relative to the run directory,
+ * which is where the gateway's store lives (gateway.store: "${workdir}/..."). */
+static bool report_dir(const expectation *ex, const ex_context *ctx, char *out, size_t cap) {
+    if (!ex->dir) {
+        if (!ctx->reports_dir) return false;
+        snprintf(out, cap, "%s", ctx->reports_dir);
+        return true;
+    }
+    if (ex->dir[0] == '/') {
+        snprintf(out, cap, "%s", ex->dir);
+        return true;
+    }
+    const char *base = ctx->store_path ? ctx->store_path : ctx->dump_path;
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    if (!slash) return false;
+    snprintf(out, cap, "%.*s/%s", (int)(slash - base), base, ex->dir);
+    return true;
 }
 
 bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_t cap) {
     char what[1024];
     describe(ex, what, sizeof what);
-    if (!ctx->reports_dir) {
-        snprintf(msg, cap, "%s: the gateway configuration has no reports.dir", what);
+    char dir[4096];
+    if (!report_dir(ex, ctx, dir, sizeof dir)) {
+        snprintf(msg, cap, "%s: the gateway configuration has no reports.dir (or, with dir:, no "
+                 "gateway.store in the run directory)", what);
         return false;
     }
     name_list files;
-    list_reports(ctx->reports_dir, ex->format, &files);
+    list_reports(dir, ex->format, &files);
     if ((long long)files.n < ex->min_files || files.n == 0) {
         snprintf(msg, cap, "%s: expected at least %lld file(s), observed %zu in %s", what,
-                 ex->min_files ? ex->min_files : 1, files.n, ctx->reports_dir);
+                 ex->min_files ? ex->min_files : 1, files.n, dir);
         free_list(&files);
         return false;
     }
@@ -185,7 +232,7 @@ bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_
     char seen[1200] = "", failed_name[256] = "";
     for (size_t i = first; i < files.n; i++) {
         char path[4096], s[1100];
-        snprintf(path, sizeof path, "%s/%s", ctx->reports_dir, files.names[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
         char *text = read_file(path);
         bool good = text && check_file(ex, text, s, sizeof s);
         if (!text) snprintf(s, sizeof s, "cannot read");
