@@ -143,8 +143,14 @@ static bool filtered_out(const wmbus_filter *f, uint16_t man, uint8_t type, bool
     return !(man_ok && type_ok && rssi_ok);
 }
 
-/* Decode with each candidate key until one is not "wrong key". */
-static void decode_with_keys(wmbus_radio *r, const wmbus_meter *mt, const uint8_t *frame, size_t len) {
+/* Decode with each candidate key until one is not "wrong key". The module
+ * delivers frames without CRCs; the decoder tells formats apart by length
+ * and CRCs, and a plain frame whose last two bytes happen to be a valid
+ * format B CRC (1 in 65536) would lose them. Format A CRCs make the frame
+ * unambiguous. */
+static void decode_with_keys(wmbus_radio *r, const wmbus_meter *mt, const uint8_t *plain, size_t plain_len) {
+    uint8_t frame[WMBUS_FRAME_MAX];
+    size_t len = wmbus_frame_add_crcs(plain, plain_len, WMBUS_FMT_A, frame, sizeof frame);
     const uint8_t *cand[WMBUS_MAX_CANDIDATES];
     size_t n = 0;
     if (mt->cfg && mt->cfg->has_key)
