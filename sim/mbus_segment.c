@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "clock.h"
 #include "mbus_error.h"
+#include "mbus_line.h"
 
 /* An incomplete frame is dropped after this much silence (plus 2 byte times):
  * a real slave's UART would have timed out the character sequence. */
@@ -78,14 +79,39 @@ static void trace_rx(mbus_segment *seg, size_t n, const char *event) {
               seg->rx_end[n - 1], seg->rx, n, event);
 }
 
-/* Collect every slave's answer to frame f and queue them (merged) for sending. */
+/* The line the master's UART reads from the answers (bit-level wired-AND,
+ * sim/mbus_line.h), queued for sending; the event names who answered and
+ * what the UART noticed. */
+static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, const char *who) {
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++) total += answers[k].len;
+    /* re-synchronisation can find more start bits than bytes were sent */
+    size_t cap = 2 * total + 8;
+    wa_byte *line = malloc(cap * sizeof *line);
+    mbus_line_stats st = {0};
+    size_t m = line ? mbus_line_receive(answers, n, seg->baud, line, NULL, cap, &st) : 0;
+    char event[160];
+    int used = snprintf(event, sizeof event, "%s slave %s", n > 1 ? "collision" : "answer", who);
+    if (st.framing_errors || st.parity_errors)
+        snprintf(event + used, sizeof event - (size_t)used, " (%u framing, %u parity errors)",
+                 st.framing_errors, st.parity_errors);
+    if (n > 1) seg->collisions++;
+    if (m) {
+        int64_t end = line[m - 1].t_ns + wire_bytes_ns(seg->baud, 1);
+        if (end > seg->line.busy_until_ns) seg->line.busy_until_ns = end;
+        tx_pacer_send(&seg->pacer, line, m, event);
+    }
+    free(line);
+}
+
+/* Collect every slave's answer to frame f and send what the line makes of them. */
 static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
-    wa_answer answers[64];
-    uint8_t (*buf)[MBUS_FRAME_MAX] = malloc(64 * sizeof *buf);
-    if (!buf) return;
+    size_t cap = seg->n_slaves ? seg->n_slaves : 1;
+    wa_answer *answers = malloc(cap * sizeof *answers);
+    uint8_t (*buf)[MBUS_FRAME_MAX] = malloc(cap * sizeof *buf);
     size_t n = 0;
     char who[96] = "";
-    for (size_t i = 0; i < seg->n_slaves && n < 64; i++) {
+    for (size_t i = 0; answers && buf && i < seg->n_slaves; i++) {
         mbus_slave *s = &seg->slaves[i];
         size_t len = 0;
         if (mbus_slave_handle(s, f, buf[n], MBUS_FRAME_MAX, &len) == SLAVE_IGNORE) continue;
@@ -93,25 +119,14 @@ static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
         answers[n].len = len;
         answers[n].start_ns = end_ns + s->response_delay_ns;
         size_t used = strlen(who);
-        snprintf(who + used, sizeof who - used, "%s%zu", used ? "," : "", i);
+        if (used + 8 < sizeof who)
+            snprintf(who + used, sizeof who - used, "%s%zu", used ? "," : "", i);
+        else if (used + 1 < sizeof who && who[used - 1] != '.')
+            snprintf(who + used, sizeof who - used, "...");
         n++;
     }
-    if (n) {
-        int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
-        size_t total = 0;
-        for (size_t k = 0; k < n; k++) total += answers[k].len;
-        wa_byte *line = malloc(total * sizeof *line);
-        size_t m = line ? wired_and_merge(answers, n, byte_ns, line, total) : 0;
-        char event[128];
-        if (n > 1) seg->collisions++;
-        snprintf(event, sizeof event, "%s slave %s", n > 1 ? "collision" : "answer", who);
-        if (m) {
-            int64_t end = line[m - 1].t_ns + byte_ns;
-            if (end > seg->line.busy_until_ns) seg->line.busy_until_ns = end;
-            tx_pacer_send(&seg->pacer, line, m, event);
-        }
-        free(line);
-    }
+    if (n) send_line(seg, answers, n, who);
+    free(answers);
     free(buf);
 }
 

@@ -5,7 +5,8 @@
  * wire (n * 11 bit times from when they were read, after whatever is still on
  * the wire), hands each frame to every slave, and sends the answers back paced
  * at the baud rate, response_delay after the end of the request on the wire.
- * Answers of several slaves to one request are merged as a wired-AND. */
+ * Answers of several slaves to one request are merged as a wired-AND of their
+ * UART bit streams and re-framed as the master's UART reads them (mbus_line.h). */
 #ifndef SIM_MBUS_SEGMENT_H
 #define SIM_MBUS_SEGMENT_H
 #include <stdbool.h>
