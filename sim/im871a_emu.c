@@ -155,6 +155,38 @@ static void handle_request(im871a_emu *e, const im_frame *f, int64_t ready) {
     }
 }
 
+/* A request takes effect when it has crossed the line and been processed
+ * (a new link mode applies from then on): queued, handled by a timer. */
+static void on_request_due(gw_loop *loop, void *arg) {
+    im871a_emu *e = arg;
+    int64_t now = clock_mono_ns();
+    size_t done = 0;
+    while (done < e->n_req && e->req[done].at_ns <= now) {
+        im_frame f;
+        emu_out *q = &e->req[done++];
+        if (e->alive && im_frame_parse(q->bytes, q->len, &f, NULL, 0))
+            handle_request(e, &f, now);
+    }
+    memmove(e->req, e->req + done, (e->n_req - done) * sizeof *e->req);
+    e->n_req -= done;
+}
+
+static void defer_request(im871a_emu *e, const uint8_t *bytes, size_t len, int64_t at) {
+    if (e->n_req == e->cap_req) {
+        size_t cap = e->cap_req ? e->cap_req * 2 : 8;
+        emu_out *grown = realloc(e->req, cap * sizeof *grown);
+        if (!grown)
+            return;
+        e->req = grown;
+        e->cap_req = cap;
+    }
+    emu_out *q = &e->req[e->n_req++];
+    memcpy(q->bytes, bytes, len);
+    q->len = len;
+    q->at_ns = at;
+    loop_timer_at(e->loop, at, on_request_due, e);
+}
+
 /* Frames from the host, each handled when it has crossed the line. */
 static void take_host_bytes(im871a_emu *e, int64_t now) {
     size_t pos = 0;
@@ -176,7 +208,7 @@ static void take_host_bytes(im871a_emu *e, int64_t now) {
         if (e->baud_seen != e->spec->baud)
             e->stats.baud_mismatches++, note(e, "request at the wrong baud rate: garbled, ignored");
         else if (im_frame_parse(e->rx + pos, (size_t)need, &f, NULL, 0) && f.endpoint == IM_EP_DEVMGMT)
-            handle_request(e, &f, end + PROCESSING_NS);
+            defer_request(e, e->rx + pos, (size_t)need, end + PROCESSING_NS);
         pos += (size_t)need;
     }
     memmove(e->rx, e->rx + pos, e->rx_len - pos);
@@ -294,6 +326,7 @@ static void on_dead(gw_loop *loop, void *arg) {
     im871a_emu *e = arg;
     e->alive = false;
     e->n_out = 0; /* what was on its way dies with it */
+    e->n_req = 0;
     loop_timer_cancel(loop, e->out_timer);
     e->out_timer = 0;
     note(e, "module dead");
@@ -347,6 +380,7 @@ void im871a_emu_close(im871a_emu *e) {
         loop_del_fd(e->loop, e->pty.master);
     pty_channel_close(&e->pty);
     free(e->out);
+    free(e->req);
     free(e->onair);
     e->out = NULL;
     e->onair = NULL;

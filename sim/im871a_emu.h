@@ -75,6 +75,8 @@ typedef struct im871a_emu {
     emu_out *out;              /* queued frames, in order */
     size_t n_out, cap_out;
     loop_timer_id out_timer;
+    emu_out *req;              /* requests read, waiting until they take effect */
+    size_t n_req, cap_req;
     onair_entry *onair;        /* transmissions on the channel, kept while they matter */
     size_t n_onair, cap_onair;
     im871a_stats stats;
