@@ -57,6 +57,7 @@ typedef struct run {
     int iec104_port;       /* ${port:iec104} */
     char iec104_port_text[8];
     loop_timer_id duration_timer, cycle_timer;
+    bool cycle_check_due;  /* virtual time: look for a new cycle at the next sync */
 } run;
 
 void runner_default_gwd(char *out, size_t cap) {
@@ -175,9 +176,20 @@ static void begin_stop(run *r) {
     gwproc_terminate(&r->gw, STOP_GRACE_NS);
 }
 
+static void on_cycle_poll(gw_loop *loop, void *arg);
+
 static void on_duration(gw_loop *loop, void *arg) {
     run *r = arg;
     r->duration_timer = 0;
+    begin_stop(r);
+}
+
+/* Ctrl-C or SIGTERM to hil (make demo runs until then): end the run as if its
+ * duration were over, so the gateway stops cleanly and the verdicts still come. */
+static void on_interrupt(gw_loop *loop, int signo, void *arg) {
+    run *r = arg;
+    trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
+              signo == SIGINT ? "interrupted (SIGINT)" : "interrupted (SIGTERM)");
     begin_stop(r);
 }
 
@@ -217,9 +229,7 @@ static uint64_t file_hash(const char *path) {
  * datahub dump (gwd writes it after each cycle, renamed into place). The dump
  * is compared by content: modification times are too coarse when virtual
  * cycles follow each other within a millisecond of real time. */
-static void on_cycle_poll(gw_loop *loop, void *arg) {
-    run *r = arg;
-    r->cycle_timer = 0;
+static void check_cycles(run *r) {
     long long seen = count_files(r->reports_dir, ".csv");
     if (seen == 0) seen = count_files(r->reports_dir, ".json");
     if (!r->reports_dir && r->dump_path) {
@@ -231,11 +241,29 @@ static void on_cycle_poll(gw_loop *loop, void *arg) {
         seen = r->cycles;
     }
     if (seen >= r->sc->stop_after_cycles) {
-        if (r->duration_timer) loop_timer_cancel(loop, r->duration_timer);
-        r->duration_timer = loop_timer_after(loop, AFTER_CYCLES_NS, on_duration, r);
+        if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
+        r->duration_timer = loop_timer_after(r->loop, AFTER_CYCLES_NS, on_duration, r);
         return;
     }
-    r->cycle_timer = loop_timer_after(loop, CYCLE_POLL_NS, on_cycle_poll, r);
+    r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
+}
+
+/* In virtual time the files are looked at only when the time master has the
+ * gateway idle with nothing in flight (on_synced): a bench timer of this instant
+ * may just have written to the gateway, which then writes its files at the
+ * same time in real time, so a look from the timer itself would race it. */
+static void on_cycle_poll(gw_loop *loop, void *arg) {
+    run *r = arg;
+    r->cycle_timer = 0;
+    if (r->virtual_time) r->cycle_check_due = true;
+    else check_cycles(r);
+}
+
+static void on_synced(void *arg) {
+    run *r = arg;
+    if (!r->cycle_check_due) return;
+    r->cycle_check_due = false;
+    check_cycles(r);
 }
 
 static int start(run *r, char *err, size_t errlen) {
@@ -269,6 +297,11 @@ static int start(run *r, char *err, size_t errlen) {
         snprintf(err, errlen, "cannot watch SIGCHLD");
         return -1;
     }
+    if (loop_on_signal(r->loop, SIGINT, on_interrupt, r) < 0 ||
+        loop_on_signal(r->loop, SIGTERM, on_interrupt, r) < 0) {
+        snprintf(err, errlen, "cannot watch SIGINT/SIGTERM");
+        return -1;
+    }
     char sock[PATH_MAX + 16], clock_arg[PATH_MAX + 32];
     const char *extra[] = {"--clock", clock_arg, NULL};
     if (r->virtual_time) {
@@ -277,6 +310,8 @@ static int start(run *r, char *err, size_t errlen) {
         if (timemaster_listen(&r->tm, r->loop, sock, r->sc->start_wall_ns, r->sc->watchdog_ns, err,
                               errlen) < 0)
             return -1;
+        r->tm.on_synced = on_synced;
+        r->tm.synced_arg = r;
     }
     if (gwproc_start(&r->gw, r->loop, r->opt->gwd_cmd, r->virtual_time ? extra : NULL, config, log,
                      err, errlen) < 0)
