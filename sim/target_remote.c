@@ -44,6 +44,29 @@ static void common_options(argv_list *a, const target_map *m) {
     snprintf(a->port, sizeof a->port, "%u", m->ssh_port);
 }
 
+/* Start the command with stdout and stderr to the log; its pid, or -1. */
+static pid_t spawn_argv(const argv_list *a, const char *log) {
+    FILE *lf = log ? fopen(log, "a") : NULL;
+    if (lf) {
+        fputs("$ (background)", lf);
+        for (int i = 0; i < a->n; i++) fprintf(lf, " %s", a->v[i]);
+        fputc('\n', lf);
+        fflush(lf);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        int logfd = lf ? fileno(lf) : null;
+        dup2(null, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execvp(a->v[0], (char *const *)a->v);
+        _exit(127);
+    }
+    if (lf) fclose(lf);
+    return pid;
+}
+
 /* fork + exec; stdout to out (when given) else the log; stderr to the log. Waits for
  * the command: it runs between the scenario's phases, never while the plant is live. */
 static int run_argv(const argv_list *a, const char *log, char *out, size_t cap) {
@@ -106,6 +129,26 @@ int target_ssh(const target_map *m, const char *log, char *out, size_t cap, cons
     push(&a, a.dest);
     push(&a, cmd);
     return run_argv(&a, log, out, cap);
+}
+
+pid_t target_ssh_spawn(const target_map *m, const char *log, const char *cmd) {
+    argv_list a = {.n = 0};
+    push(&a, "ssh");
+    common_options(&a, m);
+    push(&a, "-p");
+    push(&a, a.port);
+    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
+    push(&a, a.dest);
+    push(&a, cmd);
+    return spawn_argv(&a, log);
+}
+
+int target_wait(pid_t pid) {
+    int status;
+    if (pid <= 0) return -1;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
 /* scp -O: the classic protocol, so the device needs no SFTP server. */

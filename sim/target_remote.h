@@ -6,12 +6,18 @@
 #ifndef SIM_TARGET_REMOTE_H
 #define SIM_TARGET_REMOTE_H
 #include <stddef.h>
+#include <sys/types.h>
 #include "target_map.h"
 
 /* Run a shell command on the device; its exit status (255: ssh failed), -1 when ssh
  * cannot be started. out (may be NULL) receives its standard output. */
 int target_ssh(const target_map *m, const char *log, char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Start a shell command on the device without waiting (the plant is live meanwhile);
+ * its pid for target_wait, or -1. */
+pid_t target_ssh_spawn(const target_map *m, const char *log, const char *cmd);
+/* Wait for a spawned command; its exit status as target_ssh. */
+int target_wait(pid_t pid);
 /* Copy a local file to the device, or a device directory (recursively) to a local path. */
 int target_scp_to(const target_map *m, const char *log, const char *local, const char *remote);
 int target_scp_dir_from(const target_map *m, const char *log, const char *remote, const char *local);
