@@ -89,6 +89,11 @@ struct mbus_segment {
     char probe_name[8];
     mbus_found_meter *found;   /* meters found by scans, read after the configured ones */
     size_t n_found, cap_found;
+    size_t scan_resume;        /* the readout goes on at this meter after the scan */
+    /* a candidate's first answer named its address: is a meter there? */
+    bool confirming;
+    bool more_pages;           /* the page before the confirmation said so */
+    char candidate_mask[MBUS_SCAN_MASK_LEN + 1];
 };
 
 static void begin_meter(mbus_segment *seg);
@@ -101,6 +106,11 @@ static bool scan_rejected(mbus_segment *seg);
 static bool scan_frame(mbus_segment *seg, const mbus_frame *f);
 static bool scan_more_bytes(mbus_segment *seg);
 static void pin_found_meter(mbus_segment *seg, const mbus_header *h);
+static bool candidate_collides(mbus_segment *seg);
+static bool drop_duplicate(mbus_segment *seg);
+static mbus_found_meter *current_candidate(mbus_segment *seg);
+static bool candidate_phantom(mbus_segment *seg);
+static void pages_continue(mbus_segment *seg, bool more_follows);
 
 static const mbus_meter_cfg *current_meter(const mbus_segment *seg) {
     if (seg->scan_phase != SCAN_IDLE)
@@ -279,6 +289,7 @@ static void begin_meter(mbus_segment *seg) {
     const mbus_meter_cfg *m = current_meter(seg);
     seg->attempt = 0;
     seg->pages = 0;
+    seg->confirming = false;
     seg->fcb = true;
     seg->n_recs = 0;
     memset(&seg->hdr, 0, sizeof seg->hdr);
@@ -321,6 +332,8 @@ static void meter_not_read(mbus_segment *seg) {
 static void attempt_failed(mbus_segment *seg, const char *why) {
     snprintf(seg->last_error, sizeof seg->last_error, "%s", why);
     seg->state = ST_GAP;
+    if (candidate_phantom(seg))
+        return;
     if (seg->req == REQ_NKE) {
         log_debug(MOD, "%s: reset of %s: %s", seg->cfg->name, current_meter(seg)->name, why);
         step_done(seg);
@@ -345,6 +358,8 @@ static void reject(mbus_segment *seg, const char *why) {
     log_hex(LOG_LVL_DEBUG, MOD, "rejected", seg->rx.buf, seg->rx.len);
     mbus_publish_rejected(seg->hub, seg->source, meter, why, seg->rx.buf, seg->rx.len,
                           clock_wall_ns());
+    if (candidate_collides(seg))
+        return;
     attempt_failed(seg, why);
 }
 
@@ -446,9 +461,14 @@ static void send_request(mbus_segment *seg) {
 
 static void page_received(mbus_segment *seg) {
     const mbus_data *d = seg->data;
+    bool candidate = seg->pages == 0 && current_candidate(seg);
+    if (candidate)
+        memcpy(seg->candidate_mask, current_meter(seg)->secondary_text, sizeof seg->candidate_mask);
     if (seg->pages == 0) {
         seg->hdr = d->hdr;
         pin_found_meter(seg, &d->hdr);
+        if (drop_duplicate(seg))
+            return;
     }
     if (seg->n_recs + d->n_records > seg->cap_recs) {
         size_t cap = seg->cap_recs ? seg->cap_recs : MBUS_MAX_RECORDS;
@@ -467,13 +487,28 @@ static void page_received(mbus_segment *seg) {
         seg->recs[seg->n_recs++].data = NULL; /* pointed into the receive buffer */
     }
     seg->pages++;
-    if (d->more_follows && seg->pages < seg->cfg->max_pages) {
+    if (candidate) {
+        /* Different answers in step may AND into a valid frame with a made-up
+         * address: only a meter answering a select of the address is real. */
+        seg->confirming = true;
+        seg->more_pages = d->more_follows;
+        seg->req = REQ_SELECT;
+        seg->attempt = 0;
+        request_after_gap(seg);
+        return;
+    }
+    pages_continue(seg, d->more_follows);
+}
+
+/* After a page: ask for the next one, or the meter is read. */
+static void pages_continue(mbus_segment *seg, bool more_follows) {
+    if (more_follows && seg->pages < seg->cfg->max_pages) {
         seg->fcb = !seg->fcb; /* a new page: toggle FCB */
         seg->attempt = 0;
         request_after_gap(seg);
         return;
     }
-    if (d->more_follows)
+    if (more_follows)
         log_info(MOD, "%s: %s has more than max_pages=%d telegrams; the rest is not read",
                  seg->cfg->name, current_meter(seg)->name, seg->cfg->max_pages);
     meter_read(seg);
@@ -543,7 +578,12 @@ static void frame_complete(mbus_segment *seg) {
         step_done(seg);
         return;
     case REQ_SELECT:
-        if (f.kind == MBUS_FRAME_ACK)
+        if (f.kind == MBUS_FRAME_ACK && seg->confirming) {
+            seg->confirming = false;
+            seg->req = REQ_UD2;
+            seg->attempt = 0;
+            pages_continue(seg, seg->more_pages);
+        } else if (f.kind == MBUS_FRAME_ACK)
             step_done(seg);
         else
             reject(seg, "select not acknowledged with E5");
@@ -657,6 +697,16 @@ static bool scan_known(const mbus_segment *seg, const char *mask, int primary) {
     return false;
 }
 
+/* Is a clean E5 to mask worth a candidate? A mask matching a known meter may
+ * still hide another one answering in step with it, unless its id digits are
+ * complete; a candidate with the same mask is not added twice. */
+static bool scan_wants(const mbus_segment *seg, const char *mask) {
+    for (size_t i = 0; i < seg->n_found; i++)
+        if (!seg->found[i].pinned && strcmp(seg->found[i].cfg.secondary_text, mask) == 0)
+            return false;
+    return !scan_known(seg, mask, -1) || !mbus_scan_mask_id_complete(mask);
+}
+
 static void scan_next_probe(mbus_segment *seg);
 
 static void scan_finish(mbus_segment *seg) {
@@ -665,7 +715,7 @@ static void scan_finish(mbus_segment *seg) {
              seg->scan.inferred);
     seg->scan_phase = SCAN_IDLE;
     seg->report_due = true;
-    seg->meter = 0;
+    seg->meter = seg->scan_resume;
     begin_meter(seg);
 }
 
@@ -674,10 +724,98 @@ static void scan_start(mbus_segment *seg) {
     snprintf(seg->probe_name, sizeof seg->probe_name, "scan");
     seg->probe.name = seg->probe_name;
     seg->scan_primary = sc->primary_from;
+    seg->scan_resume = 0;
     mbus_scan_init(&seg->scan, sc->mask, sc->reverse);
     seg->scan_phase = sc->mode == MBUS_SCAN_SECONDARY ? SCAN_SECONDARY : SCAN_PRIMARY;
     log_info(MOD, "%s: meter scan starts", seg->cfg->name);
     scan_next_probe(seg);
+}
+
+/* Search again below mask, known to hide several meters (its probe is not
+ * sent again), then go on reading at meter `resume`. */
+static void scan_below(mbus_segment *seg, const char *mask, size_t resume) {
+    char first[MBUS_SCAN_MASK_LEN + 1];
+    snprintf(seg->probe_name, sizeof seg->probe_name, "scan");
+    seg->probe.name = seg->probe_name;
+    seg->scan_resume = resume;
+    mbus_scan_init(&seg->scan, mask, seg->cfg->scan.reverse);
+    if (mbus_scan_next(&seg->scan, first))
+        mbus_scan_result(&seg->scan, MBUS_PROBE_COLLISION);
+    seg->scan_phase = SCAN_SECONDARY;
+    log_info(MOD, "%s: meters answering in step below %s: searching there", seg->cfg->name, mask);
+    scan_next_probe(seg);
+}
+
+static void drop_found(mbus_segment *seg, size_t k) {
+    free(seg->found[k].cfg.name);
+    memmove(&seg->found[k], &seg->found[k + 1], (seg->n_found - k - 1) * sizeof *seg->found);
+    seg->n_found--;
+}
+
+/* The meter being read is a scan candidate: found by a mask with wildcards
+ * and not read yet. Meters answering a select in step give one clean E5, so
+ * only its first readout proves that the mask holds one meter. */
+static mbus_found_meter *current_candidate(mbus_segment *seg) {
+    if (seg->scan_phase != SCAN_IDLE || seg->meter < seg->cfg->n_meters)
+        return NULL;
+    mbus_found_meter *m = &seg->found[seg->meter - seg->cfg->n_meters];
+    if (m->pinned || m->read || !m->cfg.has_secondary || !strchr(m->cfg.secondary_text, 'F'))
+        return NULL;
+    return m;
+}
+
+/* A candidate's first REQ_UD2 got a garbled answer again (once may be noise):
+ * several different RSP_UD collided, so the mask hides several meters. */
+static bool candidate_collides(mbus_segment *seg) {
+    if (!current_candidate(seg) || seg->req != REQ_UD2 || seg->pages != 0)
+        return false;
+    if (seg->attempt < 1 && seg->attempt < seg->cfg->retries)
+        return false;
+    char mask[MBUS_SCAN_MASK_LEN + 1];
+    memcpy(mask, current_candidate(seg)->cfg.secondary_text, sizeof mask);
+    drop_found(seg, seg->meter - seg->cfg->n_meters);
+    scan_below(seg, mask, seg->meter);
+    return true;
+}
+
+/* Nobody answers the select of the address a candidate's first answer gave
+ * (asked twice): that answer was several in step, ANDed into a valid frame.
+ * Search below the candidate's mask. */
+static bool candidate_phantom(mbus_segment *seg) {
+    if (!seg->confirming || seg->req != REQ_SELECT)
+        return false;
+    if (seg->attempt < 1 && seg->attempt < seg->cfg->retries)
+        return false;
+    seg->confirming = false;
+    log_info(MOD, "%s: no meter at %s: answers in step", seg->cfg->name,
+             current_meter(seg)->secondary_text);
+    drop_found(seg, seg->meter - seg->cfg->n_meters);
+    scan_below(seg, seg->candidate_mask, seg->meter);
+    return true;
+}
+
+/* A candidate whose first answer shows the address of a meter already known
+ * (configured or found): its mask had matched that one; it is dropped. */
+static bool drop_duplicate(mbus_segment *seg) {
+    if (seg->meter < seg->cfg->n_meters)
+        return false;
+    size_t k = seg->meter - seg->cfg->n_meters;
+    const mbus_found_meter *m = &seg->found[k];
+    if (!m->pinned || !m->cfg.has_secondary)
+        return false;
+    bool dup = false;
+    for (size_t i = 0; i < seg->cfg->n_meters && !dup; i++)
+        dup = seg->cfg->meters[i].has_secondary &&
+              mbus_scan_mask_match(seg->cfg->meters[i].secondary_text, m->cfg.secondary_text);
+    for (size_t i = 0; i < seg->n_found && !dup; i++)
+        dup = i != k && seg->found[i].pinned && seg->found[i].cfg.has_secondary &&
+              strcmp(seg->found[i].cfg.secondary_text, m->cfg.secondary_text) == 0;
+    if (!dup)
+        return false;
+    log_info(MOD, "%s: %s is already known: dropped", seg->cfg->name, m->cfg.secondary_text);
+    drop_found(seg, k);
+    begin_meter(seg); /* the next meter now has this index */
+    return true;
 }
 
 static void scan_next_probe(mbus_segment *seg) {
@@ -722,7 +860,7 @@ static void scan_outcome(mbus_segment *seg, mbus_probe_outcome outcome) {
         return;
     }
     const char *mask = seg->probe.secondary_text;
-    if (outcome == MBUS_PROBE_SINGLE && !scan_known(seg, mask, -1)) {
+    if (outcome == MBUS_PROBE_SINGLE && scan_wants(seg, mask)) {
         mbus_found_meter *m = add_found(seg);
         if (m) { /* the mask selects it until its first readout pins its address */
             m->cfg.has_secondary = true;
