@@ -39,8 +39,18 @@ struct node {
     int64_t rtt_sum_ns, last_request_ns;
 };
 
+/* A datagram read from the gateway, handled at the next bench event. */
+typedef struct inbound {
+    node *nd;
+    size_t len;
+    uint8_t data[DGRAM_MAX];
+} inbound;
+
 struct hplc_net {
     hplc_net_spec spec;
+    inbound *inbox;       /* read this instant, not yet handled */
+    size_t n_inbox, cap_inbox;
+    loop_timer_id inbox_timer;
     gw_loop *loop;
     trace *tr;
     node *nodes;
@@ -85,9 +95,10 @@ static bool parse_node(const cfg_node *n, hplc_net_spec *s, cfg_err *err) {
 bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec *s, cfg_err *err) {
     static const char *const keys[] = {"name", "nodes", "meter", "hops", "max_hops", "hop_latency",
                                        "loss", "bandwidth", "max_packet", "seed", "auth",
-                                       "password", "ek", "ak", "system_title", "node", NULL};
-    const char *name, *meter, *auth, *pw;
-    long long nodes, hops, max_hops, max_packet, seed;
+                                       "password", "ek", "ak", "system_title", "node", "transport",
+                                       "baud", "logical", "physical", "max_info", "response_delay", NULL};
+    const char *name, *meter, *auth, *pw, *transport;
+    long long nodes, hops, max_hops, max_packet, seed, baud, logical, physical, max_info;
     memset(s, 0, sizeof *s);
     if (n->kind != CFG_MAP) return cfg_fail(err, n, "a DLMS network must be a map");
     if (!cfg_only_keys(n, keys, err) || !cfg_require(n, "name", CFG_SCALAR, err) ||
@@ -98,8 +109,21 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
         !cfg_double(n, "loss", 0, &s->loss, err) || !cfg_double(n, "bandwidth", 0, &s->bandwidth, err) ||
         !cfg_int(n, "max_packet", 0, 0, 65535, &max_packet, err) ||
         !cfg_int(n, "seed", 1, 0, INT32_MAX, &seed, err) ||
-        !cfg_str(n, "auth", "none", &auth, err) || !cfg_str(n, "password", "", &pw, err))
+        !cfg_str(n, "auth", "none", &auth, err) || !cfg_str(n, "password", "", &pw, err) ||
+        !cfg_str(n, "transport", "udp", &transport, err) || !cfg_int(n, "baud", 9600, 300, 115200, &baud, err) ||
+        !cfg_int(n, "logical", 1, 0, 0x3FFF, &logical, err) ||
+        !cfg_int(n, "physical", 17, 0, 0x3FFF, &physical, err) ||
+        !cfg_int(n, "max_info", 128, 32, 2030, &max_info, err) ||
+        !cfg_duration_ns(n, "response_delay", 20 * NS_PER_MS, &s->response_delay_ns, err))
         return false;
+    if (strcmp(transport, "hdlc") == 0) s->transport = HPLC_TR_HDLC;
+    else if (strcmp(transport, "udp") != 0)
+        return cfg_fail(err, cfg_get(n, "transport"), "transport must be udp (HPLC) or hdlc (RS-485)");
+    if (physical + nodes - 1 > 0x3FFF) return cfg_fail(err, cfg_get(n, "physical"), "physical addresses past 0x3FFF");
+    s->baud = (long)baud;
+    s->logical = (uint16_t)logical;
+    s->physical = (uint16_t)physical;
+    s->max_info = (size_t)max_info;
     if (s->loss < 0 || s->loss >= 1) return cfg_fail(err, cfg_get(n, "loss"), "loss must be in [0, 1)");
     snprintf(s->name, sizeof s->name, "%s", name);
     s->nodes = (size_t)nodes;
@@ -225,13 +249,33 @@ static void meter_receives(node *nd, const uint8_t *data, size_t len) {
     if (m) send_through(nd, false, out, m);
 }
 
+/* Determinism: the gateway sees at most one datagram per co-simulation step.
+ * Two datagrams written at one instant to two sockets reach the gateway in
+ * whatever order the kernel and its poll() happen to see them, and it would
+ * handle them in that order (store rows, events). So after each write to the
+ * gateway the gate closes until a zero-delay timer, which runs only after the
+ * time master has synced with the gateway, opens it again; deliveries that find
+ * it closed wait for the next step in their (deterministic) timer order. Shared
+ * by every network of the bench. */
+static bool gate_closed;
+
+static void open_gate(gw_loop *loop, void *arg) {
+    gate_closed = false;
+}
+
 static void deliver(gw_loop *loop, void *arg) {
     packet *p = arg;
     node *nd = p->nd;
+    if (!p->to_meter && gate_closed) {
+        loop_timer_at(loop, clock_mono_ns(), deliver, p);
+        return;
+    }
     unlink_packet(nd->net, p);
     if (p->to_meter) {
         meter_receives(nd, p->data, p->len);
     } else if (present(nd)) {
+        gate_closed = true;
+        loop_timer_at(loop, clock_mono_ns(), open_gate, NULL);
         if (iochan_write(nd->ch, p->data, p->len) == (ssize_t)p->len) {
             int64_t now = clock_mono_ns();
             nd->answers++;
@@ -244,8 +288,37 @@ static void deliver(gw_loop *loop, void *arg) {
     free(p);
 }
 
+/* The gateway's datagrams of one instant, handled in node order: they are read
+ * in the order the kernel delivers them, which differs between runs, and the
+ * loss draws and transit timers must not depend on it. */
+static void handle_inbox(gw_loop *loop, void *arg) {
+    hplc_net *net = arg;
+    net->inbox_timer = 0;
+    for (size_t i = 1; i < net->n_inbox; i++) /* stable insertion sort by node */
+        for (size_t k = i; k > 0 && net->inbox[k - 1].nd->index > net->inbox[k].nd->index; k--) {
+            inbound t = net->inbox[k];
+            net->inbox[k] = net->inbox[k - 1];
+            net->inbox[k - 1] = t;
+        }
+    size_t n = net->n_inbox;
+    net->n_inbox = 0;
+    for (size_t i = 0; i < n; i++) send_through(net->inbox[i].nd, true, net->inbox[i].data, net->inbox[i].len);
+}
+
+static inbound *inbox_slot(hplc_net *net) {
+    if (net->n_inbox == net->cap_inbox) {
+        size_t cap = net->cap_inbox ? net->cap_inbox * 2 : 8;
+        inbound *grown = realloc(net->inbox, cap * sizeof *grown);
+        if (!grown) return NULL;
+        net->inbox = grown;
+        net->cap_inbox = cap;
+    }
+    return &net->inbox[net->n_inbox++];
+}
+
 static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
     node *nd = arg;
+    hplc_net *net = nd->net;
     uint8_t buf[DGRAM_MAX];
     for (;;) {
         ssize_t n = iochan_read(nd->ch, buf, sizeof buf);
@@ -253,8 +326,13 @@ static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
         int64_t now = clock_mono_ns();
         nd->requests++;
         nd->last_request_ns = now;
-        if (!nd->net->first_request_ns) nd->net->first_request_ns = now;
-        send_through(nd, true, buf, (size_t)n);
+        if (!net->first_request_ns) net->first_request_ns = now;
+        inbound *in = inbox_slot(net);
+        if (!in) continue; /* out of memory: as if lost */
+        in->nd = nd;
+        in->len = (size_t)n;
+        memcpy(in->data, buf, (size_t)n);
+        if (!net->inbox_timer) net->inbox_timer = loop_timer_at(loop, now, handle_inbox, net);
     }
 }
 
@@ -311,6 +389,7 @@ hplc_net *hplc_net_new(const hplc_net_spec *spec, gw_loop *loop, trace *tr, char
     net->tr = tr;
     net->n = spec->nodes;
     net->rng = spec->seed * 0x9E3779B97F4A7C15ULL + 1;
+    gate_closed = false; /* a gate left closed by an earlier scenario's loop */
     net->nodes = calloc(net->n, sizeof *net->nodes);
     if (!net->nodes) {
         free(net);
@@ -396,6 +475,8 @@ int hplc_net_write_stats(const hplc_net *net, const char *path) {
 
 void hplc_net_free(hplc_net *net) {
     if (!net) return;
+    if (net->inbox_timer) loop_timer_cancel(net->loop, net->inbox_timer);
+    free(net->inbox);
     while (net->pending) {
         packet *p = net->pending;
         net->pending = p->next;

@@ -32,8 +32,16 @@ typedef struct hplc_node_spec {
     bool has_offset;
 } hplc_node_spec;
 
+typedef enum { HPLC_TR_UDP, HPLC_TR_HDLC } hplc_transport;
+
 typedef struct hplc_net_spec {
     char name[32];
+    hplc_transport transport;  /* udp: an HPLC network; hdlc: an RS-485 line (rs485_line.h) */
+    /* hdlc only */
+    long baud;                 /* 300 .. 115200, 8N1 */
+    uint16_t logical, physical; /* logical device; physical address of meter 0 (+i each) */
+    size_t max_info;           /* the meters' largest information field */
+    int64_t response_delay_ns; /* from the request's last stop bit to the answer's first start bit */
     size_t nodes;
     dlms_meter_spec meter;     /* fixture + network-wide security */
     int hops, max_hops;        /* node i: hops + i % max_hops (max_hops 1: all equal) */

@@ -317,6 +317,7 @@ void timemaster_run(timemaster *tm) {
         }
         sync_with_gateway(tm);
         if (tm->failed || tm->stopping || loop_stopped(tm->loop)) continue;
+        if (tm->on_synced) tm->on_synced(tm->synced_arg);
         /* Phase 2: the bench's own timers at this instant. */
         int ran = loop_run_once(tm->loop, 0);
         if (ran < 0) {

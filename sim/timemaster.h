@@ -52,6 +52,11 @@ typedef struct timemaster {
     char why[2048];
     uint64_t advances;
     int64_t host_start_ns;  /* real time at the start, for the speed report */
+    /* Called after every sync, before the bench's timers run: the gateway is idle
+     * and has read everything, so its files (dump, reports, store) are stable.
+     * Bench code that looks at them must look here, not from a timer. */
+    void (*on_synced)(void *arg);
+    void *synced_arg;
 } timemaster;
 
 /* Listen on socket_path (replaced if it exists) in loop. -1 and err on failure. */
