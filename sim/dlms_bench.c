@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs485_line.h"
+
+/* One item of plant: dlms: an HPLC network (transport udp) or an RS-485 line (hdlc). */
 struct dlms_bench {
-    hplc_net **nets;
+    hplc_net **nets;     /* NULL where the item is a line */
+    rs485_line **lines;  /* NULL where the item is a network */
     size_t n;
     char (*var_names)[2][48];
 };
@@ -38,42 +42,59 @@ dlms_bench *dlms_bench_new(const hplc_net_spec *specs, size_t n, gw_loop *loop, 
     dlms_bench *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->nets = calloc(n ? n : 1, sizeof *b->nets);
+    b->lines = calloc(n ? n : 1, sizeof *b->lines);
     b->var_names = calloc(n ? n : 1, sizeof *b->var_names);
-    if (!b->nets || !b->var_names) {
+    if (!b->nets || !b->lines || !b->var_names) {
         dlms_bench_free(b);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        b->nets[i] = hplc_net_new(&specs[i], loop, tr, err, errlen);
-        if (!b->nets[i]) {
+        if (specs[i].transport == HPLC_TR_HDLC) b->lines[i] = rs485_line_new(&specs[i], loop, tr, err, errlen);
+        else b->nets[i] = hplc_net_new(&specs[i], loop, tr, err, errlen);
+        if (!b->nets[i] && !b->lines[i]) {
             dlms_bench_free(b);
             return NULL;
         }
         b->n++;
-        snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "port:%s", specs[i].name);
-        snprintf(b->var_names[i][1], sizeof b->var_names[i][1], "port:%s:gw", specs[i].name);
+        if (b->lines[i]) {
+            snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "%s", specs[i].name);
+        } else {
+            snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "port:%s", specs[i].name);
+            snprintf(b->var_names[i][1], sizeof b->var_names[i][1], "port:%s:gw", specs[i].name);
+        }
     }
     return b;
 }
 
+/* A network gives ${port:<net>} and ${port:<net>:gw}, a line ${<line>} (its pty). */
 size_t dlms_bench_vars(const dlms_bench *b, subst_var *out) {
+    size_t k = 0;
     for (size_t i = 0; i < b->n; i++) {
-        out[2 * i] = (subst_var){b->var_names[i][0], hplc_net_port_text(b->nets[i])};
-        out[2 * i + 1] = (subst_var){b->var_names[i][1], hplc_net_gw_port_text(b->nets[i])};
+        if (b->lines[i]) {
+            out[k++] = (subst_var){b->var_names[i][0], rs485_line_path(b->lines[i])};
+            continue;
+        }
+        out[k++] = (subst_var){b->var_names[i][0], hplc_net_port_text(b->nets[i])};
+        out[k++] = (subst_var){b->var_names[i][1], hplc_net_gw_port_text(b->nets[i])};
     }
-    return 2 * b->n;
+    return k;
 }
 
 int dlms_bench_start(dlms_bench *b) {
     for (size_t i = 0; i < b->n; i++)
-        if (hplc_net_start(b->nets[i]) < 0) return -1;
+        if (b->lines[i] ? rs485_line_start(b->lines[i]) < 0 : hplc_net_start(b->nets[i]) < 0) return -1;
     return 0;
 }
 
 void dlms_bench_write_stats(const dlms_bench *b, const char *workdir) {
     for (size_t i = 0; b && i < b->n; i++) {
         char path[4200];
+        if (b->lines[i]) {
+            snprintf(path, sizeof path, "%s/dlms_%s.json", workdir, rs485_line_name(b->lines[i]));
+            rs485_line_write_stats(b->lines[i], path);
+            continue;
+        }
         snprintf(path, sizeof path, "%s/dlms_%s.json", workdir, hplc_net_name(b->nets[i]));
         hplc_net_write_stats(b->nets[i], path);
     }
@@ -81,8 +102,12 @@ void dlms_bench_write_stats(const dlms_bench *b, const char *workdir) {
 
 void dlms_bench_free(dlms_bench *b) {
     if (!b) return;
-    for (size_t i = 0; i < b->n; i++) hplc_net_free(b->nets[i]);
+    for (size_t i = 0; i < b->n; i++) {
+        hplc_net_free(b->nets[i]);
+        rs485_line_free(b->lines[i]);
+    }
     free(b->nets);
+    free(b->lines);
     free(b->var_names);
     free(b);
 }

@@ -93,10 +93,10 @@ static bool parse_secret_hex(const cfg_node *m, const char *key, uint8_t *out, s
 static bool parse_meter_entry(dlms_network_cfg *net, const cfg_node *m, cfg_err *err) {
     static const char *const keys[] = {"name", "count", "port", "local_port", "client", "logical",
                                        "physical", "auth", "password", "ek", "ak",
-                                       "system_title", "clock_sync", "objects", NULL};
+                                       "system_title", "clock_sync", "objects", "address_size", NULL};
     static const char *const auths[] = {"none", "lls", "hls", NULL};
     const char *name, *password;
-    long long count, port, local_port, client, logical, physical;
+    long long count, port, local_port, client, logical, physical, addr_size;
     int auth;
     bool sync;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a meter must be a map");
@@ -108,6 +108,7 @@ static bool parse_meter_entry(dlms_network_cfg *net, const cfg_node *m, cfg_err 
         !cfg_int(m, "client", 16, 1, 127, &client, err) ||
         !cfg_int(m, "logical", 1, 0, 0x3FFF, &logical, err) ||
         !cfg_int(m, "physical", 0, 0, 0x3FFF, &physical, err) ||
+        !cfg_int(m, "address_size", 0, 0, 4, &addr_size, err) ||
         !parse_enum(m, "auth", "none", auths, &auth, err) ||
         !cfg_str(m, "password", NULL, &password, err) ||
         !cfg_bool(m, "clock_sync", false, &sync, err))
@@ -119,6 +120,11 @@ static bool parse_meter_entry(dlms_network_cfg *net, const cfg_node *m, cfg_err 
         return cfg_fail(err, m, "local_port is required for transport udp");
     if (port + count - 1 > 65535 || local_port + count - 1 > 65535)
         return cfg_fail(err, cfg_get(m, "count"), "count runs the ports past 65535");
+    if (addr_size == 3) return cfg_fail(err, cfg_get(m, "address_size"), "address_size must be 1, 2 or 4");
+    if (addr_size == 1 && physical + count - 1 > 0)
+        return cfg_fail(err, cfg_get(m, "address_size"), "a 1-byte server address has no physical part");
+    if ((addr_size == 1 || addr_size == 2) && (logical > 127 || physical + count - 1 > 127))
+        return cfg_fail(err, cfg_get(m, "address_size"), "addresses above 127 need address_size 4");
     if (auth == 1 && (!password || !password[0]))
         return cfg_fail(err, m, "password is required for auth: lls");
     if (password && strlen(password) > DLMS_MAX_SECRET)
@@ -164,6 +170,7 @@ static bool parse_meter_entry(dlms_network_cfg *net, const cfg_node *m, cfg_err 
         mc->port = (uint16_t)(port + i);
         mc->local_port = (uint16_t)(local_port ? local_port + i : 0);
         mc->physical = (uint16_t)(physical + (ip ? 0 : i));
+        mc->addr_size = (uint8_t)addr_size;
         mc->objects = set;
         mc->n_objects = objs->n;
         if (!mc->name) return cfg_fail(err, m, "out of memory");

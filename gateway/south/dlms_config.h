@@ -35,6 +35,7 @@ typedef struct dlms_meter_cfg {
     uint16_t local_port;  /* UDP: the gateway's port for this meter */
     uint8_t client;       /* client SAP / wPort (16 = public client) */
     uint16_t logical, physical; /* server logical device / HDLC physical address */
+    uint8_t addr_size;    /* HDLC server address bytes: 1, 2, 4 (0 = the smallest that fits) */
     dlms_auth auth;
     char *password;       /* LLS */
     dlms_keys keys;       /* HLS suite 0 */
