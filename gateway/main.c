@@ -343,6 +343,7 @@ static bool start(gwd *g) {
         log_error(MOD, "%s", err);
         return false;
     }
+    dlms_client_use_store(g->dlms_cli, g->store); /* frame counters, profile positions */
     return true;
 }
 

@@ -39,7 +39,9 @@ static const char *const schema_sql =
      * is never reused after delivery (subscribers deduplicate by it). */
     "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " instance TEXT NOT NULL, created_ns INTEGER, name TEXT, content_type TEXT, body BLOB);"
-    "CREATE INDEX IF NOT EXISTS outbox_instance ON outbox(instance, id);";
+    "CREATE INDEX IF NOT EXISTS outbox_instance ON outbox(instance, id);"
+    /* drivers' state across restarts (store_state_get/set) */
+    "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);";
 
 static const char *const reading_sql =
     "INSERT INTO readings(ts_ns, point, meter, record, quantity, value, value_text, unit,"
@@ -559,4 +561,46 @@ void store_msg_free(store_msg *m) {
     free(m->content_type);
     free(m->body);
     memset(m, 0, sizeof *m);
+}
+
+/* ---- drivers' state across restarts ---- */
+
+bool store_state_get(gw_store *s, const char *key, int64_t *value) {
+    sqlite3_stmt *st = s ? prepare_now(s, "SELECT value FROM state WHERE key = ?") : NULL;
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        *value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool store_state_set(gw_store *s, const char *key, int64_t value) {
+    sqlite3_stmt *st = s ? prepare_now(s, "INSERT INTO state(key, value) VALUES(?, ?)"
+                                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                         : NULL;
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, value);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok)
+        store_error(s, "write state");
+    commit(s); /* durable before the caller relies on it */
+    return ok;
+}
+
+int64_t store_point_latest_ts(gw_store *s, const char *point) {
+    sqlite3_stmt *st = s ? prepare_now(s, "SELECT max(ts_ns) FROM readings WHERE point = ?") : NULL;
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, point, -1, SQLITE_TRANSIENT);
+    int64_t ts = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        ts = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ts;
 }

@@ -61,4 +61,13 @@ bool store_outbox_head(gw_store *store, const char *instance, store_msg *out);
 void store_outbox_delete(gw_store *store, int64_t id);
 size_t store_outbox_count(gw_store *store, const char *instance);
 void store_msg_free(store_msg *m);
+
+/* Small state a driver must keep across restarts (table state: key -> integer),
+ * e.g. a DLMS meter's HLS frame counter: store_state_set commits at once, so a
+ * value is on disk before the driver relies on it. get: false when never set. */
+bool store_state_get(gw_store *store, const char *key, int64_t *value);
+bool store_state_set(gw_store *store, const char *key, int64_t value);
+/* Newest ts_ns of a point in readings (committed or pending), 0 when none:
+ * where a profile read resumes after a restart. */
+int64_t store_point_latest_ts(gw_store *store, const char *point);
 #endif

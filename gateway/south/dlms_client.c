@@ -6,6 +6,7 @@
  * step per due object -> RLRQ. Answers that arrive when nothing is awaited
  * (late duplicates after a retry) are dropped. */
 #include "dlms_client.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,6 +70,7 @@ typedef struct meter {
     uint32_t blk_no;
     uint16_t pdu;            /* the meter's max receive PDU */
     uint32_t fc;             /* our frame counter */
+    uint32_t fc_limit;       /* reserved in the store up to here (0: no store) */
     uint8_t peer_title[8];
     bool ciphered;
     uint8_t challenge[CHALLENGE_LEN];
@@ -108,6 +110,7 @@ struct dlms_client {
     net *nets;
     size_t n;
     loop_timer_id group_timer[DLMS_GROUPS];
+    gw_store *store;         /* NULL: nothing survives a restart */
 };
 
 static void next_request(meter *m);
@@ -216,6 +219,26 @@ static void publish_value(meter *m, const char *id_suffix, const dlms_object_cfg
 
 /* ---- sending ------------------------------------------------------------------- */
 
+/* The HLS frame counter must never repeat, even across restarts: with a store,
+ * counters are reserved in blocks (written before use) and a restart goes on
+ * after the last reserved block, skipping at most FC_BLOCK values. */
+#define FC_BLOCK 256
+
+static void fc_key(const meter *m, char *key, size_t cap) {
+    snprintf(key, cap, "dlms/%s/fc", m->cfg->name);
+}
+
+static uint32_t next_fc(meter *m) {
+    gw_store *st = m->net->c->store;
+    if (st && m->fc >= m->fc_limit) {
+        char key[DLMS_NAME_MAX + 32];
+        fc_key(m, key, sizeof key);
+        if (store_state_set(st, key, (int64_t)m->fc + FC_BLOCK)) m->fc_limit = m->fc + FC_BLOCK;
+        else log_warn(MOD, "%s: cannot save the frame counter", m->cfg->name);
+    }
+    return m->fc++;
+}
+
 static void on_timeout(gw_loop *loop, void *arg);
 
 static void send_tx(meter *m) {
@@ -230,7 +253,7 @@ static void send_tx(meter *m) {
 static bool send_apdu(meter *m, const uint8_t *apdu, size_t len) {
     size_t n = len;
     if (m->ciphered && dlms_glo_tag(apdu[0])) {
-        n = dlms_cipher_protect(&m->cfg->keys, m->cfg->systitle, m->fc++, DLMS_SC_AUTH_ENCRYPT,
+        n = dlms_cipher_protect(&m->cfg->keys, m->cfg->systitle, next_fc(m), DLMS_SC_AUTH_ENCRYPT,
                                 apdu, len, m->tx, sizeof m->tx);
         if (!n) {
             snprintf(m->error, sizeof m->error, "cannot cipher a %zu-byte request", len);
@@ -349,7 +372,7 @@ static void send_aarq(meter *m) {
             m->rng ^= m->rng << 17;
             m->challenge[i] = (uint8_t)(m->rng >> 24);
         }
-        size_t cn = dlms_cipher_protect(&c->keys, c->systitle, m->fc++, DLMS_SC_AUTH_ENCRYPT, ui,
+        size_t cn = dlms_cipher_protect(&c->keys, c->systitle, next_fc(m), DLMS_SC_AUTH_ENCRYPT, ui,
                                         w.len, ciph, sizeof ciph);
         q.ciphered = true;
         q.calling_title = c->systitle;
@@ -462,7 +485,7 @@ static void object_request(meter *m) {
 static void send_hls_reply(meter *m) {
     uint8_t f[DLMS_GMAC_LEN], data[32], out[64];
     axdr_writer dw, w;
-    if (!dlms_hls_gmac(&m->cfg->keys, m->cfg->systitle, m->fc++, m->stoc, m->stoc_len, f)) {
+    if (!dlms_hls_gmac(&m->cfg->keys, m->cfg->systitle, next_fc(m), m->stoc, m->stoc_len, f)) {
         fail(m, "error", "HLS: GMAC failed");
         return;
     }
@@ -1002,6 +1025,28 @@ oom:
     snprintf(err, errlen, "dlms: out of memory");
     dlms_client_stop(c);
     return NULL;
+}
+
+/* Resume from the store: each meter's frame counter after its last reserved
+ * block, each profile from its newest entry stored. */
+void dlms_client_use_store(dlms_client *c, gw_store *store) {
+    if (!c) return;
+    c->store = store;
+    for (size_t i = 0; store && i < c->n; i++)
+        for (size_t k = 0; k < c->nets[i].n; k++) {
+            meter *m = &c->nets[i].meters[k];
+            char key[DLMS_NAME_MAX + 32];
+            int64_t v;
+            fc_key(m, key, sizeof key);
+            if (store_state_get(store, key, &v) && v > 0 && v < UINT32_MAX) m->fc = m->fc_limit = (uint32_t)v;
+            for (size_t o = 0; o < m->cfg->n_objects; o++) {
+                const dlms_object_cfg *oc = &m->cfg->objects[o];
+                if (oc->kind != DLMS_OBJ_PROFILE) continue;
+                char point[3 * DLMS_NAME_MAX + 8];
+                snprintf(point, sizeof point, "%s/%s/1", m->cfg->name, oc->name);
+                m->objs[o].last_entry_ns = store_point_latest_ts(store, point);
+            }
+        }
 }
 
 void dlms_client_stop(dlms_client *c) {

@@ -27,4 +27,9 @@ typedef struct dlms_client dlms_client;
 dlms_client *dlms_client_start(const dlms_config *cfg, gw_loop *loop, datahub *hub, char *err,
                                size_t errlen);
 void dlms_client_stop(dlms_client *c); /* NULL is fine */
+/* Keep the HLS frame counters and the profile read positions in store (NULL:
+ * none) so a restart neither reuses a counter nor reads the profiles' days
+ * again. Call right after dlms_client_start, before the loop runs. */
+typedef struct gw_store gw_store;
+void dlms_client_use_store(dlms_client *c, gw_store *store);
 #endif
