@@ -130,6 +130,10 @@ mbus_slave_action mbus_slave_handle(mbus_slave *s, const mbus_frame *f, uint8_t 
     if ((f->c & ~MBUS_C_FCB) != MBUS_C_SND_UD) return SLAVE_IGNORE;
     if (f->ci == MBUS_CI_SELECT && f->a == MBUS_ADDR_SELECTED)
         return on_select(s, f, out, cap, out_len);
+    if (f->a == MBUS_ADDR_BROADCAST) { /* everybody obeys, nobody answers */
+        if (f->ci == MBUS_CI_APP_RESET) mbus_slave_reset(s);
+        return SLAVE_IGNORE;
+    }
     if (!addressed(s, f->a) || f->a == MBUS_ADDR_BROADCAST_REPLY) return SLAVE_IGNORE;
     /* other SND_UD (application reset, data send): acknowledge; a reset restarts paging */
     if (f->ci == MBUS_CI_APP_RESET) mbus_slave_reset(s);

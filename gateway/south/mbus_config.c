@@ -200,14 +200,19 @@ static bool parse_baud(const cfg_node *map, long *out, cfg_err *err) {
     return true;
 }
 
-static bool parse_reset(const cfg_node *map, bool *nke, cfg_err *err) {
+static bool parse_reset(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err) {
+    static const char *const names[] = {"none", "nke", "nke_fd", "nke_ff", "app_reset", NULL};
     const char *reset;
     if (!cfg_str(map, "reset", "nke", &reset, err))
         return false;
-    if (strcmp(reset, "nke") != 0 && strcmp(reset, "none") != 0)
-        return cfg_fail(err, cfg_get(map, "reset"), "reset must be nke or none");
-    *nke = strcmp(reset, "nke") == 0;
-    return true;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(reset, names[i]) == 0) {
+            seg->reset_mode = (mbus_reset_mode)i;
+            seg->reset_nke = seg->reset_mode != MBUS_RESET_NONE;
+            return true;
+        }
+    return cfg_fail(err, cfg_get(map, "reset"),
+                    "reset must be none, nke, nke_fd, nke_ff or app_reset");
 }
 
 /* scan: {mode, at_start, mask, reverse, primary_from, primary_to, report} */
@@ -330,7 +335,7 @@ static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     if (ok && device->scalar[0] == '\0')
         ok = cfg_fail(err, device, "device must not be empty");
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
-         parse_reset(map, &seg->reset_nke, err) && parse_scan(map, &seg->scan, err) &&
+         parse_reset(map, seg, err) && parse_scan(map, &seg->scan, err) &&
          parse_meters(cfg, seg, map, err);
     if (ok) {
         seg->name = dup_string(name);

@@ -33,6 +33,19 @@ typedef struct mbus_scan_cfg {
     char *report;              /* commission report file (CSV), or NULL */
 } mbus_scan_cfg;
 
+/* What precedes each readout (MUC500 §2.6 item 19): nothing; SND_NKE to the
+ * meter (to 0xFF for a secondary meter, which has no address of its own);
+ * SND_NKE to 0xFD (ends any selection); SND_NKE to 0xFF (broadcast); an
+ * application reset SND_UD CI 0x50 to 0xFF (broadcast). Broadcasts are not
+ * answered; the others are best effort (E5 awaited, silence accepted). */
+typedef enum {
+    MBUS_RESET_NONE,
+    MBUS_RESET_NKE,
+    MBUS_RESET_NKE_FD,
+    MBUS_RESET_NKE_FF,
+    MBUS_RESET_APP_FF,
+} mbus_reset_mode;
+
 typedef struct mbus_segment_cfg {
     char *name;
     char *device;
@@ -45,7 +58,8 @@ typedef struct mbus_segment_cfg {
     int64_t request_gap_ns;
     int retries;
     int max_pages;
-    bool reset_nke;
+    bool reset_nke;            /* any reset before a readout (reset_mode != NONE) */
+    mbus_reset_mode reset_mode;
     mbus_scan_cfg scan;
     size_t n_meters;
     mbus_meter_cfg *meters;

@@ -365,13 +365,32 @@ static void reject(mbus_segment *seg, const char *why) {
 
 /* ---- requests ------------------------------------------------------------- */
 
+static uint8_t reset_address(const mbus_segment *seg, const mbus_meter_cfg *m) {
+    switch (seg->cfg->reset_mode) {
+    case MBUS_RESET_NKE_FD:
+        return MBUS_ADDR_SELECTED;
+    case MBUS_RESET_NKE_FF:
+    case MBUS_RESET_APP_FF:
+        return MBUS_ADDR_BROADCAST;
+    default:
+        return m->has_secondary ? MBUS_ADDR_BROADCAST : (uint8_t)m->primary;
+    }
+}
+
+static size_t build_reset(const mbus_segment *seg, const mbus_meter_cfg *m, uint8_t *out,
+                          size_t cap) {
+    if (seg->cfg->reset_mode == MBUS_RESET_APP_FF)
+        return mbus_encode_long(out, cap, MBUS_C_SND_UD, MBUS_ADDR_BROADCAST, MBUS_CI_APP_RESET,
+                                NULL, 0);
+    return mbus_encode_short(out, cap, MBUS_C_SND_NKE, reset_address(seg, m));
+}
+
 static size_t build_request(mbus_segment *seg, uint8_t *out, size_t cap) {
     const mbus_meter_cfg *m = current_meter(seg);
     uint8_t sel[8];
     switch (seg->req) {
     case REQ_NKE:
-        return mbus_encode_short(out, cap, MBUS_C_SND_NKE,
-                                 m->has_secondary ? MBUS_ADDR_BROADCAST : (uint8_t)m->primary);
+        return build_reset(seg, m, out, cap);
     case REQ_SELECT:
         mbus_secondary_encode(&m->secondary, sel);
         return mbus_encode_long(out, cap, MBUS_C_SND_UD, MBUS_ADDR_SELECTED, MBUS_CI_SELECT, sel,
@@ -393,7 +412,7 @@ static void on_answer_timeout(gw_loop *loop, void *arg) {
 }
 
 static bool is_broadcast(const mbus_segment *seg) {
-    return seg->req == REQ_NKE && current_meter(seg)->has_secondary;
+    return seg->req == REQ_NKE && reset_address(seg, current_meter(seg)) == MBUS_ADDR_BROADCAST;
 }
 
 /* The whole request is in the port: time the answer from when it has left the wire. */

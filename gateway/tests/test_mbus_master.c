@@ -551,6 +551,27 @@ static void expect_config_error(const char *yaml, const char *want) {
 
 #define CFG_HEAD "mbus:\n  - name: bus1\n    device: /dev/null\n"
 
+/* Every reset mode by name (MUC500 §2.6 item 19). */
+static void test_reset_modes(void) {
+    static const char *const names[] = {"none", "nke", "nke_fd", "nke_ff", "app_reset"};
+    static const mbus_reset_mode modes[] = {MBUS_RESET_NONE, MBUS_RESET_NKE, MBUS_RESET_NKE_FD,
+                                            MBUS_RESET_NKE_FF, MBUS_RESET_APP_FF};
+    for (int i = 0; i < 5; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, CFG_HEAD "    reset: %s\n    meters: []\n", names[i]);
+        cfg_err err = {{0}};
+        cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
+        mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+        CHECK_MSG(cfg != NULL, "%s: %s", names[i], err.msg);
+        if (cfg) {
+            CHECK_INT(cfg->segments[0].reset_mode, modes[i]);
+            CHECK_INT(cfg->segments[0].reset_nke, i != 0);
+        }
+        mbus_config_free(cfg);
+        cfg_free(root);
+    }
+}
+
 static void test_config(void) {
     cfg_err err = {{0}};
     cfg_node *root = cfg_load_string(CFG_HEAD "    meters:\n"
@@ -594,7 +615,8 @@ static void test_config(void) {
                         "gw.yaml:4:11: baud must be 300, 600, 1200, 2400, 4800, 9600, 19200 "
                         "or 38400");
     expect_config_error(CFG_HEAD "    reset: always\n    meters: []\n",
-                        "gw.yaml:4:12: reset must be nke or none");
+                        "gw.yaml:4:12: reset must be none, nke, nke_fd, nke_ff or app_reset");
+    test_reset_modes();
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n",
                         "gw.yaml:5:9: meter needs a primary or a secondary address");
 
