@@ -232,8 +232,8 @@ bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_
     char seen[1200] = "", failed_name[256] = "";
     for (size_t i = first; i < files.n; i++) {
         char path[4096], s[1100];
-        snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
-        char *text = read_file(path);
+        bool fits = snprintf(path, sizeof path, "%s/%s", dir, files.names[i]) < (int)sizeof path;
+        char *text = fits ? read_file(path) : NULL;
         bool good = text && check_file(ex, text, s, sizeof s);
         if (!text) snprintf(s, sizeof s, "cannot read");
         free(text);
