@@ -11,6 +11,7 @@
 #include "import.h"
 #include "record.h"
 #include "replay.h"
+#include "replay_int.h"
 
 static int write_fixture(const char *path, const capture *c, char *err, size_t errlen) {
     FILE *f = fopen(path, "w");
@@ -61,6 +62,65 @@ static int count_meters(const result_set *rs) {
     return n;
 }
 
+#define LEAD_IN_NS 2000000000LL /* the gateway configures its module before the first telegram */
+
+/* "METER_ID KEY" of the key file, or NULL. */
+static const char *key_of(char (*keys)[2][40], size_t n, const char *id) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i][0], id) == 0) return keys[i][1];
+    return NULL;
+}
+
+static size_t read_keys(const char *path, char (**out)[2][40]) {
+    FILE *f = path ? fopen(path, "r") : NULL;
+    size_t n = 0, cap = 0;
+    char line[256];
+    *out = NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        char id[40], key[40];
+        if (sscanf(line, "%39s %39s", id, key) != 2 || id[0] == '#') continue;
+        if (n == cap) {
+            char (*grown)[2][40] = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
+            if (!grown) break;
+            *out = grown;
+        }
+        snprintf((*out)[n][0], 40, "%s", id);
+        snprintf((*out)[n][1], 40, "%s", key);
+        n++;
+    }
+    if (f) fclose(f);
+    return n;
+}
+
+/* Every meter of the capture in the gateway's meter list (named by its id,
+ * with its key when the key file has one), so that the gateway decodes what
+ * it can and says why it cannot. */
+static int write_meters(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
+    result_set ids = {0};
+    for (size_t i = 0; i < c->n; i++) {
+        char id[16];
+        replay_meter_id(&c->frames[i], id, sizeof id);
+        if (id[0] && strspn(id, "0123456789") == 8 && results_put(&ids, id, "") < 0) {
+            results_free(&ids);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    results_sort(&ids);
+    char (*keys)[2][40];
+    size_t n_keys = read_keys(o->keys_path, &keys);
+    for (size_t i = 0; i < ids.n; i++) {
+        const char *key = key_of(keys, n_keys, ids.keys[i]);
+        fprintf(out, "        - {name: \"%s\", id: \"%s\"", ids.keys[i], ids.keys[i]);
+        if (key) fprintf(out, ", key: %s", key);
+        fputs("}\n", out);
+    }
+    if (ids.n == 0) fputs("        []\n", out);
+    free(keys);
+    results_free(&ids);
+    return 0;
+}
+
 int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
     char fixture[PATH_MAX], keys[PATH_MAX], sidecar[PATH_MAX];
     snprintf(fixture, sizeof fixture, "%s/%s.radio.hex", o->fixtures_dir, o->name);
@@ -85,22 +145,27 @@ int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *
 
     char dur[40], start[40], title[PATH_MAX + 64];
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
-    import_seconds(last + 1000000000LL, dur, sizeof dur);
-    fprintf(out, "# Radio: %lu telegrams decode, %lu are rejected (same decoder as the gateway);\n"
-                 "# the last value of every record of the %d meters is in %s.expected.json.\n",
+    import_seconds(LEAD_IN_NS + last + 3000000000LL, dur, sizeof dur);
+    fprintf(out, "# Radio: through the emulated radio module to the gateway's wmbus driver;\n"
+                 "# the gateway's decoder predicts %lu telegrams decoded and %lu rejected, and\n"
+                 "# the last value of every record of the %d meters (in %s.expected.json).\n",
             decoded, rejected, meters, o->name);
     snprintf(title, sizeof title, "replay of %s (%zu radio telegrams, %d meters)", o->capture_path, c->n, meters);
     fputs("name: ", out);
     import_yaml_string(out, title);
     fprintf(out, "\nduration: %s\n", dur);
     if (c->has_wall) {
-        import_wall_text(c->t0_wall_ns, start, sizeof start);
+        import_wall_text(c->t0_wall_ns - LEAD_IN_NS, start, sizeof start);
         fprintf(out, "start: %s\n", start);
     }
-    fprintf(out, "plant:\n  segments: []\n  replay:\n    radio:\n      telegrams: %s/%s.radio.hex\n",
+    fprintf(out, "plant:\n  segments: []\n  wmbus:\n    modules: [{name: radio1, default_mode: T1}]\n"
+                 "  replay:\n    radio:\n      telegrams: %s/%s.radio.hex\n",
             o->fixtures_ref, o->name);
     if (o->keys_path) fprintf(out, "      keys: %s/%s.keys\n", o->fixtures_ref, o->name);
+    fprintf(out, "      module: radio1\n      mode: T1\n      at: 2s\n");
     fprintf(out, "      expect: {telegrams: %zu, decoded: %lu, rejected: %lu}\n", c->n, decoded, rejected);
-    fputs("gateway:\n  gateway: {name: replay, datahub_dump: \"${workdir}/datahub.json\"}\n", out);
-    return 0;
+    fputs("gateway:\n  gateway: {name: replay, store: \"${workdir}/gw.db\", datahub_dump: \"${workdir}/datahub.json\"}\n"
+          "  wmbus:\n    - name: radio1\n      device: \"${radio:radio1}\"\n      link_mode: T1\n"
+          "      cycle: 15m\n      meters:\n", out);
+    return write_meters(o, c, out, err, errlen);
 }

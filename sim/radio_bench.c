@@ -486,3 +486,14 @@ void radio_bench_evaluate(radio_bench *b, const char *dump_path, radio_verdict_f
         }
     }
 }
+
+/* ---- access for other transmitters (replay.h) ------------------------------- */
+
+air *radio_bench_air(radio_bench *b) {
+    return b && b->air_open ? &b->air : NULL;
+}
+
+const im871a_stats *radio_bench_module_stats(const radio_bench *b, const char *module) {
+    const im871a_emu *e = b ? emu_named(b, module) : NULL;
+    return e ? &e->stats : NULL;
+}

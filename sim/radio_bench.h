@@ -43,4 +43,9 @@ int radio_bench_start(radio_bench *b, char *err, size_t errlen);
 typedef void (*radio_verdict_fn)(void *arg, bool ok, const char *text);
 void radio_bench_evaluate(radio_bench *b, const char *dump_path, radio_verdict_fn verdict, void *arg);
 void radio_bench_free(radio_bench *b);
+/* For other sources of transmissions (a replayed capture, replay.h): the air,
+ * and a module's reception counts (NULL when no module has that name). */
+struct air *radio_bench_air(radio_bench *b);
+struct im871a_stats;
+const struct im871a_stats *radio_bench_module_stats(const radio_bench *b, const char *module);
 #endif

@@ -320,7 +320,8 @@ static int start(run *r, char *err, size_t errlen) {
                                                           r->iec104_port, err, errlen)))
         return -1;
     if (r->modbus && modbus_bench_start(r->modbus, err, errlen) < 0) return -1;
-    if (r->sc->replay && !(r->replay = replay_bench_start(r->sc->replay, r->loop, &r->tr, err, errlen)))
+    if (r->sc->replay &&
+        !(r->replay = replay_bench_start(r->sc->replay, r->loop, &r->tr, r->radio, err, errlen)))
         return -1;
     r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0)
@@ -396,7 +397,7 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
         struct radio_tally t = {r, passed, failed};
         radio_bench_evaluate(r->radio, r->dump_path, radio_verdict, &t);
     }
-    replay_bench_evaluate(r->replay, r->opt->out, passed, failed);
+    replay_bench_evaluate(r->replay, r->dump_path, r->store_path, r->opt->out, passed, failed);
     record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->opt->out, passed,
                  failed);
 }
