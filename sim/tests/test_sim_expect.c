@@ -164,7 +164,7 @@ static void test_parse_errors(void) {
     CHECK(parse_fails("valu: {point: a}", "unknown expectation valu"));
     CHECK(parse_fails("value: {pointt: a}", "t.yaml:1:"));
     CHECK(parse_fails("timing: {rule: fast}", "rule must be"));
-    CHECK(parse_fails("report: {format: xml}", "format must be csv or json"));
+    CHECK(parse_fails("report: {format: pdf}", "format must be csv, json or xml"));
     CHECK(parse_fails("store: {sql: x}", "store needs equals or rows"));
     CHECK(parse_fails("requests: {min: 3, max: 1}", "min is larger than max"));
 }
