@@ -22,6 +22,8 @@ MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/us
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
+# Only hil reads network captures (hil import pcap, sim/import_pcap.c).
+SIM_LDLIBS = -lpcap
 
 # --- variants -----------------------------------------------------------------------
 ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -101,7 +103,7 @@ $(BIN)/gwd: $(BUILD)/obj/gateway/main.o $(LIBGW)
 
 $(BIN)/hil: $(BUILD)/obj/sim/hil_main.o $(LIBSIM) $(LIBGW)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(SIM_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/gateway/tests/%.o $(LIBGW)
 	@mkdir -p $(dir $@)

@@ -172,3 +172,94 @@ def test_record_then_diff_on_a_wired_scenario(hil_setup, tmp_path):
     assert rc == 1
     assert "DIFF  meter water1 record 1 (volume, m3): recorded 54.3, now 54.321" in text
     assert re.search(r"DIFF  meter water1 record 2 \(.*\): recorded \(none\), now ", text)
+
+
+def trace_to_pcap(trace, channel_prefix, server_port, path):
+    """A bench run's trace (IEC 104 masters' channels) as a loopback pcap: one TCP
+    session per master (SYN, the APDUs both ways with sequence numbers, FIN), at
+    the trace's virtual times. This is how fixtures/captures/iec104_*.pcap were made."""
+    from scapy.all import IP, TCP, Ether, Raw  # noqa: E402
+    from scapy.utils import wrpcap  # noqa: E402
+    pkts, seq, ports = [], {}, {}
+
+    def pkt(t_ns, src, dst, flags, data=b""):
+        s = seq.setdefault((src, dst), 1000)
+        a = seq.setdefault((dst, src), 1000)
+        p = Ether() / IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=src, dport=dst, seq=s, ack=a,
+                                                                  flags=flags)
+        if data:
+            p = p / Raw(data)
+        p.time = t_ns / 1e9
+        pkts.append(p)
+        seq[(src, dst)] = s + len(data) + (1 if flags in ("S", "FA") else 0)
+
+    for line in Path(trace).read_text().splitlines():
+        r = json.loads(line)
+        ch = r["ch"]
+        if not ch.startswith(channel_prefix):
+            continue
+        if ch not in ports:
+            ports[ch] = 40000 + len(ports)
+        cport = ports[ch]
+        if r["dir"] == "note" and r.get("event", "").startswith("connected"):
+            pkt(r["t_ns"], cport, server_port, "S")
+        elif r["dir"] == "note" and r.get("event", "").startswith("disconnect"):
+            pkt(r["t_ns"], cport, server_port, "FA")
+        elif r["dir"] in ("gw>bus", "bus>gw") and r.get("hex"):
+            data = bytes.fromhex(r["hex"].replace(" ", ""))
+            src, dst = (server_port, cport) if r["dir"] == "gw>bus" else (cport, server_port)
+            pkt(r["t_ns"], src, dst, "PA", data)
+    wrpcap(str(path), pkts)
+
+
+def test_pcap_import_is_what_is_committed(hil_setup, tmp_path):
+    """The IEC 104 capture (made by trace_to_pcap from a run of
+    scenarios/iec104/interrogation.yaml) imports to the committed scenario."""
+    out = tmp_path / "scenarios" / "replay" / "iec104_interrogation.yaml"
+    out.parent.mkdir(parents=True)
+    rc, text, _ = _run(hil_setup, ["import", "pcap", "fixtures/captures/iec104_interrogation.pcap",
+                                   "--base", "scenarios/iec104/interrogation.yaml", "--at", "21.5s",
+                                   "-o", out, "--fixtures", tmp_path / "fixtures"], ROOT)
+    assert rc == 0, text
+    assert out.read_text() == (ROOT / "scenarios" / "replay" / "iec104_interrogation.yaml").read_text()
+
+
+def test_pcap_reassembly_drops_retransmissions_and_joins_split_segments(hil_setup, tmp_path):
+    """The same session with every client segment split in two and every server
+    segment sent twice (a retransmission), as pcapng: the same scenario."""
+    from scapy.all import TCP, Raw, rdpcap  # noqa: E402
+    from scapy.utils import wrpcapng  # noqa: E402
+    pkts = []
+    for p in rdpcap(str(ROOT / "fixtures" / "captures" / "iec104_interrogation.pcap")):
+        data = bytes(p[Raw].load) if Raw in p else b""
+        if data and p[TCP].dport == 2404 and len(data) > 2:
+            a, b = p.copy(), p.copy()
+            a[Raw].load, b[Raw].load = data[:2], data[2:]
+            b[TCP].seq = p[TCP].seq + 2
+            for q in (a, b):
+                del q["IP"].len, q["IP"].chksum, q[TCP].chksum
+                q.time = p.time
+            pkts += [a, b]
+        elif data:
+            pkts += [p, p.copy()]
+        else:
+            pkts.append(p)
+    cap = tmp_path / "messy.pcapng"
+    wrpcapng(str(cap), pkts)
+    out = tmp_path / "scenarios" / "iec104_interrogation.yaml"
+    out.parent.mkdir(parents=True)
+    rc, text, _ = _run(hil_setup, ["import", "auto", cap, "--base", "scenarios/iec104/interrogation.yaml",
+                                   "--at", "21.5s", "-o", out, "--fixtures", tmp_path / "fixtures"], ROOT)
+    assert rc == 0, text
+    mine = out.read_text().replace(str(cap), "fixtures/captures/iec104_interrogation.pcap")
+    committed = (ROOT / "scenarios" / "replay" / "iec104_interrogation.yaml").read_text()
+    # only the first comment line differs: it counts the capture's TCP segments
+    assert mine.splitlines()[1:] == committed.splitlines()[1:]
+    assert "66 frames" in mine.splitlines()[0] and "51 frames" in committed.splitlines()[0]
+
+
+def test_pcap_import_needs_a_base(hil_setup, tmp_path):
+    rc, text, _ = _run(hil_setup, ["import", "pcap", "fixtures/captures/iec104_interrogation.pcap",
+                                   "-o", tmp_path / "x.yaml", "--fixtures", tmp_path], ROOT)
+    assert rc == 1
+    assert "needs --base SCENARIO" in text

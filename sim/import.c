@@ -25,6 +25,8 @@ static void usage(FILE *f) {
           "  --keys FILE          radio: METER_ID KEY lines for encrypted meters\n"
           "  --base SCENARIO      pcap: take plant and gateway from this scenario\n"
           "  --port N             pcap: the server's TCP port (default 2404 or 502)\n"
+          "  --at DUR             pcap: the first captured frame this long after the start\n"
+          "                       (the base's plant and gateway in the state it had; default 1s)\n"
           "  --baud N             socat: the line's baud rate (default 2400)\n",
           f);
 }
@@ -128,7 +130,12 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
         else if (strcmp(a, "--fixtures") == 0) o->fixtures_dir = v;
         else if (strcmp(a, "--keys") == 0) o->keys_path = v;
         else if (strcmp(a, "--base") == 0) o->base_path = v;
-        else if (strcmp(a, "--compress-idle") == 0) {
+        else if (strcmp(a, "--at") == 0) {
+            if (!cfg_parse_duration_ns(v, &o->at_ns) || o->at_ns < 0) {
+                snprintf(err, errlen, "--at needs a duration like 21.5s, not %s", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--compress-idle") == 0) {
             if (!cfg_parse_duration_ns(v, &o->compress_idle_ns) || o->compress_idle_ns <= 0) {
                 snprintf(err, errlen, "--compress-idle needs a duration like 10s, not %s", v);
                 return -1;
@@ -204,7 +211,7 @@ static int write_scenario(const import_opts *o, const capture *c, char *err, siz
 }
 
 int import_main(int argc, char **argv) {
-    import_opts o = {.speed = 1, .baud = 2400, .fixtures_ref = "fixtures/captures"};
+    import_opts o = {.speed = 1, .baud = 2400, .at_ns = 1000000000LL, .fixtures_ref = "fixtures/captures"};
     char err[1024], name[256], fixdir[PATH_MAX + 32], repo[PATH_MAX];
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);

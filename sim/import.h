@@ -25,6 +25,7 @@ typedef struct import_opts {
     double speed;              /* times divided by this (1: as recorded) */
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
     unsigned baud;             /* serial: the line's baud rate */
+    int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
 } import_opts;
 
 /* hil import ARGS... (argv[0] is "import"); exit status. */
