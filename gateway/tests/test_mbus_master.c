@@ -265,9 +265,13 @@ static void test_primary_readout(void) {
     CHECK_INT(b.n_requests, 2);
     /* The E5 came back at once over the pty; the next request still waits for
      * the reset to leave the wire (5 bytes * 11 bits at 9600 = 5.73 ms, plus
-     * the driver's 2 ms latency allowance) and the 33 bit request gap (3.44 ms). */
+     * the driver's 2 ms latency allowance) and the 33 bit request gap (3.44 ms):
+     * 11.166 ms. The slave sees each request a little after it was written (its
+     * own read latency on a loaded machine), so up to 2 ms less may be observed
+     * here; the exact bound is checked in virtual time by the scenarios'
+     * idle_before_request rule (scenarios/mbus/timing_idle.yaml). */
     int64_t spacing = b.request_ns[1] - b.request_ns[0];
-    CHECK_MSG(spacing >= 11166 * NS_PER_US && spacing < 100 * NS_PER_MS, "spacing %lld us",
+    CHECK_MSG(spacing >= 9166 * NS_PER_US && spacing < 100 * NS_PER_MS, "spacing %lld us",
               (long long)(spacing / 1000));
     CHECK_INT(b.cycles, 1);
     CHECK_STR(b.cycle_source, "mbus:bus1");
