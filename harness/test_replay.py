@@ -68,7 +68,7 @@ def test_import_errors_name_file_line_column(hil_setup, tmp_path):
     assert f"{bad}:3:" in text and "hex digits" in text
 
 
-def test_a_day_of_400_radio_meters_replays_in_under_a_minute(hil_setup, tmp_path):
+def test_a_day_of_400_radio_meters_replays_with_every_telegram_accounted_for(hil_setup, tmp_path):
     """400 meters sending every 15 minutes for 24 h, through the emulated radio
     module to gwd's wmbus driver: every telegram is accounted for from what the
     gateway did (its counters, its store's rejected table, the module's losses)."""
@@ -85,7 +85,8 @@ def test_a_day_of_400_radio_meters_replays_in_under_a_minute(hil_setup, tmp_path
     assert 'device: "${radio:radio1}"' in scenario and "module: radio1" in scenario
     rc, text, wall = _run(hil_setup, ["run", "scenarios/day.yaml"], ws)
     assert rc == 0, text
-    assert wall < 60, f"replay took {wall:.1f} s"
+    # The speed goal (under a minute) is measured by `make bench`, never in a test.
+    print(f"replay of a day of 400 radio meters took {wall:.1f} s of real time")
     m = re.search(r"PASS  radio replay: (\d+) of (\d+) telegrams on the air, (\d+) decoded by the gateway, "
                   r"(\d+) rejected \((.*)\)", text)
     assert m, text
