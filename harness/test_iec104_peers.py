@@ -53,17 +53,23 @@ def runs(request, tmp_path_factory):
     return {s: base / s.stem for s in SCENARIOS}
 
 
+IEC104_PORT = 2404
+
+
 def gateway_apdus(run_dir):
     """(t_ns, master, server port, client port, bytes, bench's description) of every APDU
     the gateway sent, and of every master's APDU (for a complete TCP stream)."""
-    ports, out = {}, []
+    ports, out, connections = {}, [], 0
     for line in (run_dir / "trace.jsonl").read_text().splitlines():
         r = json.loads(line)
         if not r["ch"].startswith("iec104:"):
             continue
-        m = re.match(r"connected \(tcp:(\d+):(\d+)\)", r.get("event", ""))
-        if m:
-            ports[r["ch"]] = (int(m.group(1)), int(m.group(2)))
+        # The trace names no ports (they differ from run to run and would break
+        # byte-identical replays): each connection gets the IEC 104 server port and a
+        # client port of its own in the pcap.
+        if r.get("event", "") == "connected":
+            ports[r["ch"]] = (IEC104_PORT, 40000 + connections)
+            connections += 1
         elif r["dir"] in ("gw>bus", "bus>gw") and r.get("hex") and r["ch"] in ports:
             out.append((r["t_ns"], r["ch"][7:], *ports[r["ch"]], r["dir"] == "gw>bus",
                         bytes.fromhex(r["hex"].replace(" ", "")), r.get("event", "")))
