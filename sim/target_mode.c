@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 #include "clock.h"
 #include "expect.h"
@@ -34,6 +35,17 @@ typedef struct trun {
     size_t n_vars;
     int restarts_before;       /* NRestarts at the start: 0, reset-failed before starting flushes it */
     unsigned passed, failed;
+    /* the device's control shell (run_plant): a line on ctl_in stops the gateway */
+    pid_t ctl_pid;
+    int ctl_in, ctl_out;
+    bool stopping;
+    loop_timer_id duration_timer, cycle_timer, ctl_timer;
+    /* readout cycles seen on the wire (stop_after_cycles) */
+    int64_t cycle_quiet_ns;    /* a silence this long on every segment ends a cycle */
+    int64_t last_activity_ns;  /* end of the last byte on any segment's wire */
+    unsigned frames_seen;      /* gateway frames counted so far (all segments) */
+    bool in_cycle;             /* frames since the last cycle ended */
+    unsigned cycles;
 } trun;
 
 static void verdict(trun *r, bool ok, const char *msg) {
@@ -217,10 +229,6 @@ static int stop_and_fetch(trun *r) {
     return 0;
 }
 
-static void on_duration(gw_loop *loop, void *arg) {
-    loop_stop(loop, 0);
-}
-
 static unsigned segment_baud(const scenario *sc, const char *name) {
     for (size_t i = 0; i < sc->n_segments; i++)
         if (!name || strcmp(sc->segments[i].name, name) == 0) return sc->segments[i].baud;
@@ -267,7 +275,10 @@ static void evaluate(trun *r) {
         expectation ex = sc->expects[i];
         bool relaxed = relax_timing(r, &ex);
         bool ok = expect_eval(&ex, &ctx, msg, sizeof msg);
-        if (relaxed) snprintf(line, sizeof line, "%s [target tolerance %.0f ms]", msg, r->map->timing_tolerance_ns / 1e6);
+        unsigned baud = segment_baud(sc, ex.segment);
+        if (relaxed)
+            snprintf(line, sizeof line, "%s [target tolerance %.0f ms = %.0f bits at %u baud]", msg,
+                     r->map->timing_tolerance_ns / 1e6, (double)r->map->timing_tolerance_ns * baud / 1e9, baud);
         else if (ex.kind == EX_BAUD) snprintf(line, sizeof line, "%s [the mapped device's termios]", msg);
         else snprintf(line, sizeof line, "%s", msg);
         verdict(r, ok, line);
@@ -279,26 +290,191 @@ static void evaluate(trun *r) {
     free(info);
 }
 
-/* The gateway is started once the plant listens, as the bench starts its child: its
- * first requests meet live slaves, not a buffer. The start command runs in the
- * background so the loop serves the wire meanwhile. */
+/* ---- the run: plant live, gateway started and stopped by a shell on the device ----
+ *
+ * One ssh session per run starts the gateway once the plant listens (its first
+ * requests meet live slaves, not a buffer), notes its pid and waits for a line on its
+ * stdin. The line is sent when the run ends (the scenario's duration plus settle, or
+ * stop_after_cycles readout cycles seen on the wire): the shell already waiting on the
+ * device sends SIGTERM at once, as the bench's runner does, then stops the unit so
+ * systemd does not restart it. The loop serves the wire until that session ends. */
+
+#define CYCLE_POLL_NS (20 * NS_PER_MS)
+/* Added to the longest silence inside a cycle (response timeout + request gap): the
+ * device's and the PC's scheduling and UART FIFOs delay what the bench sees. */
+#define CYCLE_QUIET_MARGIN_NS (250 * NS_PER_MS)
+#define CTL_STOP_WAIT_NS (30 * NS_PER_S)
+
+static void ctl_log(trun *r, const char *bytes, size_t n) {
+    FILE *lf = fopen(r->log, "a");
+    if (!lf) return;
+    fwrite(bytes, 1, n, lf);
+    fclose(lf);
+}
+
+static void on_ctl_timeout(gw_loop *loop, void *arg) {
+    trun *r = arg;
+    r->ctl_timer = 0;
+    fprintf(r->opt->out, "      the device's control session did not end %.0f s after the stop\n",
+            CTL_STOP_WAIT_NS / 1e9);
+    loop_stop(loop, 0);
+}
+
+static void stop_run(trun *r, const char *why) {
+    if (r->stopping) return;
+    r->stopping = true;
+    int64_t now = clock_mono_ns();
+    trace_add(&r->tr, "hil", TRACE_NOTE, 0, now, now, NULL, 0, why);
+    fprintf(r->opt->out, "      %s\n", why);
+    if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
+    if (r->cycle_timer) loop_timer_cancel(r->loop, r->cycle_timer);
+    r->duration_timer = r->cycle_timer = 0;
+    if (r->ctl_in < 0) {
+        loop_stop(r->loop, 0);
+        return;
+    }
+    ssize_t w = write(r->ctl_in, "stop\n", 5);
+    (void)w; /* a session that already ended shows as EOF on ctl_out */
+    close(r->ctl_in);
+    r->ctl_in = -1;
+    r->ctl_timer = loop_timer_after(r->loop, CTL_STOP_WAIT_NS, on_ctl_timeout, r);
+}
+
+/* The session's output goes to the log; its end (EOF) ends the run. */
+static void on_ctl_output(gw_loop *loop, int fd, unsigned events, void *arg) {
+    trun *r = arg;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+        ctl_log(r, buf, (size_t)n);
+        return;
+    }
+    if (n < 0 && errno == EINTR) return;
+    loop_del_fd(loop, fd);
+    close(fd);
+    r->ctl_out = -1;
+    if (!r->stopping) {
+        r->stopping = true;
+        fprintf(r->opt->out, "      the device's control session ended before the run did\n");
+    }
+    if (r->ctl_timer) loop_timer_cancel(loop, r->ctl_timer);
+    r->ctl_timer = 0;
+    loop_stop(loop, 0);
+}
+
+static void on_duration(gw_loop *loop, void *arg) {
+    trun *r = arg;
+    char why[160];
+    r->duration_timer = 0;
+    if (r->sc->stop_after_cycles > 0)
+        snprintf(why, sizeof why, "duration and settle time over after %u of %lld readout cycle(s) seen on the wire",
+                 r->cycles, (long long)r->sc->stop_after_cycles);
+    else snprintf(why, sizeof why, "duration and settle time over");
+    stop_run(r, why);
+}
+
+/* A readout cycle, seen from the plant: a run of gateway frames (and answers) that
+ * ends with a silence of cycle_quiet_ns on every segment. Inside a cycle the line is
+ * never quiet longer than a response timeout plus a request gap (a meter that does
+ * not answer is retried), between cycles it is quiet for the interval. Counted from
+ * the wire, no question to the device can be late. */
+static void on_cycle_poll(gw_loop *loop, void *arg) {
+    trun *r = arg;
+    r->cycle_timer = 0;
+    int64_t now = clock_mono_ns();
+    unsigned frames = 0;
+    for (size_t i = 0; i < r->sc->n_segments; i++) {
+        mbus_segment *s = r->segs[i];
+        frames += s->frames;
+        int64_t busy = s->rx_len > 0 ? now : s->line.busy_until_ns; /* a frame arriving, or the wire's end */
+        if (busy > r->last_activity_ns) r->last_activity_ns = busy;
+    }
+    if (frames != r->frames_seen) {
+        r->frames_seen = frames;
+        r->in_cycle = true;
+        if (now > r->last_activity_ns) r->last_activity_ns = now;
+    }
+    if (r->in_cycle && now - r->last_activity_ns >= r->cycle_quiet_ns) {
+        r->in_cycle = false;
+        r->cycles++;
+        if ((long long)r->cycles >= r->sc->stop_after_cycles) {
+            char why[200];
+            snprintf(why, sizeof why, "%u readout cycle(s) seen on the wire (%u frames, then %.0f ms quiet): "
+                     "stop_after_cycles reached, gateway stopped", r->cycles, frames, r->cycle_quiet_ns / 1e6);
+            stop_run(r, why);
+            return;
+        }
+    }
+    r->cycle_timer = loop_timer_after(loop, CYCLE_POLL_NS, on_cycle_poll, r);
+}
+
+/* The longest silence inside a cycle on the slowest segment, plus the margin and the
+ * map's tolerance. */
+static int64_t cycle_quiet(const trun *r) {
+    unsigned slowest = 0;
+    for (size_t i = 0; i < r->sc->n_segments; i++)
+        if (!slowest || r->sc->segments[i].baud < slowest) slowest = r->sc->segments[i].baud;
+    int64_t inside = slowest ? wire_bits_ns(slowest, 330 + 33) + 50 * NS_PER_MS : 0;
+    return inside + CYCLE_QUIET_MARGIN_NS + r->map->timing_tolerance_ns;
+}
+
+/* Bytes the device wrote before this run (a gateway of an earlier run, started again
+ * when that run ended, polls with its configuration until push_config stops it) wait
+ * in the tty: they are read and dropped, so the plant times only this run's bytes. */
+static void discard_stale(trun *r) {
+    for (size_t i = 0; i < r->sc->n_segments; i++) {
+        mbus_segment *s = r->segs[i];
+        uint8_t buf[512];
+        size_t dropped = 0;
+        ssize_t n;
+        while ((n = read(s->pty.master, buf, sizeof buf)) > 0) dropped += (size_t)n;
+        tcflush(s->pty.master, TCIOFLUSH);
+        if (dropped)
+            fprintf(r->opt->out, "      serial %s: %zu byte(s) from before the run discarded\n", s->name,
+                    dropped);
+    }
+}
+
 static int run_plant(trun *r) {
-    char tpath[PATH_MAX + 16], cmd[256], msg[1024];
+    char tpath[PATH_MAX + 16], cmd[512], msg[1024];
     snprintf(tpath, sizeof tpath, "%s/trace.jsonl", r->local);
     if (trace_open_file(&r->tr, tpath) < 0) return -1;
+    discard_stale(r);
     for (size_t i = 0; i < r->sc->n_segments; i++)
         if (mbus_segment_start(r->segs[i]) < 0) return -1;
-    pid_t starter = -1;
+    r->ctl_pid = -1;
+    r->ctl_in = r->ctl_out = -1;
     if (r->map->ssh_host) {
-        snprintf(cmd, sizeof cmd, "systemctl start %s && systemctl show -p NRestarts --value %s",
-                 r->map->service, r->map->service);
-        starter = target_ssh_spawn(r->map, r->log, cmd);
+        const char *svc = r->map->service;
+        snprintf(cmd, sizeof cmd,
+                 "systemctl start %s || exit 1; pid=$(systemctl show -p MainPID --value %s); "
+                 "echo \"%s started, pid $pid\"; read -r line; "
+                 "[ \"${pid:-0}\" -gt 0 ] && kill -TERM \"$pid\"; systemctl stop %s; echo \"%s stopped\"",
+                 svc, svc, svc, svc, svc);
+        r->ctl_pid = target_ssh_spawn_piped(r->map, r->log, cmd, &r->ctl_in, &r->ctl_out);
+        if (r->ctl_pid < 0) {
+            snprintf(msg, sizeof msg, "device: cannot start ssh to start %s", svc);
+            verdict(r, false, msg);
+            return -1;
+        }
+        loop_add_fd(r->loop, r->ctl_out, LOOP_READ, on_ctl_output, r);
     }
-    loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
+    r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
+    if (r->sc->stop_after_cycles > 0) {
+        r->cycle_quiet_ns = cycle_quiet(r);
+        r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
+    }
     loop_run(r->loop);
-    int rc = r->map->ssh_host ? target_wait(starter) : 0;
+    if (r->ctl_in >= 0) close(r->ctl_in);
+    if (r->ctl_out >= 0) {
+        loop_del_fd(r->loop, r->ctl_out);
+        close(r->ctl_out);
+    }
+    r->ctl_in = r->ctl_out = -1;
+    int rc = r->map->ssh_host ? target_wait(r->ctl_pid) : 0;
     if (rc != 0) {
-        snprintf(msg, sizeof msg, "device: cannot start %s (exit %d, see %.800s)", r->map->service, rc, r->log);
+        snprintf(msg, sizeof msg, "device: starting or stopping %s failed (exit %d, see %.800s)", r->map->service,
+                 rc, r->log);
         verdict(r, false, msg);
         return -1;
     }

@@ -131,6 +131,58 @@ int target_ssh(const target_map *m, const char *log, char *out, size_t cap, cons
     return run_argv(&a, log, out, cap);
 }
 
+/* A shell on the device that the run controls: its stdin and stdout are pipes (the
+ * loop watches stdout; EOF means the command ended), stderr goes to the log. */
+pid_t target_ssh_spawn_piped(const target_map *m, const char *log, const char *cmd, int *to_remote,
+                             int *from_remote) {
+    argv_list a = {.n = 0};
+    push(&a, "ssh");
+    common_options(&a, m);
+    push(&a, "-p");
+    push(&a, a.port);
+    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
+    push(&a, a.dest);
+    push(&a, cmd);
+    int in[2], out[2];
+    if (pipe(in) < 0) return -1;
+    if (pipe(out) < 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    FILE *lf = log ? fopen(log, "a") : NULL;
+    if (lf) {
+        fputs("$ (controlled)", lf);
+        for (int i = 0; i < a.n; i++) fprintf(lf, " %s", a.v[i]);
+        fputc('\n', lf);
+        fflush(lf);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]); /* the remote's stdin ends when the run closes its end */
+        close(out[0]);
+        dup2(lf ? fileno(lf) : null, 2);
+        execvp(a.v[0], (char *const *)a.v);
+        _exit(127);
+    }
+    if (lf) fclose(lf);
+    close(in[0]);
+    close(out[1]);
+    if (pid < 0) {
+        close(in[1]);
+        close(out[0]);
+        return -1;
+    }
+    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    *to_remote = in[1];
+    *from_remote = out[0];
+    return pid;
+}
+
 pid_t target_ssh_spawn(const target_map *m, const char *log, const char *cmd) {
     argv_list a = {.n = 0};
     push(&a, "ssh");

@@ -16,6 +16,11 @@ int target_ssh(const target_map *m, const char *log, char *out, size_t cap, cons
 /* Start a shell command on the device without waiting (the plant is live meanwhile);
  * its pid for target_wait, or -1. */
 pid_t target_ssh_spawn(const target_map *m, const char *log, const char *cmd);
+/* Start a shell command on the device with its stdin and stdout on pipes (both
+ * close-on-exec here): *to_remote is written by the run (a line, then close), *from_remote
+ * read until EOF (the command has ended). stderr goes to the log. Its pid, or -1. */
+pid_t target_ssh_spawn_piped(const target_map *m, const char *log, const char *cmd, int *to_remote,
+                             int *from_remote);
 /* Wait for a spawned command; its exit status as target_ssh. */
 int target_wait(pid_t pid);
 /* Copy a local file to the device, or a device directory (recursively) to a local path. */
