@@ -149,8 +149,18 @@ static void handle_frame(mbus_segment *seg, size_t len) {
         trace_rx(seg, len, what);
         return;
     }
+    int64_t end = seg->rx_end[len - 1];
+    if (seg->short_to_ns > seg->short_from_ns && end >= seg->short_from_ns &&
+        end < seg->short_to_ns) {
+        /* a shorted line carries no slave's answer (the slaves see nothing either) */
+        seg->shorted++;
+        size_t used = strlen(what);
+        snprintf(what + used, sizeof what - used, " short_circuit");
+        trace_rx(seg, len, what);
+        return;
+    }
     trace_rx(seg, len, what);
-    answer(seg, &f, seg->rx_end[len - 1]);
+    answer(seg, &f, end);
 }
 
 static void on_rx_idle(gw_loop *loop, void *arg) {
@@ -188,11 +198,26 @@ static void reassemble(mbus_segment *seg) {
                                       on_rx_idle, seg);
 }
 
+/* An echoing level converter repeats each master byte as it crosses the wire. */
+static void echo_bytes(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t start) {
+    wa_byte *line = malloc(n * sizeof *line);
+    if (!line) return;
+    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    for (size_t i = 0; i < n; i++) {
+        memset(&line[i], 0, sizeof line[i]);
+        line[i].value = bytes[i];
+        line[i].t_ns = start + (int64_t)i * byte_ns;
+    }
+    tx_pacer_send(&seg->pacer, line, n, "echo");
+    free(line);
+}
+
 void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now,
                         unsigned gateway_baud) {
     seg->baud_last = gateway_baud;
     int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
     int64_t start = wire_place(&seg->line, now, seg->baud, n, NULL);
+    if (seg->echo) echo_bytes(seg, bytes, n, start);
     for (size_t i = 0; i < n; i++) {
         if (seg->rx_len == SEG_RX_CAP) {
             trace_rx(seg, seg->rx_len, "receive buffer overflow");

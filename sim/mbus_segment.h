@@ -42,6 +42,10 @@ typedef struct mbus_segment {
     unsigned baud_last;         /* baud the gateway had set at the last frame */
     unsigned baud_mismatches;   /* frames sent at another baud than the segment's */
     unsigned collisions;        /* requests answered by more than one slave */
+    /* bench faults */
+    bool echo;                  /* the level converter repeats every master byte */
+    int64_t short_from_ns, short_to_ns; /* line shorted: no answers (to > from) */
+    unsigned shorted;           /* frames that met the short circuit */
 } mbus_segment;
 
 /* Create a segment with its pty; NULL and err on failure. */

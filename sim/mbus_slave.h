@@ -19,6 +19,8 @@ typedef struct mbus_slave_faults {
     unsigned answer_after;  /* ignores its first N requests (REQ_UD2) */
     unsigned answer_every;  /* answers only every Nth request (0/1 = all) */
     unsigned corrupt_first; /* the first N RSP_UD answers carry a wrong checksum */
+    unsigned hang_first;    /* the first N RSP_UD answers stop halfway (the slave hangs) */
+    unsigned wrong_length_first; /* the first N RSP_UD answers carry L one too small */
 } mbus_slave_faults;
 
 typedef struct mbus_slave {

@@ -127,6 +127,9 @@ static int build_plant(run *r, char *err, size_t errlen) {
         const segment_spec *spec = &sc->segments[i];
         r->segs[i] = mbus_segment_new(spec->name, spec->baud, r->loop, &r->tr, err, errlen);
         if (!r->segs[i]) return -1;
+        r->segs[i]->echo = spec->echo;
+        r->segs[i]->short_from_ns = spec->short_from_ns;
+        r->segs[i]->short_to_ns = spec->short_to_ns;
         for (size_t k = 0; k < spec->n_slaves; k++) {
             mbus_slave *s = mbus_segment_add_slave(r->segs[i]);
             if (!s || scenario_slave_setup(&spec->slaves[k], s) < 0) {

@@ -84,15 +84,19 @@ static uint32_t bcd_add(uint32_t bcd, unsigned k) {
 
 static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) {
     static const char *const keys[] = {"silent", "answer_after", "answer_every",
-                                       "corrupt_checksum", NULL};
+                                       "corrupt_checksum", "hang", "wrong_length", NULL};
     if (!m) return true;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "faults must be a map");
-    long long after, every, corrupt;
+    long long after, every, corrupt, hang, wrong_length;
     if (!cfg_only_keys(m, keys, err) || !cfg_bool(m, "silent", false, &f->silent, err) ||
         !cfg_int(m, "answer_after", 0, 0, 1000000, &after, err) ||
         !cfg_int(m, "answer_every", 1, 1, 1000000, &every, err) ||
-        !cfg_int(m, "corrupt_checksum", 0, 0, 1000000, &corrupt, err))
+        !cfg_int(m, "corrupt_checksum", 0, 0, 1000000, &corrupt, err) ||
+        !cfg_int(m, "hang", 0, 0, 1000000, &hang, err) ||
+        !cfg_int(m, "wrong_length", 0, 0, 1000000, &wrong_length, err))
         return false;
+    f->hang_first = (unsigned)hang;
+    f->wrong_length_first = (unsigned)wrong_length;
     f->answer_after = (unsigned)after;
     f->answer_every = (unsigned)every;
     f->corrupt_first = (unsigned)corrupt;
@@ -184,8 +188,23 @@ static bool parse_slave(scenario *sc, segment_spec *seg, const cfg_node *m, cfg_
     return true;
 }
 
+/* short_circuit: {from: 20s, to: 40s}: no slave answers in between. */
+static bool parse_short(const cfg_node *m, segment_spec *seg, cfg_err *err) {
+    static const char *const keys[] = {"from", "to", NULL};
+    const cfg_node *sc = cfg_get(m, "short_circuit");
+    if (!sc) return true;
+    if (sc->kind != CFG_MAP) return cfg_fail(err, sc, "short_circuit must be a map (from, to)");
+    if (!cfg_only_keys(sc, keys, err) ||
+        !cfg_duration_ns(sc, "from", 0, &seg->short_from_ns, err) ||
+        !cfg_duration_ns(sc, "to", 0, &seg->short_to_ns, err))
+        return false;
+    if (seg->short_to_ns <= seg->short_from_ns)
+        return cfg_fail(err, sc, "short_circuit: to must be after from");
+    return true;
+}
+
 static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
-    static const char *const keys[] = {"name", "baud", "slaves", NULL};
+    static const char *const keys[] = {"name", "baud", "slaves", "echo", "short_circuit", NULL};
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a segment must be a map");
     if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err)) return false;
     segment_spec *all = realloc(sc->segments, (sc->n_segments + 1) * sizeof *all);
@@ -195,7 +214,8 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
     memset(seg, 0, sizeof *seg);
     long long baud;
     if (!cfg_str(m, "name", NULL, &seg->name, err) ||
-        !cfg_int(m, "baud", 2400, 300, 115200, &baud, err))
+        !cfg_int(m, "baud", 2400, 300, 115200, &baud, err) ||
+        !cfg_bool(m, "echo", false, &seg->echo, err) || !parse_short(m, seg, err))
         return false;
     if (wire_speed_from_baud((unsigned)baud) == (unsigned)-1)
         return cfg_fail(err, cfg_get(m, "baud"), "baud %lld is not a standard rate", baud);

@@ -28,6 +28,8 @@ typedef struct slave_spec {
 typedef struct segment_spec {
     const char *name;
     unsigned baud;
+    bool echo;                 /* the level converter echoes every master byte */
+    int64_t short_from_ns, short_to_ns; /* short circuit: nobody answers (to > from) */
     slave_spec *slaves;
     size_t n_slaves;
 } segment_spec;

@@ -320,7 +320,7 @@ static bool segment_name_taken(const mbus_config *cfg, const char *name) {
 static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"name", "device", "baud", "interval", "schedule", "dialect",
                                        "response_timeout", "idle_timeout", "request_gap",
-                                       "retries", "max_pages", "reset", "meters", "scan", NULL};
+                                       "retries", "max_pages", "reset", "meters", "scan", "echo", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "an mbus segment must be a map");
     if (!cfg_only_keys(map, keys, err))
@@ -335,7 +335,8 @@ static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     if (ok && device->scalar[0] == '\0')
         ok = cfg_fail(err, device, "device must not be empty");
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
-         parse_reset(map, seg, err) && parse_scan(map, &seg->scan, err) &&
+         parse_reset(map, seg, err) && cfg_bool(map, "echo", false, &seg->echo, err) &&
+         parse_scan(map, &seg->scan, err) &&
          parse_meters(cfg, seg, map, err);
     if (ok) {
         seg->name = dup_string(name);

@@ -60,6 +60,7 @@ typedef struct mbus_segment_cfg {
     int max_pages;
     bool reset_nke;            /* any reset before a readout (reset_mode != NONE) */
     mbus_reset_mode reset_mode;
+    bool echo;                 /* the level converter echoes our requests: skip them */
     mbus_scan_cfg scan;
     size_t n_meters;
     mbus_meter_cfg *meters;

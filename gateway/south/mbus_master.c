@@ -70,6 +70,7 @@ struct mbus_segment {
     char last_error[160];
     uint8_t tx[32];
     size_t tx_len, tx_off;
+    size_t echo_seen;          /* echo: bytes of our request read back so far */
     int64_t tx_end_ns;
     mbus_rx rx;
     int64_t rx_deadline_ns;    /* a frame cannot take longer than this */
@@ -463,6 +464,7 @@ static void send_request(mbus_segment *seg) {
     mbus_rx_reset(&seg->rx);
     seg->tx_len = build_request(seg, seg->tx, sizeof seg->tx);
     seg->tx_off = 0;
+    seg->echo_seen = seg->cfg->echo ? 0 : seg->tx_len;
     seg->tx_end_ns = clock_mono_ns();
     seg->stats.requests++;
     seg->state = ST_SENDING;
@@ -640,10 +642,32 @@ static void receive(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t n
               on_idle_timeout);
 }
 
+/* An echoing level converter hands our request back before any answer: drop
+ * those bytes while they match what we sent; the first byte that differs
+ * (no echo after all, or an answer) ends the echo. Returns the bytes skipped. */
+static size_t skip_echo(mbus_segment *seg, const uint8_t *bytes, size_t n) {
+    size_t k = 0;
+    while (k < n && seg->echo_seen < seg->tx_len && bytes[k] == seg->tx[seg->echo_seen]) {
+        k++;
+        seg->echo_seen++;
+    }
+    if (k < n && seg->echo_seen < seg->tx_len) {
+        log_debug(MOD, "%s: echo ends after %zu of %zu bytes", seg->cfg->name, seg->echo_seen,
+                  seg->tx_len);
+        seg->echo_seen = seg->tx_len;
+    }
+    return k;
+}
+
 static void bytes_arrived(mbus_segment *seg, const uint8_t *bytes, size_t n) {
     int64_t now = clock_mono_ns();
     if (now > seg->line_busy_until)
         seg->line_busy_until = now;
+    size_t echoed = skip_echo(seg, bytes, n);
+    bytes += echoed;
+    n -= echoed;
+    if (n == 0)
+        return;
     if (scan_more_bytes(seg))
         return;
     switch (seg->state) {

@@ -596,6 +596,7 @@ static void test_config(void) {
         CHECK_INT(s->retries, 3);
         CHECK_INT(s->max_pages, 3);
         CHECK(s->reset_nke);
+        CHECK(!s->echo);
         CHECK_INT(s->n_meters, 2);
         CHECK_INT(s->meters[0].primary, 250);
         CHECK(s->meters[1].has_secondary);
@@ -621,6 +622,8 @@ static void test_config(void) {
     expect_config_error(CFG_HEAD "    reset: always\n    meters: []\n",
                         "gw.yaml:4:12: reset must be none, nke, nke_fd, nke_ff or app_reset");
     test_reset_modes();
+    expect_config_error(CFG_HEAD "    echo: maybe\n    meters: []\n",
+                        "gw.yaml:4:11: 'echo': expected true/false (or yes/no, on/off), got 'maybe'");
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n",
                         "gw.yaml:5:9: meter needs a primary or a secondary address");
 
