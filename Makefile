@@ -51,8 +51,10 @@ export QEMU_LD_PREFIX := $(SYSROOT_ABS)
 endif
 ifeq ($(VARIANT),fuzz)
 CC            = clang
-SAN           = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+SAN           = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT           = -O1 -g
+# clang-only style diagnostics (gcc builds keep the project's warning set)
+EXTRA_CFLAGS ?= -Wno-for-loop-analysis
 endif
 
 # One idea per file: every .c under these directories is part of the library.
@@ -79,7 +81,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
-        demo bench fuzz clean acceptance
+        demo bench fuzz coverage valgrind clean acceptance
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -190,16 +192,29 @@ bench: all
 
 # Every gateway/tests/fuzz_NAME.c is a libFuzzer target: make fuzz-NAME runs it for
 # FUZZ_SECONDS (corpus build/fuzz/corpus/NAME, seeded from the hex lines of
-# fixtures/corpus/NAME and fixtures/corpus/NAME-*); make fuzz runs them all.
+# fixtures/corpus/NAME and fixtures/corpus/NAME-* and the files of fixtures/fuzz/NAME/;
+# fixtures/fuzz/NAME/regressions/ are replayed first); make fuzz runs them all and
+# prints the executions per target (docs/hardening.md).
 FUZZ_NAMES := $(patsubst gateway/tests/fuzz_%.c,%,$(FUZZ_SRC))
-fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
-	@echo "fuzz: $(words $(FUZZ_NAMES)) targets ran for $(FUZZ_SECONDS)s each"
+FUZZ_BINS  := $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_NAMES))
+fuzz: deps
+	+@$(SUBMAKE) VARIANT=fuzz $(FUZZ_BINS)
+	@ci/fuzz-all $(FUZZ_SECONDS) $(FUZZ_NAMES)
 fuzz-%: deps
 	+@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
 	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*
-build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libgw.a
+build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libsim.a build/fuzz/lib/libgw.a
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+# Coverage of the gateway by the unit tests and the scenarios (gcovr HTML report in
+# build/coverage/html/, line coverage of gateway/codec/ and of the rest printed).
+coverage: deps
+	@ci/coverage
+
+# Valgrind memcheck of gwd over a representative set of scenarios (ci/valgrind-scenarios).
+valgrind: all
+	@ci/valgrind-scenarios --build $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -28,6 +28,7 @@
 #include "mbus_master.h"
 #include "report.h"
 #include "store.h"
+#include "tools/config_check.h"
 #include "tools/decode_cmd.h"
 #include "vclock.h"
 #include "wmbus_config.h"
@@ -212,8 +213,6 @@ static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
 }
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
-    static const char *const sections[] = {"gateway", "mbus", "reports", "iec104",
-                                           "modbus_server", "modbus", "dlms", "wmbus", NULL};
     err->msg[0] = '\0';
     g->root = cfg_load_file(path, err);
     if (!g->root) {
@@ -223,27 +222,41 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
     }
     if (g->root->kind != CFG_MAP)
         return cfg_fail(err, g->root, "the configuration must be a map of sections");
-    if (!cfg_only_keys(g->root, sections, err) ||
+    if (!cfg_only_keys(g->root, gw_config_sections, err) ||
         !parse_gateway_section(g, cfg_get(g->root, "gateway"), err))
         return false;
-    g->mbus = mbus_config_parse(cfg_get(g->root, "mbus"), err);
-    if (!g->mbus)
-        return false;
-    g->iec104 = iec104_config_parse(cfg_get(g->root, "iec104"), err);
-    if (!g->iec104 && err->msg[0])
-        return false;
-    if (!modbus_server_config_parse(cfg_get(g->root, "modbus_server"), &g->modbus_srv_cfg, err) ||
-        !modbus_client_config_parse(cfg_get(g->root, "modbus"), &g->modbus_cli_cfg, err))
-        return false;
-    g->dlms = dlms_config_parse(cfg_get(g->root, "dlms"), err);
-    if (!g->dlms)
-        return false;
-    g->wmbus = wmbus_config_parse(cfg_get(g->root, "wmbus"), err);
-    if (!g->wmbus)
-        return false;
-    err->msg[0] = '\0';
-    g->reports = report_configure(cfg_get(g->root, "reports"), g->name, err);
-    return g->reports || err->msg[0] == '\0';
+    gw_sections s = {0};
+    bool ok = gw_sections_parse(g->root, g->name, &s, err);
+    g->mbus = s.mbus;
+    g->iec104 = s.iec104;
+    g->modbus_srv_cfg = s.modbus_srv_cfg;
+    g->modbus_cli_cfg = s.modbus_cli_cfg;
+    g->dlms = s.dlms;
+    g->wmbus = s.wmbus;
+    g->reports = s.reports;
+    return ok;
+}
+
+/* Keys and passwords must be readable by their owner only: warn (the gateway
+ * still runs, an installer fixes the mode) for the configuration file when it
+ * holds secrets and for every key file (docs/hardening.md). */
+static void warn_readable_secrets(const gwd *g, const char *path, bool to_stderr) {
+    char why[512];
+    const char *files[1 + 64];
+    size_t n = 0;
+    if (gw_config_has_secrets(g->root))
+        files[n++] = path;
+    for (size_t i = 0; g->wmbus && i < g->wmbus->n_modules && n < 65; i++)
+        if (g->wmbus->modules[i].keys_path)
+            files[n++] = g->wmbus->modules[i].keys_path;
+    for (size_t i = 0; i < n; i++) {
+        if (gw_secret_file_private(files[i], why, sizeof why))
+            continue;
+        if (to_stderr)
+            fprintf(stderr, "warning: %s\n", why);
+        else
+            log_warn(MOD, "%s", why);
+    }
 }
 
 /* ---- running -------------------------------------------------------------- */
@@ -376,6 +389,9 @@ static void shut_down(gwd *g, bool final_dump) {
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return decode_cmd_main(argc - 1, argv + 1);
+    /* A peer that closes while we answer must cost us one connection, not the
+     * process: writes to a closed socket fail with EPIPE instead of SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     gwd_options opt = {0};
     if (!parse_args(argc, argv, &opt))
         return 2;
@@ -399,6 +415,7 @@ int main(int argc, char **argv) {
         vclock_free(vc);
         return 1;
     }
+    warn_readable_secrets(&g, opt.config, opt.check_only);
     if (opt.check_only) {
         printf("%s: ok\n", opt.config);
         shut_down(&g, false);

@@ -10,8 +10,11 @@
 #include "im871a.h"
 #include "wmbus_build.h"
 
-static bool parse_id(const cfg_node *n, uint32_t *id, cfg_err *err) {
-    if (!n || n->kind != CFG_SCALAR || strlen(n->scalar) != 8 || strspn(n->scalar, "0123456789") != 8)
+static bool parse_id(const cfg_node *m, uint32_t *id, cfg_err *err) {
+    const cfg_node *n = cfg_get(m, "id");
+    if (!n) /* the meter's own position: a missing key has none */
+        return cfg_fail(err, m, "id is required (8 decimal digits, the meter's identification number)");
+    if (n->kind != CFG_SCALAR || strlen(n->scalar) != 8 || strspn(n->scalar, "0123456789") != 8)
         return cfg_fail(err, n, "id must be 8 decimal digits (the meter's identification number)");
     *id = (uint32_t)strtoul(n->scalar, NULL, 16);
     return true;
@@ -48,7 +51,7 @@ static bool add_meters(wmbus_module_cfg *mod, const cfg_node *m, cfg_err *err) {
     const char *name, *key = NULL;
     long long count;
     if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err) ||
-        !cfg_str(m, "name", NULL, &name, err) || !parse_id(cfg_get(m, "id"), &base.id_bcd, err) ||
+        !cfg_str(m, "name", NULL, &name, err) || !parse_id(m, &base.id_bcd, err) ||
         !parse_man(m, "manufacturer", &base.any_man, &base.manufacturer, err) ||
         !cfg_str(m, "key", NULL, &key, err) ||
         !cfg_duration_ns(m, "interval", 0, &base.interval_ns, err) ||

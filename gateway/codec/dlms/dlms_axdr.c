@@ -313,6 +313,8 @@ bool dlms_datetime_to_unix_ns(const dlms_datetime *dt, int64_t *ns) {
     }
     int64_t h = dt->hundredths == 0xFF ? 0 : dt->hundredths;
     if (h > 99) return false;
+    /* int64 nanoseconds end in 2262: later years (up to 65534 on the wire) do not fit */
+    if (s > INT64_MAX / 1000000000LL - 1 || s < INT64_MIN / 1000000000LL + 1) return false;
     *ns = s * 1000000000LL + h * 10000000LL;
     return true;
 }
