@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlms_tcp.h"
 #include "rs485_line.h"
 
-/* One item of plant: dlms: an HPLC network (transport udp) or an RS-485 line (hdlc). */
+/* One item of plant: dlms: an HPLC network (transport udp), an RS-485 line
+ * (hdlc) or meters on TCP listeners (tcp); the other two pointers are NULL. */
 struct dlms_bench {
-    hplc_net **nets;     /* NULL where the item is a line */
-    rs485_line **lines;  /* NULL where the item is a network */
+    hplc_net **nets;
+    rs485_line **lines;
+    dlms_tcp **tcps;
     size_t n;
     char (*var_names)[2][48];
 };
@@ -43,22 +46,26 @@ dlms_bench *dlms_bench_new(const hplc_net_spec *specs, size_t n, gw_loop *loop, 
     if (!b) return NULL;
     b->nets = calloc(n ? n : 1, sizeof *b->nets);
     b->lines = calloc(n ? n : 1, sizeof *b->lines);
+    b->tcps = calloc(n ? n : 1, sizeof *b->tcps);
     b->var_names = calloc(n ? n : 1, sizeof *b->var_names);
-    if (!b->nets || !b->lines || !b->var_names) {
+    if (!b->nets || !b->lines || !b->tcps || !b->var_names) {
         dlms_bench_free(b);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
         if (specs[i].transport == HPLC_TR_HDLC) b->lines[i] = rs485_line_new(&specs[i], loop, tr, err, errlen);
+        else if (specs[i].transport == HPLC_TR_TCP) b->tcps[i] = dlms_tcp_new(&specs[i], loop, tr, err, errlen);
         else b->nets[i] = hplc_net_new(&specs[i], loop, tr, err, errlen);
-        if (!b->nets[i] && !b->lines[i]) {
+        if (!b->nets[i] && !b->lines[i] && !b->tcps[i]) {
             dlms_bench_free(b);
             return NULL;
         }
         b->n++;
         if (b->lines[i]) {
             snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "%s", specs[i].name);
+        } else if (b->tcps[i]) {
+            snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "port:%s", specs[i].name);
         } else {
             snprintf(b->var_names[i][0], sizeof b->var_names[i][0], "port:%s", specs[i].name);
             snprintf(b->var_names[i][1], sizeof b->var_names[i][1], "port:%s:gw", specs[i].name);
@@ -67,12 +74,17 @@ dlms_bench *dlms_bench_new(const hplc_net_spec *specs, size_t n, gw_loop *loop, 
     return b;
 }
 
-/* A network gives ${port:<net>} and ${port:<net>:gw}, a line ${<line>} (its pty). */
+/* A network gives ${port:<net>} and ${port:<net>:gw}, a line ${<line>} (its pty),
+ * TCP meters ${port:<net>} (meter 0's listening port; meter i has it + i). */
 size_t dlms_bench_vars(const dlms_bench *b, subst_var *out) {
     size_t k = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->lines[i]) {
             out[k++] = (subst_var){b->var_names[i][0], rs485_line_path(b->lines[i])};
+            continue;
+        }
+        if (b->tcps[i]) {
+            out[k++] = (subst_var){b->var_names[i][0], dlms_tcp_port_text(b->tcps[i])};
             continue;
         }
         out[k++] = (subst_var){b->var_names[i][0], hplc_net_port_text(b->nets[i])};
@@ -83,7 +95,10 @@ size_t dlms_bench_vars(const dlms_bench *b, subst_var *out) {
 
 int dlms_bench_start(dlms_bench *b) {
     for (size_t i = 0; i < b->n; i++)
-        if (b->lines[i] ? rs485_line_start(b->lines[i]) < 0 : hplc_net_start(b->nets[i]) < 0) return -1;
+        if (b->lines[i] ? rs485_line_start(b->lines[i]) < 0
+            : b->tcps[i] ? dlms_tcp_start(b->tcps[i]) < 0
+                         : hplc_net_start(b->nets[i]) < 0)
+            return -1;
     return 0;
 }
 
@@ -93,6 +108,11 @@ void dlms_bench_write_stats(const dlms_bench *b, const char *workdir) {
         if (b->lines[i]) {
             snprintf(path, sizeof path, "%s/dlms_%s.json", workdir, rs485_line_name(b->lines[i]));
             rs485_line_write_stats(b->lines[i], path);
+            continue;
+        }
+        if (b->tcps[i]) {
+            snprintf(path, sizeof path, "%s/dlms_%s.json", workdir, dlms_tcp_name(b->tcps[i]));
+            dlms_tcp_write_stats(b->tcps[i], path);
             continue;
         }
         snprintf(path, sizeof path, "%s/dlms_%s.json", workdir, hplc_net_name(b->nets[i]));
@@ -105,9 +125,11 @@ void dlms_bench_free(dlms_bench *b) {
     for (size_t i = 0; i < b->n; i++) {
         hplc_net_free(b->nets[i]);
         rs485_line_free(b->lines[i]);
+        dlms_tcp_free(b->tcps[i]);
     }
     free(b->nets);
     free(b->lines);
+    free(b->tcps);
     free(b->var_names);
     free(b);
 }

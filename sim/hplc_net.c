@@ -117,8 +117,9 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
         !cfg_duration_ns(n, "response_delay", 20 * NS_PER_MS, &s->response_delay_ns, err))
         return false;
     if (strcmp(transport, "hdlc") == 0) s->transport = HPLC_TR_HDLC;
+    else if (strcmp(transport, "tcp") == 0) s->transport = HPLC_TR_TCP;
     else if (strcmp(transport, "udp") != 0)
-        return cfg_fail(err, cfg_get(n, "transport"), "transport must be udp (HPLC) or hdlc (RS-485)");
+        return cfg_fail(err, cfg_get(n, "transport"), "transport must be udp (HPLC), tcp or hdlc (RS-485)");
     if (physical + nodes - 1 > 0x3FFF) return cfg_fail(err, cfg_get(n, "physical"), "physical addresses past 0x3FFF");
     s->baud = (long)baud;
     s->logical = (uint16_t)logical;
@@ -162,6 +163,21 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
 void hplc_net_spec_free(hplc_net_spec *s) {
     free(s->node);
     s->node = NULL;
+}
+
+void hplc_node_meter_spec(const hplc_net_spec *spec, size_t i, dlms_meter_spec *ms) {
+    const hplc_node_spec *ns = &spec->node[i];
+    *ms = spec->meter;
+    if (spec->nodes > 1) {
+        size_t l = strlen(ms->serial);
+        snprintf(ms->serial + (l > 24 ? 24 : l), sizeof ms->serial - (l > 24 ? 24 : l), "%04zu", i + 1);
+    }
+    ms->systitle[6] = (uint8_t)((i + 1) >> 8); /* each meter its own system title */
+    ms->systitle[7] = (uint8_t)(i + 1);
+    if (ns->has_password) snprintf(ms->password, sizeof ms->password, "%s", ns->password);
+    if (ns->has_ek) memcpy(ms->keys.ek, ns->ek, DLMS_KEY_LEN);
+    if (ns->has_drift) ms->drift_ppm = ns->drift_ppm;
+    if (ns->has_offset) ms->clock_offset_ns = ns->clock_offset_ns;
 }
 
 /* ---- network ----------------------------------------------------------------------- */
@@ -263,10 +279,17 @@ static void open_gate(gw_loop *loop, void *arg) {
     gate_closed = false;
 }
 
+bool hplc_gate_pass(gw_loop *loop) {
+    if (gate_closed) return false;
+    gate_closed = true;
+    loop_timer_at(loop, clock_mono_ns(), open_gate, NULL);
+    return true;
+}
+
 static void deliver(gw_loop *loop, void *arg) {
     packet *p = arg;
     node *nd = p->nd;
-    if (!p->to_meter && gate_closed) {
+    if (!p->to_meter && present(nd) && !hplc_gate_pass(loop)) {
         loop_timer_at(loop, clock_mono_ns(), deliver, p);
         return;
     }
@@ -274,8 +297,6 @@ static void deliver(gw_loop *loop, void *arg) {
     if (p->to_meter) {
         meter_receives(nd, p->data, p->len);
     } else if (present(nd)) {
-        gate_closed = true;
-        loop_timer_at(loop, clock_mono_ns(), open_gate, NULL);
         if (iochan_write(nd->ch, p->data, p->len) == (ssize_t)p->len) {
             int64_t now = clock_mono_ns();
             nd->answers++;
@@ -406,23 +427,13 @@ hplc_net *hplc_net_new(const hplc_net_spec *spec, gw_loop *loop, trace *tr, char
     snprintf(net->gw_port_text, sizeof net->gw_port_text, "%u", gw);
     for (size_t i = 0; i < net->n; i++) {
         node *nd = &net->nodes[i];
-        const hplc_node_spec *ns = &spec->node[i];
         nd->net = net;
         nd->index = i;
         nd->port = (uint16_t)(base + i);
         nd->gw_port = (uint16_t)(gw + i);
         nd->hops = spec->hops + (int)(i % (size_t)spec->max_hops);
-        dlms_meter_spec ms = spec->meter;
-        if (net->n > 1) {
-            size_t l = strlen(ms.serial);
-            snprintf(ms.serial + (l > 24 ? 24 : l), sizeof ms.serial - (l > 24 ? 24 : l), "%04zu", i + 1);
-        }
-        ms.systitle[6] = (uint8_t)((i + 1) >> 8); /* each meter its own system title */
-        ms.systitle[7] = (uint8_t)(i + 1);
-        if (ns->has_password) snprintf(ms.password, sizeof ms.password, "%s", ns->password);
-        if (ns->has_ek) memcpy(ms.keys.ek, ns->ek, DLMS_KEY_LEN);
-        if (ns->has_drift) ms.drift_ppm = ns->drift_ppm;
-        if (ns->has_offset) ms.clock_offset_ns = ns->clock_offset_ns;
+        dlms_meter_spec ms;
+        hplc_node_meter_spec(spec, i, &ms);
         nd->meter = dlms_meter_new(&ms, clock_wall_ns());
         char name[64];
         snprintf(name, sizeof name, "udp:%u:%u", nd->gw_port, nd->port);

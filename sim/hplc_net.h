@@ -32,16 +32,18 @@ typedef struct hplc_node_spec {
     bool has_offset;
 } hplc_node_spec;
 
-typedef enum { HPLC_TR_UDP, HPLC_TR_HDLC } hplc_transport;
+typedef enum { HPLC_TR_UDP, HPLC_TR_HDLC, HPLC_TR_TCP } hplc_transport;
 
 typedef struct hplc_net_spec {
     char name[32];
-    hplc_transport transport;  /* udp: an HPLC network; hdlc: an RS-485 line (rs485_line.h) */
+    hplc_transport transport;  /* udp: an HPLC network; hdlc: an RS-485 line (rs485_line.h);
+                                  tcp: meters on TCP listeners (dlms_tcp.h) */
     /* hdlc only */
     long baud;                 /* 300 .. 115200, 8N1 */
     uint16_t logical, physical; /* logical device; physical address of meter 0 (+i each) */
     size_t max_info;           /* the meters' largest information field */
-    int64_t response_delay_ns; /* from the request's last stop bit to the answer's first start bit */
+    int64_t response_delay_ns; /* hdlc: from the request's last stop bit to the answer's first
+                                  start bit; tcp: from the request to the answer */
     size_t nodes;
     dlms_meter_spec meter;     /* fixture + network-wide security */
     int hops, max_hops;        /* node i: hops + i % max_hops (max_hops 1: all equal) */
@@ -56,6 +58,17 @@ typedef struct hplc_net_spec {
 /* Parse a `plant: dlms:` sequence item; fixtures relative to base_dir. */
 bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec *spec, cfg_err *err);
 void hplc_net_spec_free(hplc_net_spec *spec);
+/* Meter i of the network: the fixture with its serial and system title made
+ * unique and the node's own settings (password, key, drift, offset) applied. */
+void hplc_node_meter_spec(const hplc_net_spec *spec, size_t i, dlms_meter_spec *out);
+
+/* Determinism: the gateway gets at most one DLMS answer per co-simulation step
+ * (two written at one instant to two sockets reach it in either order). An
+ * emulator about to write an answer calls hplc_gate_pass: true means write now
+ * (the gate closes until a zero-delay timer of this step reopens it), false
+ * means try again from a timer at the same instant. Shared by every DLMS
+ * emulator of the bench (UDP nodes and TCP meters). */
+bool hplc_gate_pass(gw_loop *loop);
 
 typedef struct hplc_net hplc_net;
 

@@ -295,6 +295,7 @@ static void finish_job(meter *m, bool ok) {
         publish_meter(m, "ok", wall);
         log_info(MOD, "%s: %s read: %u values", n->cfg->name, m->cfg->name, m->values);
     } else {
+        dlms_link_drop(m->link);
         m->not_before = clock_mono_ns() + n->cfg->reconnect_delay_ns;
         log_warn(MOD, "%s: %s not read: %s", n->cfg->name, m->cfg->name, m->error);
         publish_event(m, m->error_kind, "%s", m->error);

@@ -32,6 +32,7 @@ dlms_link *dlms_link_tcp_open(const dlms_network_cfg *n, const dlms_meter_cfg *m
                               char *err, size_t errlen);
 int dlms_link_tcp_send(dlms_link *l, const uint8_t *apdu, size_t len);
 size_t dlms_link_tcp_max_apdu(const dlms_link *l);
+void dlms_link_tcp_drop(dlms_link *l);
 void dlms_link_tcp_free(dlms_link *l);
 
 dlms_link *dlms_link_open(const dlms_network_cfg *n, const dlms_meter_cfg *m, gw_loop *loop,
@@ -56,6 +57,10 @@ size_t dlms_link_max_apdu(const dlms_link *l) {
 
 void dlms_link_close_session(dlms_link *l) {
     if (transport_of(l) == DLMS_TR_HDLC) dlms_link_hdlc_close_session(l);
+}
+
+void dlms_link_drop(dlms_link *l) {
+    if (transport_of(l) == DLMS_TR_TCP) dlms_link_tcp_drop(l);
 }
 
 void dlms_link_free(dlms_link *l) {

@@ -29,5 +29,9 @@ int dlms_link_send(dlms_link *l, const uint8_t *apdu, size_t len);
 size_t dlms_link_max_apdu(const dlms_link *l);
 /* The session ended (HDLC: DISC; the wrapper: nothing). */
 void dlms_link_close_session(dlms_link *l);
+/* The session gave up on the meter (no answer after the retries): TCP closes
+ * its connection, which may be dead without a FIN (the meter lost power), so
+ * the next job starts on a fresh one; the other transports: nothing. */
+void dlms_link_drop(dlms_link *l);
 void dlms_link_free(dlms_link *l);
 #endif

@@ -238,6 +238,13 @@ size_t dlms_link_tcp_max_apdu(const dlms_link *l) {
     return l->net->max_bytes - WRAPPER_HEADER;
 }
 
+/* No reconnect delay here: the session waits its own before the next job. */
+void dlms_link_tcp_drop(dlms_link *l) {
+    if (l->state == TCP_DOWN) return;
+    log_debug(MOD, "%s: connection closed after the session gave up", l->meter->name);
+    disconnect(l);
+}
+
 void dlms_link_tcp_free(dlms_link *l) {
     if (!l) return;
     disconnect(l);
