@@ -38,7 +38,7 @@ typedef struct trun {
     /* the device's control shell (run_plant): a line on ctl_in stops the gateway */
     pid_t ctl_pid;
     int ctl_in, ctl_out;
-    bool stopping;
+    bool stopping, started;    /* the session said the gateway started */
     loop_timer_id duration_timer, cycle_timer, ctl_timer;
     /* readout cycles seen on the wire (stop_after_cycles) */
     int64_t cycle_quiet_ns;    /* a silence this long on every segment ends a cycle */
@@ -304,6 +304,7 @@ static void evaluate(trun *r) {
  * device's and the PC's scheduling and UART FIFOs delay what the bench sees. */
 #define CYCLE_QUIET_MARGIN_NS (250 * NS_PER_MS)
 #define CTL_STOP_WAIT_NS (30 * NS_PER_S)
+#define CTL_START_WAIT_NS (120 * NS_PER_S)
 
 static void ctl_log(trun *r, const char *bytes, size_t n) {
     FILE *lf = fopen(r->log, "a");
@@ -340,6 +341,20 @@ static void stop_run(trun *r, const char *why) {
     r->ctl_timer = loop_timer_after(r->loop, CTL_STOP_WAIT_NS, on_ctl_timeout, r);
 }
 
+static void on_duration(gw_loop *loop, void *arg);
+
+static void on_start_wait(gw_loop *loop, void *arg) {
+    trun *r = arg;
+    r->duration_timer = 0;
+    stop_run(r, "the device did not say the gateway started");
+}
+
+static void start_duration(trun *r) {
+    if (r->stopping) return;
+    if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
+    r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
+}
+
 /* The session's output goes to the log; its end (EOF) ends the run. */
 static void on_ctl_output(gw_loop *loop, int fd, unsigned events, void *arg) {
     trun *r = arg;
@@ -347,6 +362,12 @@ static void on_ctl_output(gw_loop *loop, int fd, unsigned events, void *arg) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
         ctl_log(r, buf, (size_t)n);
+        /* The scenario's time runs from the gateway's start: a small device takes
+         * seconds to start a service. */
+        if (!r->started && memmem(buf, (size_t)n, " started, pid", 13)) {
+            r->started = true;
+            start_duration(r);
+        }
         return;
     }
     if (n < 0 && errno == EINTR) return;
@@ -458,8 +479,10 @@ static int run_plant(trun *r) {
             return -1;
         }
         loop_add_fd(r->loop, r->ctl_out, LOOP_READ, on_ctl_output, r);
+        r->duration_timer = loop_timer_after(r->loop, CTL_START_WAIT_NS, on_start_wait, r);
+    } else {
+        start_duration(r); /* the gateway is already running */
     }
-    r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
     if (r->sc->stop_after_cycles > 0) {
         r->cycle_quiet_ns = cycle_quiet(r);
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
