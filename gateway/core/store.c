@@ -17,20 +17,23 @@
 #include "config.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define COMMIT_DELAY_NS NS_PER_S
 
+/* Readings are split in two: `points` describes a data point once (its name,
+ * meter, record, quantity, unit, DIF/VIF ...; a new row only when one of
+ * those changes), `samples` holds what changes with every reading (time,
+ * value, quality) against the point's integer id. A reading then costs one
+ * short row and one integer index entry instead of sixteen columns and a
+ * text index, which is what lets the store keep up with a busy radio cell.
+ * The view `readings` joins them back into the table of schema version 1,
+ * column for column, so every reader's SQL stays as it was. */
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meters(name TEXT PRIMARY KEY, interface TEXT,"
     " primary_address INTEGER, secondary TEXT, serial TEXT, manufacturer TEXT,"
     " version INTEGER, medium INTEGER, medium_name TEXT, status TEXT,"
     " last_read_ns INTEGER, updated_ns INTEGER);"
-    "CREATE TABLE IF NOT EXISTS readings(id INTEGER PRIMARY KEY, ts_ns INTEGER, point TEXT,"
-    " meter TEXT, record INTEGER, quantity TEXT, value REAL, value_text TEXT, unit TEXT,"
-    " quality INTEGER, storage INTEGER, tariff INTEGER, subunit INTEGER, function TEXT,"
-    " dif TEXT, vif TEXT);"
-    "CREATE INDEX IF NOT EXISTS readings_meter_point_ts ON readings(meter, point, ts_ns);"
     "CREATE TABLE IF NOT EXISTS rejected(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
     " meter TEXT, reason TEXT, bytes BLOB, hex TEXT);"
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, ts_ns INTEGER, source TEXT,"
@@ -43,10 +46,56 @@ static const char *const schema_sql =
     /* drivers' state across restarts (store_state_get/set) */
     "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);";
 
-static const char *const reading_sql =
-    "INSERT INTO readings(ts_ns, point, meter, record, quantity, value, value_text, unit,"
-    " quality, storage, tariff, subunit, function, dif, vif)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+static const char *const readings_sql =
+    "CREATE TABLE IF NOT EXISTS points(id INTEGER PRIMARY KEY, name TEXT, meter TEXT,"
+    " record INTEGER, quantity TEXT, unit TEXT, storage INTEGER, tariff INTEGER,"
+    " subunit INTEGER, function TEXT, dif TEXT, vif TEXT);"
+    "CREATE INDEX IF NOT EXISTS points_name ON points(name);"
+    "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL,"
+    " ts_ns INTEGER, value REAL, value_text TEXT, quality INTEGER);"
+    "CREATE INDEX IF NOT EXISTS samples_point_ts ON samples(point_id, ts_ns);"
+    "CREATE VIEW IF NOT EXISTS readings AS SELECT s.id AS id, s.ts_ns AS ts_ns,"
+    " p.name AS point, p.meter AS meter, p.record AS record, p.quantity AS quantity,"
+    " s.value AS value, s.value_text AS value_text, p.unit AS unit, s.quality AS quality,"
+    " p.storage AS storage, p.tariff AS tariff, p.subunit AS subunit,"
+    " p.function AS function, p.dif AS dif, p.vif AS vif"
+    " FROM samples s JOIN points p ON p.id = s.point_id;";
+
+/* Schema version 1 kept readings in one wide table: move them over, ids kept. */
+static const char *const migrate_v1_sql =
+    "ALTER TABLE readings RENAME TO readings_v1;"
+    "DROP INDEX IF EXISTS readings_meter_point_ts;";
+static const char *const migrate_v1_copy_sql =
+    "INSERT INTO points(name, meter, record, quantity, unit, storage, tariff, subunit,"
+    " function, dif, vif) SELECT DISTINCT point, meter, record, quantity, unit, storage,"
+    " tariff, subunit, function, dif, vif FROM readings_v1;"
+    "INSERT INTO samples(id, point_id, ts_ns, value, value_text, quality)"
+    " SELECT r.id, p.id, r.ts_ns, r.value, r.value_text, r.quality FROM readings_v1 r"
+    " JOIN points p ON p.name IS r.point AND p.meter IS r.meter AND p.record IS r.record"
+    " AND p.quantity IS r.quantity AND p.unit IS r.unit AND p.storage IS r.storage"
+    " AND p.tariff IS r.tariff AND p.subunit IS r.subunit AND p.function IS r.function"
+    " AND p.dif IS r.dif AND p.vif IS r.vif;"
+    "DROP TABLE readings_v1;"
+    "UPDATE schema_version SET version = 2;";
+
+#define SAMPLE_COLUMNS 5
+static const char *const sample_sql =
+    "INSERT INTO samples(point_id, ts_ns, value, value_text, quality) VALUES(?,?,?,?,?)";
+
+/* Samples are inserted SAMPLE_BATCH rows per statement: SQLite's cost per
+ * statement (cursors, halt, reset) is then shared by the batch. A partial
+ * batch goes row by row when the transaction commits. */
+#define SAMPLE_BATCH 32
+
+static const char *const point_find_sql =
+    "SELECT id FROM points WHERE name = ?1 AND meter IS ?2 AND record IS ?3"
+    " AND quantity IS ?4 AND unit IS ?5 AND storage IS ?6 AND tariff IS ?7"
+    " AND subunit IS ?8 AND function IS ?9 AND dif IS ?10 AND vif IS ?11"
+    " ORDER BY id DESC LIMIT 1";
+
+static const char *const point_add_sql =
+    "INSERT INTO points(name, meter, record, quantity, unit, storage, tariff, subunit,"
+    " function, dif, vif) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 static const char *const meter_sql =
     "INSERT INTO meters(name, interface, primary_address, secondary, serial, manufacturer,"
@@ -65,9 +114,36 @@ static const char *const event_sql =
 static const char *const rejected_sql =
     "INSERT INTO rejected(ts_ns, source, meter, reason, bytes, hex) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 
+/* The points the store has seen, by name: the id of the `points` row that
+ * describes each one as it was last published, so a reading needs no lookup
+ * in SQL unless its description changed. Open addressing, power-of-two size. */
+typedef struct point_entry {
+    char *name; /* NULL: free slot; owns one allocation holding all the strings */
+    const char *meter, *quantity, *unit, *function, *dif, *vif;
+    int record, storage, tariff, subunit;
+    int64_t id;
+    uint64_t hash; /* of name: most probes end without a strcmp */
+} point_entry;
+
+typedef struct point_cache {
+    point_entry *slots;
+    size_t cap, used;
+} point_cache;
+
+/* A reading waiting for its batch; text is owned (strings, bytes as hex). */
+typedef struct pending_sample {
+    int64_t point_id, ts_ns, quality;
+    bool has_value;
+    double value;
+    char *text;
+} pending_sample;
+
 struct gw_store {
     sqlite3 *db;
-    sqlite3_stmt *reading, *meter, *event, *rejected;
+    sqlite3_stmt *sample, *sample_batch, *point_find, *point_add, *meter, *event, *rejected;
+    point_cache points;
+    pending_sample pending[SAMPLE_BATCH];
+    size_t n_pending;
     bool in_transaction;
     datahub *hub;
     int subscription;
@@ -125,6 +201,24 @@ static int read_schema_version(sqlite3 *db) {
     return version;
 }
 
+/* In one transaction: a failure leaves the version 1 database as it was. */
+static bool migrate_v1(gw_store *s, char *err, size_t errlen) {
+    char *msg = NULL;
+    bool ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, migrate_v1_sql, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, readings_sql, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, migrate_v1_copy_sql, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
+    if (!ok) {
+        snprintf(err, errlen, "cannot migrate readings to schema version 2: %s",
+                 msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return ok;
+}
+
 static bool create_schema(gw_store *s, char *err, size_t errlen) {
     char *msg = NULL;
     if (sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -143,9 +237,16 @@ static bool create_schema(gw_store *s, char *err, size_t errlen) {
         return false;
     }
     if (version == 0 &&
-        sqlite3_exec(s->db, "INSERT INTO schema_version(version) VALUES(1)", NULL, NULL, NULL) !=
+        sqlite3_exec(s->db, "INSERT INTO schema_version(version) VALUES(2)", NULL, NULL, NULL) !=
             SQLITE_OK) {
         snprintf(err, errlen, "cannot write schema version: %s", sqlite3_errmsg(s->db));
+        return false;
+    }
+    if (version == 1)
+        return migrate_v1(s, err, errlen);
+    if (sqlite3_exec(s->db, readings_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create schema: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
         return false;
     }
     return true;
@@ -158,14 +259,40 @@ static bool prepare(gw_store *s, const char *sql, sqlite3_stmt **st, char *err, 
     return false;
 }
 
+static void points_clear(point_cache *c);
+
+/* "INSERT ... VALUES(?,?,?,?,?),(?,?,?,?,?),..." with SAMPLE_BATCH rows. */
+static bool prepare_sample_batch(gw_store *s, char *err, size_t errlen) {
+    static const char row[] = ",(?,?,?,?,?)";
+    char sql[sizeof row * SAMPLE_BATCH + 128];
+    size_t n = strlen(sample_sql);
+    memcpy(sql, sample_sql, n);
+    for (int i = 1; i < SAMPLE_BATCH; i++) {
+        memcpy(sql + n, row, sizeof row - 1);
+        n += sizeof row - 1;
+    }
+    sql[n] = '\0';
+    return prepare(s, sql, &s->sample_batch, err, errlen);
+}
+
 static void close_db(gw_store *s) {
-    sqlite3_finalize(s->reading);
+    points_clear(&s->points);
+    free(s->points.slots);
+    sqlite3_finalize(s->sample);
+    sqlite3_finalize(s->sample_batch);
+    sqlite3_finalize(s->point_find);
+    sqlite3_finalize(s->point_add);
     sqlite3_finalize(s->meter);
     sqlite3_finalize(s->event);
     sqlite3_finalize(s->rejected);
     sqlite3_close(s->db);
     free(s);
 }
+
+/* A page cache large enough for the points and the hot end of the samples'
+ * index (8 MiB; SQLite's default is 2 MiB), temporary tables in memory. */
+static const char *const pragmas_sql =
+    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;";
 
 gw_store *store_open(const char *path, char *err, size_t errlen) {
     char dummy[1];
@@ -180,7 +307,9 @@ gw_store *store_open(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     s->subscription = -1;
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* one thread uses the connection: no per-call mutex */
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -189,8 +318,11 @@ gw_store *store_open(const char *path, char *err, size_t errlen) {
     }
     sqlite3_extended_result_codes(s->db, 1);
     bool ok = set_wal(s, err, errlen) &&
-              sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK &&
-              create_schema(s, err, errlen) && prepare(s, reading_sql, &s->reading, err, errlen) &&
+              sqlite3_exec(s->db, pragmas_sql, NULL, NULL, NULL) == SQLITE_OK &&
+              create_schema(s, err, errlen) && prepare(s, sample_sql, &s->sample, err, errlen) &&
+              prepare_sample_batch(s, err, errlen) &&
+              prepare(s, point_find_sql, &s->point_find, err, errlen) &&
+              prepare(s, point_add_sql, &s->point_add, err, errlen) &&
               prepare(s, meter_sql, &s->meter, err, errlen) &&
               prepare(s, event_sql, &s->event, err, errlen) &&
               prepare(s, rejected_sql, &s->rejected, err, errlen);
@@ -205,7 +337,10 @@ gw_store *store_open(const char *path, char *err, size_t errlen) {
 
 /* ---- transactions ---- */
 
+static void flush_samples(gw_store *s);
+
 static void commit(gw_store *s) {
+    flush_samples(s);
     if (s->loop && s->commit_timer) {
         loop_timer_cancel(s->loop, s->commit_timer);
         s->commit_timer = 0;
@@ -217,6 +352,8 @@ static void commit(gw_store *s) {
         /* Never leave a transaction open: the next cycle starts clean. */
         if (!sqlite3_get_autocommit(s->db))
             exec(s, "ROLLBACK", "rollback");
+        /* points rows of the lost transaction are gone: ask SQL again */
+        points_clear(&s->points);
     }
 }
 
@@ -259,49 +396,229 @@ static void run(gw_store *s, sqlite3_stmt *st, const char *what) {
 }
 
 static char *hex_text(const uint8_t *bytes, size_t len) {
-    char *out = malloc(len * 3 + 1);
+    static const char digits[] = "0123456789ABCDEF";
+    char *out = malloc(len * 3 + 1), *o = out;
     if (!out)
         return NULL;
-    out[0] = '\0';
-    for (size_t i = 0; i < len; i++)
-        snprintf(out + 3 * i, 4, i + 1 < len ? "%02X " : "%02X", bytes[i]);
+    for (size_t i = 0; i < len; i++) {
+        if (i)
+            *o++ = ' ';
+        *o++ = digits[bytes[i] >> 4];
+        *o++ = digits[bytes[i] & 0xF];
+    }
+    *o = '\0';
     return out;
 }
 
-static void bind_value(sqlite3_stmt *st, const dp_value *v, char **hex) {
-    switch (v->type) {
-    case DP_BOOL: sqlite3_bind_double(st, 6, v->b ? 1.0 : 0.0); break;
-    case DP_INT: sqlite3_bind_double(st, 6, (double)v->i); break;
-    case DP_DOUBLE: sqlite3_bind_double(st, 6, v->d); break;
-    case DP_STRING: bind_text(st, 7, v->s); break;
-    case DP_BYTES:
-        *hex = hex_text(v->bytes, v->len);
-        bind_text(st, 7, *hex);
-        break;
-    case DP_NONE: break;
-    }
+/* ---- points: name -> id of its description in table points ---- */
+
+static bool same_text(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static void write_reading(gw_store *s, const dp *p) {
-    sqlite3_stmt *st = s->reading;
+static uint64_t name_hash(const char *name) {
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *name; name++)
+        h = (h ^ (uint8_t)*name) * 1099511628211ULL;
+    return h;
+}
+
+static void points_clear(point_cache *c) {
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->slots[i].name);
+        c->slots[i].name = NULL;
+    }
+    c->used = 0;
+}
+
+/* The slot holding name, or the free slot where it belongs. */
+static point_entry *points_slot(const point_cache *c, const char *name, uint64_t hash) {
+    size_t mask = c->cap - 1, i = (size_t)hash & mask;
+    while (c->slots[i].name && (c->slots[i].hash != hash || strcmp(c->slots[i].name, name) != 0))
+        i = (i + 1) & mask;
+    return &c->slots[i];
+}
+
+static bool points_grow(point_cache *c) {
+    size_t cap = c->cap ? c->cap * 2 : 1024;
+    point_entry *old = c->slots, *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    size_t old_cap = c->cap;
+    c->slots = slots;
+    c->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].name)
+            *points_slot(c, old[i].name, old[i].hash) = old[i];
+    free(old);
+    return true;
+}
+
+static bool entry_matches(const point_entry *e, const dp *p) {
     const dp_origin *o = &p->origin;
-    char *hex = NULL;
-    sqlite3_bind_int64(st, 1, p->ts_ns);
-    bind_text(st, 2, p->id);
-    bind_text(st, 3, o->meter);
-    sqlite3_bind_int(st, 4, o->record);
-    bind_text(st, 5, o->quantity);
-    bind_value(st, &p->value, &hex);
-    bind_text(st, 8, p->unit);
-    sqlite3_bind_int64(st, 9, p->quality);
-    sqlite3_bind_int(st, 10, o->storage);
-    sqlite3_bind_int(st, 11, o->tariff);
-    sqlite3_bind_int(st, 12, o->subunit);
-    bind_text(st, 13, o->function);
-    bind_text(st, 14, o->dif_hex);
-    bind_text(st, 15, o->vif_hex);
-    run(s, st, "insert reading");
-    free(hex);
+    return e->record == o->record && e->storage == o->storage && e->tariff == o->tariff &&
+           e->subunit == o->subunit && same_text(e->meter, o->meter) &&
+           same_text(e->quantity, o->quantity) && same_text(e->unit, p->unit) &&
+           same_text(e->function, o->function) && same_text(e->dif, o->dif_hex) &&
+           same_text(e->vif, o->vif_hex);
+}
+
+/* Copy a string (or NULL) into the entry's allocation at *at. */
+static const char *pack(char **at, const char *text) {
+    if (!text)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    char *out = memcpy(*at, text, n);
+    *at += n;
+    return out;
+}
+
+static size_t packed_len(const char *text) {
+    return text ? strlen(text) + 1 : 0;
+}
+
+/* Remember p's description under its name (replacing an older one). */
+static void entry_set(point_entry *e, const dp *p, int64_t id) {
+    const dp_origin *o = &p->origin;
+    size_t n = packed_len(p->id) + packed_len(o->meter) + packed_len(o->quantity) +
+               packed_len(p->unit) + packed_len(o->function) + packed_len(o->dif_hex) +
+               packed_len(o->vif_hex);
+    char *buf = malloc(n), *at = buf;
+    free(e->name);
+    e->name = NULL;
+    if (!buf)
+        return; /* not cached: the next reading asks SQL again */
+    e->name = (char *)pack(&at, p->id);
+    e->meter = pack(&at, o->meter);
+    e->quantity = pack(&at, o->quantity);
+    e->unit = pack(&at, p->unit);
+    e->function = pack(&at, o->function);
+    e->dif = pack(&at, o->dif_hex);
+    e->vif = pack(&at, o->vif_hex);
+    e->record = o->record;
+    e->storage = o->storage;
+    e->tariff = o->tariff;
+    e->subunit = o->subunit;
+    e->id = id;
+}
+
+static void bind_description(sqlite3_stmt *st, const dp *p) {
+    const dp_origin *o = &p->origin;
+    bind_text(st, 1, p->id);
+    bind_text(st, 2, o->meter);
+    sqlite3_bind_int(st, 3, o->record);
+    bind_text(st, 4, o->quantity);
+    bind_text(st, 5, p->unit);
+    sqlite3_bind_int(st, 6, o->storage);
+    sqlite3_bind_int(st, 7, o->tariff);
+    sqlite3_bind_int(st, 8, o->subunit);
+    bind_text(st, 9, o->function);
+    bind_text(st, 10, o->dif_hex);
+    bind_text(st, 11, o->vif_hex);
+}
+
+/* The points row describing p: an existing one (also from an earlier run),
+ * else a new one. -1 on error (logged). */
+static int64_t point_row(gw_store *s, const dp *p) {
+    int64_t id = -1;
+    bind_description(s->point_find, p);
+    int rc = sqlite3_step(s->point_find);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(s->point_find, 0);
+    else if (rc != SQLITE_DONE)
+        store_error(s, "find point");
+    sqlite3_reset(s->point_find);
+    if (id >= 0 || rc != SQLITE_DONE)
+        return id;
+    bind_description(s->point_add, p);
+    if (sqlite3_step(s->point_add) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(s->db);
+    else
+        store_error(s, "insert reading");
+    sqlite3_reset(s->point_add);
+    return id;
+}
+
+static int64_t point_id(gw_store *s, const dp *p) {
+    point_cache *c = &s->points;
+    if (!p->id)
+        return point_row(s, p); /* unnamed: nothing to cache it under */
+    if ((c->used + 1) * 2 > c->cap && !points_grow(c))
+        return point_row(s, p);
+    uint64_t hash = name_hash(p->id);
+    point_entry *e = points_slot(c, p->id, hash);
+    if (e->name && entry_matches(e, p))
+        return e->id;
+    int64_t id = point_row(s, p);
+    if (id < 0)
+        return id;
+    bool was_free = !e->name;
+    entry_set(e, p, id);
+    e->hash = hash;
+    if (was_free && e->name)
+        c->used++;
+    else if (!was_free && !e->name)
+        c->used--;
+    return id;
+}
+
+/* ---- readings ---- */
+
+/* Bind sample i of the batch as row `row` of st (parameters from 5 * row + 1). */
+static void bind_sample(sqlite3_stmt *st, int row, const pending_sample *p) {
+    int at = SAMPLE_COLUMNS * row;
+    sqlite3_bind_int64(st, at + 1, p->point_id);
+    sqlite3_bind_int64(st, at + 2, p->ts_ns);
+    if (p->has_value)
+        sqlite3_bind_double(st, at + 3, p->value);
+    else
+        sqlite3_bind_null(st, at + 3);
+    bind_text(st, at + 4, p->text);
+    sqlite3_bind_int64(st, at + 5, p->quality);
+}
+
+static void insert_samples(gw_store *s, sqlite3_stmt *st, const pending_sample *p, int rows) {
+    for (int row = 0; row < rows; row++)
+        bind_sample(st, row, &p[row]);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        store_error(s, "insert reading");
+    sqlite3_reset(st);
+}
+
+static void flush_samples(gw_store *s) {
+    if (s->n_pending == SAMPLE_BATCH)
+        insert_samples(s, s->sample_batch, s->pending, SAMPLE_BATCH);
+    else
+        for (size_t i = 0; i < s->n_pending; i++)
+            insert_samples(s, s->sample, &s->pending[i], 1);
+    for (size_t i = 0; i < s->n_pending; i++)
+        free(s->pending[i].text);
+    s->n_pending = 0;
+}
+
+static char *copy_text(const char *text) {
+    return text ? strdup(text) : NULL;
+}
+
+/* Queue the reading; its batch is written when full or at the commit. */
+static void write_reading(gw_store *s, const dp *p) {
+    int64_t id = point_id(s, p);
+    if (id < 0)
+        return;
+    pending_sample *q = &s->pending[s->n_pending++];
+    const dp_value *v = &p->value;
+    *q = (pending_sample){.point_id = id, .ts_ns = p->ts_ns, .quality = p->quality,
+                          .has_value = true};
+    switch (v->type) {
+    case DP_BOOL: q->value = v->b ? 1.0 : 0.0; break;
+    case DP_INT: q->value = (double)v->i; break;
+    case DP_DOUBLE: q->value = v->d; break;
+    case DP_STRING: q->has_value = false; q->text = copy_text(v->s); break;
+    case DP_BYTES: q->has_value = false; q->text = hex_text(v->bytes, v->len); break;
+    case DP_NONE: q->has_value = false; break;
+    }
+    if (s->n_pending == SAMPLE_BATCH)
+        flush_samples(s);
 }
 
 static void write_meter(gw_store *s, const dh_meter *m) {
@@ -352,7 +669,8 @@ static void write_event(gw_store *s, const dh_event *e) {
 /* Oldest first, as the CU-XE data log does: beyond the count, then past the age. */
 static void apply_retention(gw_store *s, int64_t now_ns) {
     char sql[256];
-    static const char *const tables[] = {"readings", "events"};
+    flush_samples(s);
+    static const char *const tables[] = {"samples", "events"};
     int64_t keep[] = {s->keep_readings, s->keep_events};
     for (int i = 0; i < 2; i++) {
         if (keep[i] > 0) {

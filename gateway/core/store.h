@@ -13,7 +13,11 @@ gw_store *store_open(const char *path, char *err, size_t errlen);
 /* Subscribe to hub (and use loop, which may be NULL, for the 1 s commit timer).
  * Tables: meters (upserted by name), readings (value REAL for numbers and bools,
  * value_text for strings and bytes as "68 03 ..."), events, rejected (an event of
- * kind "rejected" also stores its bytes as a BLOB and as hex). */
+ * kind "rejected" also stores its bytes as a BLOB and as hex). Since schema
+ * version 2, readings is a view joining points (a point's description: name,
+ * meter, record, quantity, unit, storage, tariff, subunit, function, dif, vif)
+ * and samples (point_id, ts_ns, value, value_text, quality); its columns are
+ * those of the version 1 table, and a version 1 database is migrated on open. */
 void store_attach(gw_store *store, datahub *hub, gw_loop *loop);
 void store_flush(gw_store *store); /* commit pending writes now */
 void store_close(gw_store *store);  /* flushes and unsubscribes; call before datahub_free */

@@ -76,7 +76,7 @@ static void test_write_through_datahub(void) {
     sqlite3 *db = reader();
     char text[256];
     CHECK_STR(query_text(db, "PRAGMA journal_mode", text, sizeof text), "wal");
-    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 1);
+    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 2);
 
     dh_meter m = {.name = "heat1", .interface = "mbus", .primary_address = 5,
                   .serial = "11490378", .manufacturer = "ACW", .version = 17, .medium = 4,
@@ -202,7 +202,7 @@ static void test_reopen_and_errors(void) {
     CHECK_INT(query_int(db, "SELECT count(*) FROM readings"), 7);
 
     /* A broken database only logs; the gateway (and other tables) go on. */
-    CHECK(sqlite3_exec(db, "DROP TABLE readings", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DROP TABLE samples", NULL, NULL, NULL) == SQLITE_OK);
     FILE *log = tmpfile();
     log_set_stream(log);
     dp p = point("heat1/0", 0);
@@ -215,7 +215,7 @@ static void test_reopen_and_errors(void) {
     rewind(log);
     char line[512] = "";
     CHECK(fgets(line, sizeof line, log) != NULL);
-    CHECK_MSG(strstr(line, "ERROR store: insert reading: no such table: readings") != NULL,
+    CHECK_MSG(strstr(line, "ERROR store: insert reading: no such table: samples") != NULL,
               "%s", line);
     fclose(log);
     CHECK_INT(query_int(db, "SELECT count(*) FROM events WHERE text='still alive'"), 1);
@@ -228,10 +228,67 @@ static void test_reopen_and_errors(void) {
     sqlite3_exec(db, "UPDATE schema_version SET version = 9", NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK(store_open(db_path, err, sizeof err) == NULL);
-    CHECK_STR(err, "database schema version 9 is newer than this gateway's (1)");
+    CHECK_STR(err, "database schema version 9 is newer than this gateway's (2)");
 
     CHECK(store_open("/nonexistent-dir/gw.db", err, sizeof err) == NULL);
     CHECK_STR(err, "/nonexistent-dir/gw.db: unable to open database file");
+}
+
+/* A database of schema version 1 (one wide readings table) is migrated: the
+ * same rows, ids and columns through the readings view, new readings after. */
+static void test_migrate_v1(void) {
+    char path[300], err[256] = "", text[256];
+    snprintf(path, sizeof path, "%s/v1.db", dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                       "INSERT INTO schema_version VALUES(1);"
+                       "CREATE TABLE readings(id INTEGER PRIMARY KEY, ts_ns INTEGER, point TEXT,"
+                       " meter TEXT, record INTEGER, quantity TEXT, value REAL, value_text TEXT,"
+                       " unit TEXT, quality INTEGER, storage INTEGER, tariff INTEGER,"
+                       " subunit INTEGER, function TEXT, dif TEXT, vif TEXT);"
+                       "CREATE INDEX readings_meter_point_ts ON readings(meter, point, ts_ns);"
+                       "INSERT INTO readings VALUES(7, 100, 'heat1/0', 'heat1', 0, 'energy', 12.5,"
+                       " NULL, 'Wh', 0, 0, 0, 0, 'instantaneous', '04', '03');"
+                       "INSERT INTO readings VALUES(9, 200, 'heat1/0', 'heat1', 0, 'energy', 13.5,"
+                       " NULL, 'Wh', 2, 0, 0, 0, 'instantaneous', '04', '03');"
+                       "INSERT INTO readings VALUES(11, 300, 'heat1/1', 'heat1', 1, 'date', NULL,"
+                       " '2026-01-02', '', 0, 1, 0, 0, 'instantaneous', '44', '6D');",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    gw_store *store = store_open(path, err, sizeof err);
+    CHECK_MSG(store != NULL, "%s", err);
+    if (!store)
+        return;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 2);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM points"), 2);
+    CHECK_STR(query_text(db, "SELECT group_concat(id || ':' || ts_ns || ':' || point || ':' ||"
+                             " quote(value) || ':' || quality, ' ') FROM readings ORDER BY id",
+                         text, sizeof text),
+              "7:100:heat1/0:12.5:0 9:200:heat1/0:13.5:2 11:300:heat1/1:NULL:0");
+    CHECK_STR(query_text(db, "SELECT meter || record || quantity || value_text || unit || storage"
+                             " || function || dif || vif FROM readings WHERE id = 11",
+                         text, sizeof text),
+              "heat11date2026-01-021instantaneous446D");
+    /* a reading of a migrated point joins its points row */
+    datahub *hub = datahub_new();
+    store_attach(store, hub, NULL);
+    dp p = point("heat1/0", 0);
+    p.value.type = DP_DOUBLE;
+    p.value.d = 14.5;
+    p.origin.vif_hex = "03";
+    p.origin.storage = 0;
+    p.ts_ns = 400;
+    datahub_publish(hub, &p);
+    datahub_cycle_end(hub, "test", 1);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM points"), 2);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM readings WHERE point = 'heat1/0'"), 3);
+    CHECK_INT(query_int(db, "SELECT max(id) FROM readings"), 12);
+    store_close(store);
+    datahub_free(hub);
+    sqlite3_close(db);
 }
 
 int main(void) {
@@ -239,6 +296,7 @@ int main(void) {
     snprintf(db_path, sizeof db_path, "%s/gw.db", dir);
     test_write_through_datahub();
     test_reopen_and_errors();
+    test_migrate_v1();
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
