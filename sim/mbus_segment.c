@@ -82,7 +82,8 @@ static void trace_rx(mbus_segment *seg, size_t n, const char *event) {
 /* The line the master's UART reads from the answers (bit-level wired-AND,
  * sim/mbus_line.h), queued for sending; the event names who answered and
  * what the UART noticed. */
-static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, const char *who) {
+static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, size_t n_slaves,
+                      const char *who) {
     size_t total = 0;
     for (size_t k = 0; k < n; k++) total += answers[k].len;
     /* re-synchronisation can find more start bits than bytes were sent */
@@ -91,11 +92,12 @@ static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, con
     mbus_line_stats st = {0};
     size_t m = line ? mbus_line_receive(answers, n, seg->baud, line, NULL, cap, &st) : 0;
     char event[160];
-    int used = snprintf(event, sizeof event, "%s slave %s", n > 1 ? "collision" : "answer", who);
+    int used = snprintf(event, sizeof event, "%s slave %s%s", n_slaves > 1 ? "collision" : "answer",
+                        who, n > n_slaves ? " + noise" : "");
     if (st.framing_errors || st.parity_errors)
         snprintf(event + used, sizeof event - (size_t)used, " (%u framing, %u parity errors)",
                  st.framing_errors, st.parity_errors);
-    if (n > 1) seg->collisions++;
+    if (n_slaves > 1) seg->collisions++;
     if (m) {
         int64_t end = line[m - 1].t_ns + wire_bytes_ns(seg->baud, 1);
         if (end > seg->line.busy_until_ns) seg->line.busy_until_ns = end;
@@ -104,9 +106,31 @@ static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, con
     free(line);
 }
 
+/* Noise bursts still to come that overlap the answers go onto the line with
+ * them (a wired-AND of everything transmitting); returns how many were added. */
+static size_t add_noise(mbus_segment *seg, wa_answer *answers, size_t n) {
+    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    int64_t from = INT64_MAX, to = INT64_MIN;
+    for (size_t k = 0; k < n; k++) {
+        if (answers[k].start_ns < from) from = answers[k].start_ns;
+        int64_t end = answers[k].start_ns + (int64_t)answers[k].len * byte_ns;
+        if (end > to) to = end;
+    }
+    size_t added = 0;
+    for (size_t i = seg->noise_next; i < seg->n_noise; i++) {
+        seg_noise *nz = &seg->noise[i];
+        int64_t end = nz->at_ns + (int64_t)nz->bytes * byte_ns;
+        if (nz->merged || !nz->buf || end <= from || nz->at_ns >= to) continue;
+        answers[n + added] = (wa_answer){nz->buf, nz->bytes, nz->at_ns};
+        nz->merged = true;
+        added++;
+    }
+    return added;
+}
+
 /* Collect every slave's answer to frame f and send what the line makes of them. */
 static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
-    size_t cap = seg->n_slaves ? seg->n_slaves : 1;
+    size_t cap = seg->n_slaves + SEG_NOISE_MAX;
     wa_answer *answers = malloc(cap * sizeof *answers);
     uint8_t (*buf)[MBUS_FRAME_MAX] = malloc(cap * sizeof *buf);
     size_t n = 0;
@@ -125,7 +149,9 @@ static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
             snprintf(who + used, sizeof who - used, "...");
         n++;
     }
-    if (n) send_line(seg, answers, n, who);
+    size_t n_slaves = n;
+    if (n && answers) n += add_noise(seg, answers, n);
+    if (n) send_line(seg, answers, n, n_slaves, who);
     free(answers);
     free(buf);
 }
@@ -244,9 +270,53 @@ static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
     }
 }
 
+static void arm_noise(mbus_segment *seg);
+
+/* Line noise: random bytes (drawn at start, the same on every run) sent back
+ * to back as a UART would; a burst overlapping an answer was merged into it
+ * bit by bit already (add_noise). One that starts while an answer already on
+ * its way is sent interleaves with it byte by byte (a simplification). */
+static void draw_noise(mbus_segment *seg) {
+    uint32_t x = 0x9E3779B9u;
+    for (size_t k = 0; k < seg->n_noise; k++) {
+        seg_noise *nz = &seg->noise[k];
+        nz->buf = malloc(nz->bytes ? nz->bytes : 1);
+        for (unsigned i = 0; nz->buf && i < nz->bytes; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            nz->buf[i] = (uint8_t)(x >> 24);
+        }
+    }
+}
+
+static void on_noise(gw_loop *loop, void *arg) {
+    mbus_segment *seg = arg;
+    seg->noise_timer = 0;
+    const seg_noise *nz = &seg->noise[seg->noise_next++];
+    wa_byte *line = nz->merged || !nz->buf ? NULL : malloc(nz->bytes * sizeof *line);
+    if (line) {
+        int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+        for (unsigned i = 0; i < nz->bytes; i++) {
+            line[i].value = nz->buf[i];
+            line[i].t_ns = nz->at_ns + (int64_t)i * byte_ns;
+        }
+        tx_pacer_send(&seg->pacer, line, nz->bytes, "noise");
+        free(line);
+    }
+    arm_noise(seg);
+}
+
+static void arm_noise(mbus_segment *seg) {
+    if (seg->noise_next < seg->n_noise)
+        seg->noise_timer = loop_timer_at(seg->loop, seg->noise[seg->noise_next].at_ns, on_noise, seg);
+}
+
 int mbus_segment_start(mbus_segment *seg) {
     if (loop_add_fd(seg->loop, seg->pty.master, LOOP_READ, on_readable, seg) < 0) return -1;
     seg->watching = true;
+    draw_noise(seg);
+    arm_noise(seg);
     return 0;
 }
 
@@ -254,6 +324,8 @@ void mbus_segment_free(mbus_segment *seg) {
     if (!seg) return;
     if (seg->watching) loop_del_fd(seg->loop, seg->pty.master);
     if (seg->rx_timer) loop_timer_cancel(seg->loop, seg->rx_timer);
+    if (seg->noise_timer) loop_timer_cancel(seg->loop, seg->noise_timer);
+    for (size_t k = 0; k < seg->n_noise; k++) free(seg->noise[k].buf);
     tx_pacer_free(&seg->pacer);
     for (size_t i = 0; i < seg->n_slaves; i++) mbus_slave_free(&seg->slaves[i]);
     free(seg->slaves);

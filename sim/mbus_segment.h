@@ -20,6 +20,15 @@
 #include "wire.h"
 
 #define SEG_RX_CAP (4 * MBUS_FRAME_MAX)
+#define SEG_NOISE_MAX 8 /* noise bursts per segment */
+
+/* A burst of random bytes on the line towards the master at a given instant. */
+typedef struct seg_noise {
+    int64_t at_ns;              /* monotonic (scenario time in virtual mode) */
+    unsigned bytes;
+    uint8_t *buf;               /* drawn at start, owned */
+    bool merged;                /* went onto the line with an answer it overlapped */
+} seg_noise;
 
 typedef struct mbus_segment {
     char name[32];
@@ -46,6 +55,9 @@ typedef struct mbus_segment {
     bool echo;                  /* the level converter repeats every master byte */
     int64_t short_from_ns, short_to_ns; /* line shorted: no answers (to > from) */
     unsigned shorted;           /* frames that met the short circuit */
+    seg_noise noise[SEG_NOISE_MAX]; /* in time order */
+    size_t n_noise, noise_next;
+    loop_timer_id noise_timer;
 } mbus_segment;
 
 /* Create a segment with its pty; NULL and err on failure. */

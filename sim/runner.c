@@ -130,6 +130,9 @@ static int build_plant(run *r, char *err, size_t errlen) {
         r->segs[i]->echo = spec->echo;
         r->segs[i]->short_from_ns = spec->short_from_ns;
         r->segs[i]->short_to_ns = spec->short_to_ns;
+        for (size_t k = 0; k < spec->n_noise; k++)
+            r->segs[i]->noise[k] = (seg_noise){.at_ns = spec->noise_at_ns[k], .bytes = spec->noise_bytes[k]};
+        r->segs[i]->n_noise = spec->n_noise;
         for (size_t k = 0; k < spec->n_slaves; k++) {
             mbus_slave *s = mbus_segment_add_slave(r->segs[i]);
             if (!s || scenario_slave_setup(&spec->slaves[k], s) < 0) {

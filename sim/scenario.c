@@ -203,8 +203,32 @@ static bool parse_short(const cfg_node *m, segment_spec *seg, cfg_err *err) {
     return true;
 }
 
+/* noise: [{at: 2s, bytes: 20}, ...] in time order: random bytes towards the master. */
+static bool parse_noise(const cfg_node *m, segment_spec *seg, cfg_err *err) {
+    static const char *const keys[] = {"at", "bytes", NULL};
+    const cfg_node *list = cfg_get(m, "noise");
+    if (!list) return true;
+    if (list->kind != CFG_SEQ || list->n > 8)
+        return cfg_fail(err, list, "noise must be a list of at most 8 bursts {at, bytes}");
+    for (size_t i = 0; i < list->n; i++) {
+        const cfg_node *b = list->items[i];
+        long long bytes;
+        if (b->kind != CFG_MAP) return cfg_fail(err, b, "a noise burst must be a map {at, bytes}");
+        if (!cfg_only_keys(b, keys, err) || !cfg_require(b, "at", CFG_SCALAR, err) ||
+            !cfg_duration_ns(b, "at", 0, &seg->noise_at_ns[i], err) ||
+            !cfg_int(b, "bytes", 16, 1, 1000, &bytes, err))
+            return false;
+        if (i > 0 && seg->noise_at_ns[i] < seg->noise_at_ns[i - 1])
+            return cfg_fail(err, b, "noise bursts must be in time order");
+        seg->noise_bytes[i] = (unsigned)bytes;
+        seg->n_noise = i + 1;
+    }
+    return true;
+}
+
 static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
-    static const char *const keys[] = {"name", "baud", "slaves", "echo", "short_circuit", NULL};
+    static const char *const keys[] = {"name", "baud", "slaves", "echo", "short_circuit", "noise",
+                                       NULL};
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a segment must be a map");
     if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err)) return false;
     segment_spec *all = realloc(sc->segments, (sc->n_segments + 1) * sizeof *all);
@@ -215,7 +239,8 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
     long long baud;
     if (!cfg_str(m, "name", NULL, &seg->name, err) ||
         !cfg_int(m, "baud", 2400, 300, 115200, &baud, err) ||
-        !cfg_bool(m, "echo", false, &seg->echo, err) || !parse_short(m, seg, err))
+        !cfg_bool(m, "echo", false, &seg->echo, err) || !parse_short(m, seg, err) ||
+        !parse_noise(m, seg, err))
         return false;
     if (wire_speed_from_baud((unsigned)baud) == (unsigned)-1)
         return cfg_fail(err, cfg_get(m, "baud"), "baud %lld is not a standard rate", baud);

@@ -30,6 +30,9 @@ typedef struct segment_spec {
     unsigned baud;
     bool echo;                 /* the level converter echoes every master byte */
     int64_t short_from_ns, short_to_ns; /* short circuit: nobody answers (to > from) */
+    int64_t noise_at_ns[8];    /* line noise bursts: when, */
+    unsigned noise_bytes[8];   /* and how many random bytes */
+    size_t n_noise;
     slave_spec *slaves;
     size_t n_slaves;
 } segment_spec;
