@@ -42,52 +42,45 @@ static void set_duration_hdmy(mbus_vif_info *vi, const char *quantity, unsigned 
     set_duration(vi, quantity, unit[pp & 3]);
 }
 
-static void primary_vif(uint8_t vif, mbus_vif_info *vi) {
-    unsigned v = vif & 0x7F, n3 = v & 7, n2 = v & 3;
-    switch (v >> 3) {
-    case 0x0: set(vi, "energy", "Wh", (int)n3 - 3); return;
-    case 0x1: set(vi, "energy", "J", (int)n3); return;
-    case 0x2: set(vi, "volume", "m3", (int)n3 - 6); return;
-    case 0x3: set(vi, "mass", "kg", (int)n3 - 3); return;
-    case 0x4: set_duration_smhd(vi, v & 4 ? "operating_time" : "on_time", n2); return;
-    case 0x5: set(vi, "power", "W", (int)n3 - 3); return;
-    case 0x6: set(vi, "power", "J/h", (int)n3); return;
-    case 0x7: set(vi, "volume_flow", "m3/h", (int)n3 - 6); return;
-    case 0x8: set(vi, "volume_flow", "m3/min", (int)n3 - 7); return;
-    case 0x9: set(vi, "volume_flow", "m3/s", (int)n3 - 9); return;
-    case 0xA: set(vi, "mass_flow", "kg/h", (int)n3 - 3); return;
-    case 0xB: set(vi, v & 4 ? "return_temperature" : "flow_temperature", "C", (int)n2 - 3); return;
-    case 0xC:
-        if (v & 4)
-            set(vi, "external_temperature", "C", (int)n2 - 3);
-        else
-            set(vi, "temperature_difference", "K", (int)n2 - 3);
-        return;
-    case 0xD:
-        if (!(v & 4))
-            set(vi, "pressure", "bar", (int)n2 - 3);
-        else if (v == 0x6C)
-            set_time_point(vi, "date");
-        else if (v == 0x6D)
-            set_time_point(vi, "date_time");
-        else if (v == 0x6E)
-            set(vi, "hca", "HCA", 0);
-        else
-            set(vi, "reserved", "", 0);
-        return;
-    case 0xE: set_duration_smhd(vi, v & 4 ? "actuality_duration" : "averaging_duration", n2); return;
-    default: break;
-    }
-    switch (v) {
-    case 0x78: set(vi, "fabrication_no", "", 0); return;
-    case 0x79: set(vi, "enhanced_identification", "", 0); return;
-    case 0x7A: set(vi, "bus_address", "", 0); return;
-    case 0x7C: set(vi, "plain_text_unit", "", 0); return;
-    case 0x7E: set(vi, "any", "", 0); return;
-    case 0x7F: set(vi, "manufacturer_specific", "", 0); return;
-    default: set(vi, "reserved", "", 0); return; /* 0x7B/0x7D without a VIFE */
-    }
-}
+/* The primary table (VIF & 0x7F), looked up directly: a record costs one
+ * copy instead of a switch and five stores. Rows are in code order. */
+#define NUM(q, u, e) {q, u, e, 1.0, MBUS_VK_NUMBER}
+#define NUM4(q, u, e) NUM(q, u, e), NUM(q, u, e + 1), NUM(q, u, e + 2), NUM(q, u, e + 3)
+#define NUM8(q, u, e) NUM4(q, u, e), NUM4(q, u, e + 4)
+#define DUR(q, seconds) {q, "s", 0, seconds, MBUS_VK_NUMBER}
+#define SMHD(q) DUR(q, 1.0), DUR(q, MINUTE), DUR(q, HOUR), DUR(q, DAY)
+#define TIME_POINT(q) {q, "", 0, 1.0, MBUS_VK_TIME_POINT}
+
+static const mbus_vif_info primary[0x80] = {
+    NUM8("energy", "Wh", -3),                 /* 0x00 */
+    NUM8("energy", "J", 0),                   /* 0x08 */
+    NUM8("volume", "m3", -6),                 /* 0x10 */
+    NUM8("mass", "kg", -3),                   /* 0x18 */
+    SMHD("on_time"), SMHD("operating_time"),  /* 0x20 */
+    NUM8("power", "W", -3),                   /* 0x28 */
+    NUM8("power", "J/h", 0),                  /* 0x30 */
+    NUM8("volume_flow", "m3/h", -6),          /* 0x38 */
+    NUM8("volume_flow", "m3/min", -7),        /* 0x40 */
+    NUM8("volume_flow", "m3/s", -9),          /* 0x48 */
+    NUM8("mass_flow", "kg/h", -3),            /* 0x50 */
+    NUM4("flow_temperature", "C", -3),        /* 0x58 */
+    NUM4("return_temperature", "C", -3),      /* 0x5C */
+    NUM4("temperature_difference", "K", -3),  /* 0x60 */
+    NUM4("external_temperature", "C", -3),    /* 0x64 */
+    NUM4("pressure", "bar", -3),              /* 0x68 */
+    TIME_POINT("date"), TIME_POINT("date_time"), NUM("hca", "HCA", 0),
+    NUM("reserved", "", 0),                   /* 0x6C..0x6F */
+    SMHD("averaging_duration"),               /* 0x70 */
+    SMHD("actuality_duration"),               /* 0x74 */
+    NUM("fabrication_no", "", 0),             /* 0x78 */
+    NUM("enhanced_identification", "", 0),
+    NUM("bus_address", "", 0),
+    NUM("reserved", "", 0),                   /* 0x7B without a VIFE */
+    NUM("plain_text_unit", "", 0),
+    NUM("reserved", "", 0),                   /* 0x7D without a VIFE */
+    NUM("any", "", 0),
+    NUM("manufacturer_specific", "", 0),      /* 0x7F */
+};
 
 /* Extension table behind VIF 0xFD, entries 0x00..0x3F. */
 static void fd_vife_low(unsigned v, mbus_vif_info *vi) {
@@ -227,9 +220,10 @@ static void orthogonal_vifes(const uint8_t *vife, size_t n, mbus_vif_info *vi) {
 }
 
 void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi) {
-    set(vi, "none", "", 0);
-    if (n_vif == 0)
+    if (n_vif == 0) {
+        set(vi, "none", "", 0);
         return;
+    }
     size_t first_orthogonal = 1;
     if ((vif[0] == 0xFD || vif[0] == 0xFB) && n_vif >= 2) {
         unsigned v = vif[1] & 0x7F;
@@ -241,9 +235,10 @@ void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi) {
             fd_vife_high(v, vi);
         first_orthogonal = 2;
     } else {
-        primary_vif(vif[0], vi);
+        *vi = primary[vif[0] & 0x7F];
         if ((vif[0] & 0x7F) == 0x7F)
             return; /* manufacturer specific VIF: its VIFEs are too */
     }
-    orthogonal_vifes(vif + first_orthogonal, n_vif - first_orthogonal, vi);
+    if (n_vif > first_orthogonal)
+        orthogonal_vifes(vif + first_orthogonal, n_vif - first_orthogonal, vi);
 }

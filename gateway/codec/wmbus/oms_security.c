@@ -31,6 +31,13 @@ static void outcome(oms_sec_result *res, oms_sec_outcome o, size_t offset, const
 static void outcome(oms_sec_result *res, oms_sec_outcome o, size_t offset, const char *fmt, ...) {
     res->outcome = o;
     res->offset = offset;
+    if (!strchr(fmt, '%')) { /* a fixed text (every plain telegram): no formatting */
+        size_t n = strlen(fmt);
+        n = n < sizeof res->why ? n : sizeof res->why - 1;
+        memcpy(res->why, fmt, n);
+        res->why[n] = '\0';
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(res->why, sizeof res->why, fmt, ap);
