@@ -40,12 +40,7 @@ typedef struct trun {
     int ctl_in, ctl_out;
     bool stopping, started;    /* the session said the gateway started */
     loop_timer_id duration_timer, cycle_timer, ctl_timer;
-    /* readout cycles seen on the wire (stop_after_cycles) */
-    int64_t cycle_quiet_ns;    /* a silence this long on every segment ends a cycle */
-    int64_t last_activity_ns;  /* end of the last byte on any segment's wire */
-    unsigned frames_seen;      /* gateway frames counted so far (all segments) */
-    bool in_cycle;             /* frames since the last cycle ended */
-    unsigned cycles;
+    wire_cycles wc;            /* readout cycles seen on the wire (stop_after_cycles) */
 } trun;
 
 static void verdict(trun *r, bool ok, const char *msg) {
@@ -389,42 +384,41 @@ static void on_duration(gw_loop *loop, void *arg) {
     r->duration_timer = 0;
     if (r->sc->stop_after_cycles > 0)
         snprintf(why, sizeof why, "duration and settle time over after %u of %lld readout cycle(s) seen on the wire",
-                 r->cycles, (long long)r->sc->stop_after_cycles);
+                 r->wc.cycles, (long long)r->sc->stop_after_cycles);
     else snprintf(why, sizeof why, "duration and settle time over");
     stop_run(r, why);
 }
 
-/* A readout cycle, seen from the plant: a run of gateway frames (and answers) that
- * ends with a silence of cycle_quiet_ns on every segment. Inside a cycle the line is
- * never quiet longer than a response timeout plus a request gap (a meter that does
- * not answer is retried), between cycles it is quiet for the interval. Counted from
- * the wire, no question to the device can be late. */
+bool wire_cycles_step(wire_cycles *w, unsigned frames, int64_t busy_until_ns, int64_t now) {
+    if (busy_until_ns > w->last_activity_ns) w->last_activity_ns = busy_until_ns;
+    if (frames != w->frames_seen) {
+        w->frames_seen = frames;
+        w->in_cycle = true;
+        if (now > w->last_activity_ns) w->last_activity_ns = now;
+    }
+    if (!w->in_cycle || now - w->last_activity_ns < w->quiet_ns) return false;
+    w->in_cycle = false;
+    w->cycles++;
+    return true;
+}
+
 static void on_cycle_poll(gw_loop *loop, void *arg) {
     trun *r = arg;
     r->cycle_timer = 0;
-    int64_t now = clock_mono_ns();
+    int64_t now = clock_mono_ns(), busy = 0;
     unsigned frames = 0;
     for (size_t i = 0; i < r->sc->n_segments; i++) {
         mbus_segment *s = r->segs[i];
         frames += s->frames;
-        int64_t busy = s->rx_len > 0 ? now : s->line.busy_until_ns; /* a frame arriving, or the wire's end */
-        if (busy > r->last_activity_ns) r->last_activity_ns = busy;
+        int64_t b = s->rx_len > 0 ? now : s->line.busy_until_ns; /* a frame arriving, or the wire's end */
+        if (b > busy) busy = b;
     }
-    if (frames != r->frames_seen) {
-        r->frames_seen = frames;
-        r->in_cycle = true;
-        if (now > r->last_activity_ns) r->last_activity_ns = now;
-    }
-    if (r->in_cycle && now - r->last_activity_ns >= r->cycle_quiet_ns) {
-        r->in_cycle = false;
-        r->cycles++;
-        if ((long long)r->cycles >= r->sc->stop_after_cycles) {
-            char why[200];
-            snprintf(why, sizeof why, "%u readout cycle(s) seen on the wire (%u frames, then %.0f ms quiet): "
-                     "stop_after_cycles reached, gateway stopped", r->cycles, frames, r->cycle_quiet_ns / 1e6);
-            stop_run(r, why);
-            return;
-        }
+    if (wire_cycles_step(&r->wc, frames, busy, now) && (long long)r->wc.cycles >= r->sc->stop_after_cycles) {
+        char why[200];
+        snprintf(why, sizeof why, "%u readout cycle(s) seen on the wire (%u frames, then %.0f ms quiet): "
+                 "stop_after_cycles reached, gateway stopped", r->wc.cycles, frames, r->wc.quiet_ns / 1e6);
+        stop_run(r, why);
+        return;
     }
     r->cycle_timer = loop_timer_after(loop, CYCLE_POLL_NS, on_cycle_poll, r);
 }
@@ -484,7 +478,7 @@ static int run_plant(trun *r) {
         start_duration(r); /* the gateway is already running */
     }
     if (r->sc->stop_after_cycles > 0) {
-        r->cycle_quiet_ns = cycle_quiet(r);
+        r->wc.quiet_ns = cycle_quiet(r);
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
     }
     loop_run(r->loop);

@@ -30,4 +30,21 @@ int target_run(const char *scenario_path, const run_options *opt, const target_m
 int target_run_all(const char *map_path, char **files, int n, const run_options *opt);
 /* Why a loaded scenario cannot run on hardware, or NULL when it can. */
 const char *target_skip_reason(const scenario *sc, const target_map *map, char *buf, size_t cap);
+
+/* Readout cycles counted from the wire (stop_after_cycles in target mode, where the
+ * gateway's files are on the device): a cycle is a run of gateway frames and answers
+ * that ends with a silence of quiet_ns on every segment. Inside a cycle the line is
+ * never quiet longer than a response timeout plus a request gap (a meter that does not
+ * answer is retried); between cycles it is quiet for the interval. */
+typedef struct wire_cycles {
+    int64_t quiet_ns;          /* set by the caller */
+    int64_t last_activity_ns;  /* end of the latest byte on any wire */
+    unsigned frames_seen;      /* gateway frames so far (all segments) */
+    bool in_cycle;             /* frames since the last cycle ended */
+    unsigned cycles;           /* cycles ended so far */
+} wire_cycles;
+/* What the plant saw at now: the gateway's frames so far (all segments) and the end of
+ * the latest activity on any wire (now or later while a frame arrives or an answer is
+ * paced out). True when this call ended a cycle (w->cycles counts them). */
+bool wire_cycles_step(wire_cycles *w, unsigned frames, int64_t busy_until_ns, int64_t now);
 #endif

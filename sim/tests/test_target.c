@@ -180,12 +180,34 @@ static void test_run_fails_loudly(void) {
     target_map_free(m);
 }
 
+/* Readout cycles from the wire: silences inside a cycle (a retried meter) shorter than
+ * quiet_ns do not end it, a long one does, and frames after it start the next. */
+static void test_wire_cycles(void) {
+    const int64_t ms = 1000000;
+    wire_cycles w = {.quiet_ns = 350 * ms};
+    CHECK(!wire_cycles_step(&w, 0, 0, 1000 * ms));      /* gateway still starting: no cycle */
+    CHECK_INT(w.cycles, 0);
+    CHECK(!wire_cycles_step(&w, 1, 1050 * ms, 1020 * ms)); /* request, answer paced until 1050 */
+    CHECK(!wire_cycles_step(&w, 1, 1050 * ms, 1300 * ms)); /* 250 ms quiet: a response timeout */
+    CHECK(!wire_cycles_step(&w, 2, 1050 * ms, 1310 * ms)); /* the retry */
+    CHECK(!wire_cycles_step(&w, 2, 1050 * ms, 1650 * ms)); /* 340 ms since the retry */
+    CHECK(wire_cycles_step(&w, 2, 1050 * ms, 1660 * ms));  /* 350 ms: the cycle has ended */
+    CHECK_INT(w.cycles, 1);
+    CHECK(!wire_cycles_step(&w, 2, 1050 * ms, 5000 * ms)); /* the interval: no new cycle */
+    CHECK_INT(w.cycles, 1);
+    CHECK(!wire_cycles_step(&w, 3, 6100 * ms, 6000 * ms)); /* next cycle, answer until 6100 */
+    CHECK(!wire_cycles_step(&w, 3, 6100 * ms, 6400 * ms)); /* quiet measured from the answer's end */
+    CHECK(wire_cycles_step(&w, 3, 6100 * ms, 6450 * ms));
+    CHECK_INT(w.cycles, 2);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_target.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
     test_map_file();
     test_serial_devices();
     test_run_fails_loudly();
+    test_wire_cycles();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
