@@ -67,6 +67,32 @@ void mbus_segment_describe(const mbus_frame *f, char *out, size_t cap) {
     }
 }
 
+/* The line runs at the baud the gateway set last (a pty keeps it): slaves
+ * with their own baud are heard only then. */
+static unsigned line_baud(const mbus_segment *seg) {
+    return seg->baud_last ? seg->baud_last : seg->baud;
+}
+
+static unsigned slave_baud(const mbus_segment *seg, const mbus_slave *s) {
+    return s->baud ? s->baud : seg->baud;
+}
+
+/* Does any slave listen at this baud? */
+static bool baud_heard(const mbus_segment *seg, unsigned baud) {
+    if (baud == seg->baud) return true;
+    for (size_t i = 0; i < seg->n_slaves; i++)
+        if (seg->slaves[i].baud == baud) return true;
+    return false;
+}
+
+/* Answers go out at the line's baud (the pacer times bytes by it). */
+static void pace_at_line_baud(mbus_segment *seg) {
+    unsigned baud = line_baud(seg);
+    if (seg->pacer.baud == baud) return;
+    seg->pacer.baud = baud;
+    seg->pacer.byte_ns = wire_bytes_ns(baud, 1);
+}
+
 static void drop_rx(mbus_segment *seg, size_t n) {
     memmove(seg->rx, seg->rx + n, seg->rx_len - n);
     memmove(seg->rx_end, seg->rx_end + n, (seg->rx_len - n) * sizeof seg->rx_end[0]);
@@ -74,7 +100,7 @@ static void drop_rx(mbus_segment *seg, size_t n) {
 }
 
 static void trace_rx(mbus_segment *seg, size_t n, const char *event) {
-    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    int64_t byte_ns = wire_bytes_ns(line_baud(seg), 1);
     trace_add(seg->tr, seg->name, TRACE_GW_TO_BUS, seg->baud_last, seg->rx_end[0] - byte_ns,
               seg->rx_end[n - 1], seg->rx, n, event);
 }
@@ -90,7 +116,7 @@ static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, siz
     size_t cap = 2 * total + 8;
     wa_byte *line = malloc(cap * sizeof *line);
     mbus_line_stats st = {0};
-    size_t m = line ? mbus_line_receive(answers, n, seg->baud, line, NULL, cap, &st) : 0;
+    size_t m = line ? mbus_line_receive(answers, n, line_baud(seg), line, NULL, cap, &st) : 0;
     char event[160];
     int used = snprintf(event, sizeof event, "%s slave %s%s", n_slaves > 1 ? "collision" : "answer",
                         who, n > n_slaves ? " + noise" : "");
@@ -99,8 +125,9 @@ static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, siz
                  st.framing_errors, st.parity_errors);
     if (n_slaves > 1) seg->collisions++;
     if (m) {
-        int64_t end = line[m - 1].t_ns + wire_bytes_ns(seg->baud, 1);
+        int64_t end = line[m - 1].t_ns + wire_bytes_ns(line_baud(seg), 1);
         if (end > seg->line.busy_until_ns) seg->line.busy_until_ns = end;
+        pace_at_line_baud(seg);
         tx_pacer_send(&seg->pacer, line, m, event);
     }
     free(line);
@@ -109,7 +136,7 @@ static void send_line(mbus_segment *seg, const wa_answer *answers, size_t n, siz
 /* Noise bursts still to come that overlap the answers go onto the line with
  * them (a wired-AND of everything transmitting); returns how many were added. */
 static size_t add_noise(mbus_segment *seg, wa_answer *answers, size_t n) {
-    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    int64_t byte_ns = wire_bytes_ns(line_baud(seg), 1);
     int64_t from = INT64_MAX, to = INT64_MIN;
     for (size_t k = 0; k < n; k++) {
         if (answers[k].start_ns < from) from = answers[k].start_ns;
@@ -138,6 +165,7 @@ static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
     for (size_t i = 0; answers && buf && i < seg->n_slaves; i++) {
         mbus_slave *s = &seg->slaves[i];
         size_t len = 0;
+        if (slave_baud(seg, s) != line_baud(seg)) continue; /* noise to its UART */
         if (mbus_slave_handle(s, f, buf[n], MBUS_FRAME_MAX, &len) == SLAVE_IGNORE) continue;
         answers[n].bytes = buf[n];
         answers[n].len = len;
@@ -167,7 +195,7 @@ static void handle_frame(mbus_segment *seg, size_t len) {
     }
     seg->frames++;
     mbus_segment_describe(&f, what, sizeof what);
-    if (seg->baud_last != seg->baud) {
+    if (!baud_heard(seg, seg->baud_last)) {
         /* the slaves listen at their own baud: a frame at another rate is noise */
         seg->baud_mismatches++;
         size_t used = strlen(what);
@@ -220,7 +248,7 @@ static void reassemble(mbus_segment *seg) {
     if (seg->rx_len > 0)
         seg->rx_timer = loop_timer_at(seg->loop,
                                       seg->rx_end[seg->rx_len - 1] + RX_IDLE_NS +
-                                          2 * wire_bytes_ns(seg->baud, 1),
+                                          2 * wire_bytes_ns(line_baud(seg), 1),
                                       on_rx_idle, seg);
 }
 
@@ -228,7 +256,8 @@ static void reassemble(mbus_segment *seg) {
 static void echo_bytes(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t start) {
     wa_byte *line = malloc(n * sizeof *line);
     if (!line) return;
-    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+    int64_t byte_ns = wire_bytes_ns(line_baud(seg), 1);
+    pace_at_line_baud(seg);
     for (size_t i = 0; i < n; i++) {
         memset(&line[i], 0, sizeof line[i]);
         line[i].value = bytes[i];
@@ -241,8 +270,8 @@ static void echo_bytes(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_
 void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now,
                         unsigned gateway_baud) {
     seg->baud_last = gateway_baud;
-    int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
-    int64_t start = wire_place(&seg->line, now, seg->baud, n, NULL);
+    int64_t byte_ns = wire_bytes_ns(line_baud(seg), 1);
+    int64_t start = wire_place(&seg->line, now, line_baud(seg), n, NULL);
     if (seg->echo) echo_bytes(seg, bytes, n, start);
     for (size_t i = 0; i < n; i++) {
         if (seg->rx_len == SEG_RX_CAP) {
@@ -296,7 +325,8 @@ static void on_noise(gw_loop *loop, void *arg) {
     const seg_noise *nz = &seg->noise[seg->noise_next++];
     wa_byte *line = nz->merged || !nz->buf ? NULL : malloc(nz->bytes * sizeof *line);
     if (line) {
-        int64_t byte_ns = wire_bytes_ns(seg->baud, 1);
+        int64_t byte_ns = wire_bytes_ns(line_baud(seg), 1);
+        pace_at_line_baud(seg);
         for (unsigned i = 0; i < nz->bytes; i++) {
             line[i].value = nz->buf[i];
             line[i].t_ns = nz->at_ns + (int64_t)i * byte_ns;

@@ -29,6 +29,7 @@ typedef struct mbus_slave {
     mbus_secondary secondary;   /* its concrete secondary address */
     telegram_list pages;        /* RSP_UD frames, owned */
     int64_t response_delay_ns;  /* after the end of the request on the wire */
+    unsigned baud;              /* its own baud rate, or 0: the segment's */
     mbus_slave_faults faults;
     bool rotate;                /* each readout starts at the next page: values change over time */
     /* state */

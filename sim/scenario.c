@@ -128,20 +128,24 @@ static bool load_pages(const scenario *sc, const cfg_node *slave, telegram_list 
 static bool parse_slave(scenario *sc, segment_spec *seg, const cfg_node *m, cfg_err *err) {
     static const char *const keys[] = {"primary",    "secondary", "id",    "telegrams",
                                        "response_delay", "faults", "count", "more_follows", "rotate",
-                                       NULL};
+                                       "baud", NULL};
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a slave must be a map");
     if (!cfg_only_keys(m, keys, err)) return false;
     slave_spec base;
     memset(&base, 0, sizeof base);
     base.node = m;
-    long long primary, count;
+    long long primary, count, baud;
     bool more_follows, has_id = false;
     uint32_t id = 0;
     const char *secondary;
+    if (!cfg_int(m, "baud", seg->baud, 300, 115200, &baud, err)) return false;
+    if (wire_speed_from_baud((unsigned)baud) == (unsigned)-1)
+        return cfg_fail(err, cfg_get(m, "baud"), "baud %lld is not a standard rate", baud);
+    base.baud = (unsigned)baud == seg->baud ? 0 : (unsigned)baud;
     if (!cfg_int(m, "primary", -1, 0, 250, &primary, err) ||
         !cfg_int(m, "count", 1, 1, 250, &count, err) ||
-        !cfg_duration_ns(m, "response_delay", wire_bits_ns(seg->baud, 22), &base.response_delay_ns,
-                         err) ||
+        !cfg_duration_ns(m, "response_delay", wire_bits_ns((unsigned)baud, 22),
+                         &base.response_delay_ns, err) ||
         !cfg_bool(m, "more_follows", true, &more_follows, err) ||
         !cfg_bool(m, "rotate", false, &base.rotate, err) ||
         !cfg_str(m, "secondary", "auto", &secondary, err) ||
@@ -401,6 +405,7 @@ int scenario_slave_setup(const slave_spec *spec, mbus_slave *slave) {
     slave->primary = spec->primary;
     slave->secondary = spec->secondary;
     slave->response_delay_ns = spec->response_delay_ns;
+    slave->baud = spec->baud;
     slave->faults = spec->faults;
     slave->rotate = spec->rotate;
     for (size_t i = 0; i < spec->pages.n; i++)

@@ -21,6 +21,7 @@ typedef struct slave_spec {
     mbus_secondary secondary;  /* when given */
     telegram_list pages;       /* edited (id, address, more follows) */
     int64_t response_delay_ns;
+    unsigned baud;             /* its own baud rate (0: the segment's) */
     mbus_slave_faults faults;
     bool rotate;               /* each readout answers the next page (values change) */
 } slave_spec;

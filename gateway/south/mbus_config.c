@@ -78,9 +78,10 @@ bool mbus_config_parse_secondary(const char *text, mbus_secondary *out) {
 
 /* A timing that may be `auto` (then *out = auto_ns). Must be positive. */
 static bool parse_timing(const cfg_node *seg, const char *key, int64_t auto_ns, int64_t *out,
-                         cfg_err *err) {
+                         bool *is_auto, cfg_err *err) {
     const cfg_node *node = cfg_get(seg, key);
-    if (!node || (node->kind == CFG_SCALAR && strcmp(node->scalar, "auto") == 0)) {
+    *is_auto = !node || (node->kind == CFG_SCALAR && strcmp(node->scalar, "auto") == 0);
+    if (*is_auto) {
         *out = auto_ns;
         return true;
     }
@@ -152,9 +153,11 @@ static bool parse_address(const cfg_node *map, mbus_meter_cfg *m, cfg_err *err) 
     return true;
 }
 
+static bool parse_baud(const cfg_node *map, long *out, cfg_err *err);
+
 static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg_node *map,
                         cfg_err *err) {
-    static const char *const keys[] = {"name", "primary", "secondary", NULL};
+    static const char *const keys[] = {"name", "primary", "secondary", "baud", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "a meter must be a map (name, primary or secondary)");
     if (!cfg_only_keys(map, keys, err))
@@ -167,6 +170,8 @@ static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg
     mbus_meter_cfg *m = &seg->meters[seg->n_meters];
     memset(m, 0, sizeof *m);
     if (!parse_address(map, m, err))
+        return false;
+    if (cfg_get(map, "baud") && !parse_baud(map, &m->baud, err))
         return false;
     m->name = dup_string(name);
     if (!m->name)
@@ -302,12 +307,13 @@ static bool parse_numbers(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *e
         return cfg_fail(err, cfg_get(map, "interval"), "interval must be a positive duration");
     if (!parse_schedule(map, seg, err))
         return false;
+    bool idle_auto;
     return parse_timing(map, "response_timeout", mbus_auto_response_timeout_ns(seg->baud),
-                        &seg->response_timeout_ns, err) &&
+                        &seg->response_timeout_ns, &seg->response_timeout_auto, err) &&
            parse_timing(map, "idle_timeout", MBUS_AUTO_IDLE_TIMEOUT_NS, &seg->idle_timeout_ns,
-                        err) &&
+                        &idle_auto, err) &&
            parse_timing(map, "request_gap", mbus_auto_request_gap_ns(seg->baud),
-                        &seg->request_gap_ns, err);
+                        &seg->request_gap_ns, &seg->request_gap_auto, err);
 }
 
 static bool segment_name_taken(const mbus_config *cfg, const char *name) {

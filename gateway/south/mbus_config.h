@@ -19,6 +19,7 @@ typedef struct mbus_meter_cfg {
     bool has_secondary;
     mbus_secondary secondary;  /* pattern for the select telegram (F = wildcard) */
     char secondary_text[17];   /* the pattern as 16 hex chars */
+    long baud;                 /* its own baud rate, or 0: the segment's */
 } mbus_meter_cfg;
 
 /* Meter search (docs/mbus.md): at start-up and on demand (SIGUSR1). */
@@ -56,6 +57,8 @@ typedef struct mbus_segment_cfg {
     int64_t response_timeout_ns;
     int64_t idle_timeout_ns;
     int64_t request_gap_ns;
+    bool response_timeout_auto; /* `auto`: follows each meter's baud (per-meter baud) */
+    bool request_gap_auto;
     int retries;
     int max_pages;
     bool reset_nke;            /* any reset before a readout (reset_mode != NONE) */

@@ -50,6 +50,7 @@ struct mbus_segment {
     gw_loop *loop;
     datahub *hub;
     int fd;
+    long port_baud;            /* what the port is set to now */
     iochan *ch;                /* fd as a counted channel named after the device (virtual time) */
     bool port_warned;          /* "cannot open" logged once per outage */
     bool want_write;           /* fd watched for LOOP_WRITE */
@@ -121,8 +122,28 @@ static const mbus_meter_cfg *current_meter(const mbus_segment *seg) {
     return &seg->found[seg->meter - seg->cfg->n_meters].cfg;
 }
 
+/* The baud rate of the current meter (its own, or the segment's). */
+static long meter_baud(const mbus_segment *seg) {
+    long own = current_meter(seg)->baud;
+    return own ? own : seg->cfg->baud;
+}
+
 static int64_t bytes_ns(const mbus_segment *seg, size_t n) {
-    return mbus_bits_ns(seg->cfg->baud, (int64_t)n * BITS_PER_BYTE);
+    return mbus_bits_ns(meter_baud(seg), (int64_t)n * BITS_PER_BYTE);
+}
+
+/* `auto` timings follow the meter's baud; the gap never gets shorter than
+ * the segment's (the line may still carry a slower meter's last bits). */
+static int64_t response_timeout_ns(const mbus_segment *seg) {
+    return seg->cfg->response_timeout_auto ? mbus_auto_response_timeout_ns(meter_baud(seg))
+                                           : seg->cfg->response_timeout_ns;
+}
+
+static int64_t request_gap_ns(const mbus_segment *seg) {
+    long baud = meter_baud(seg);
+    if (!seg->cfg->request_gap_auto || baud >= seg->cfg->baud)
+        return seg->cfg->request_gap_ns;
+    return mbus_auto_request_gap_ns(baud);
 }
 
 static void set_timer(mbus_segment *seg, int64_t at_ns, loop_timer_cb cb) {
@@ -152,6 +173,7 @@ static bool open_port(mbus_segment *seg) {
         return false;
     }
     seg->fd = fd;
+    seg->port_baud = seg->cfg->baud;
     seg->ch = iochan_open(fd, seg->cfg->device, false);
     seg->want_write = false;
     if (seg->port_warned)
@@ -268,7 +290,7 @@ static void next_meter(mbus_segment *seg) {
 static void on_gap_timer(gw_loop *loop, void *arg) {
     mbus_segment *seg = arg;
     seg->timer = 0;
-    int64_t quiet_at = seg->line_busy_until + seg->cfg->request_gap_ns;
+    int64_t quiet_at = seg->line_busy_until + request_gap_ns(seg);
     if (clock_mono_ns() < quiet_at) { /* bytes arrived meanwhile: wait on */
         set_timer(seg, quiet_at, on_gap_timer);
         return;
@@ -279,7 +301,7 @@ static void on_gap_timer(gw_loop *loop, void *arg) {
 /* Send the current request once the line has been idle for request_gap. */
 static void request_after_gap(mbus_segment *seg) {
     seg->state = ST_GAP;
-    set_timer(seg, seg->line_busy_until + seg->cfg->request_gap_ns, on_gap_timer);
+    set_timer(seg, seg->line_busy_until + request_gap_ns(seg), on_gap_timer);
 }
 
 static void begin_meter(mbus_segment *seg) {
@@ -426,7 +448,7 @@ static void request_sent(mbus_segment *seg) {
         return;
     }
     seg->state = ST_ANSWER;
-    set_timer(seg, seg->tx_end_ns + seg->cfg->response_timeout_ns, on_answer_timeout);
+    set_timer(seg, seg->tx_end_ns + response_timeout_ns(seg), on_answer_timeout);
 }
 
 static void watch_write(mbus_segment *seg, bool on) {
@@ -460,6 +482,19 @@ static void write_pending(mbus_segment *seg) {
     request_sent(seg);
 }
 
+/* Meters with their own baud: the port follows the meter being asked. */
+static void set_port_baud(mbus_segment *seg) {
+    long baud = meter_baud(seg);
+    if (seg->fd < 0 || baud == seg->port_baud)
+        return;
+    if (!serial_set_baud(seg->fd, baud)) {
+        log_warn(MOD, "%s: cannot set %s to %ld baud: %s", seg->cfg->name, seg->cfg->device, baud,
+                 strerror(errno));
+        return;
+    }
+    seg->port_baud = baud;
+}
+
 static void send_request(mbus_segment *seg) {
     mbus_rx_reset(&seg->rx);
     seg->tx_len = build_request(seg, seg->tx, sizeof seg->tx);
@@ -475,6 +510,7 @@ static void send_request(mbus_segment *seg) {
     }
     if (seg->fd < 0)
         open_port(seg); /* on failure the request times out like a silent meter */
+    set_port_baud(seg);
     write_pending(seg);
 }
 
@@ -970,8 +1006,8 @@ static bool scan_frame(mbus_segment *seg, const mbus_frame *f) {
         if (f->kind == MBUS_FRAME_ACK) {
             /* Another meter may answer later, up to the response timeout after
              * the request: only silence until then proves a single meter. */
-            int64_t quiet = clock_mono_ns() + seg->cfg->request_gap_ns;
-            int64_t window = seg->tx_end_ns + seg->cfg->response_timeout_ns;
+            int64_t quiet = clock_mono_ns() + request_gap_ns(seg);
+            int64_t window = seg->tx_end_ns + response_timeout_ns(seg);
             seg->scan_e5_wait = true;
             set_timer(seg, window > quiet ? window : quiet, on_scan_e5_quiet);
             return true;
@@ -1049,6 +1085,7 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
         return NULL;
     }
     seg->fd = fd;
+    seg->port_baud = cfg->baud;
     seg->ch = iochan_open(fd, cfg->device, false);
     if (!seg->ch) {
         snprintf(err, errlen, "%s: out of memory", cfg->device);

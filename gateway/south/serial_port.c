@@ -67,6 +67,15 @@ int serial_open(const char *device, long baud, char *err, size_t errlen) {
     return fd;
 }
 
+bool serial_set_baud(int fd, long baud) {
+    speed_t speed = baud_to_speed(baud);
+    struct termios t;
+    if (!speed || tcgetattr(fd, &t) != 0)
+        return false;
+    return cfsetispeed(&t, speed) == 0 && cfsetospeed(&t, speed) == 0 &&
+           tcsetattr(fd, TCSANOW, &t) == 0;
+}
+
 void serial_flush_input(int fd) {
     if (fd >= 0)
         tcflush(fd, TCIFLUSH);

@@ -15,6 +15,10 @@ bool serial_baud_supported(long baud);
  * with a message in err. */
 int serial_open(const char *device, long baud, char *err, size_t errlen);
 
+/* Change the baud rate of an open port (per-meter baud on one segment); the
+ * caller does it between transactions. Returns false when it fails. */
+bool serial_set_baud(int fd, long baud);
+
 /* Throw away bytes received but not yet read (stale answers before a request). */
 void serial_flush_input(int fd);
 #endif
