@@ -1,5 +1,7 @@
 /* EN 13757-2 link layer: recognise, check and build FT1.2 frames. */
 #include "mbus_link.h"
+
+#include <string.h>
 #include "mbus_internal.h"
 
 #define START_SHORT 0x10
@@ -7,11 +9,28 @@
 #define STOP 0x16
 #define ACK 0xE5
 
+/* Arithmetic sum modulo 256. Eight bytes at a time: the even and the odd
+ * bytes of a 64-bit word go into four 16-bit lanes, then the lanes are added
+ * (a byte at a time cost most of the link layer's time). Up to 128 words a
+ * lane stays below 128 * 510 < 65536, so no lane carries into the next; a
+ * frame has at most 255 bytes to sum. */
 static uint8_t checksum(const uint8_t *bytes, size_t n) {
-    uint8_t sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum = (uint8_t)(sum + bytes[i]);
-    return sum;
+    const uint64_t even = 0x00FF00FF00FF00FFULL;
+    unsigned sum = 0;
+    size_t i = 0;
+    if (n <= 128 * 8) {
+        uint64_t lanes = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, bytes + i, 8);
+            lanes += (w & even) + ((w >> 8) & even);
+        }
+        sum = (unsigned)((lanes & 0xFFFF) + ((lanes >> 16) & 0xFFFF) + ((lanes >> 32) & 0xFFFF) +
+                         (lanes >> 48));
+    }
+    for (; i < n; i++)
+        sum += bytes[i];
+    return (uint8_t)sum;
 }
 
 /* Check the parts of a long/control header that are already in the buffer, so
