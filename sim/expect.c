@@ -134,10 +134,12 @@ static bool parse_requests(const cfg_node *m, expectation *ex, cfg_err *err) {
         !cfg_str(m, "frame", "req_ud2", &ex->frame, err) ||
         !cfg_int(m, "address", -1, -1, 255, &ex->address, err) || !parse_count(m, ex, err))
         return false;
-    static const char *const frames[] = {"req_ud2", "snd_nke", "select", "any", NULL};
+    static const char *const frames[] = {"req_ud2", "snd_nke", "select", "global_readout",
+                                         "global_readout_dif", "any", NULL};
     for (int i = 0; frames[i]; i++)
         if (strcmp(ex->frame, frames[i]) == 0) return true;
-    return cfg_fail(err, cfg_get(m, "frame"), "frame must be req_ud2, snd_nke, select or any");
+    return cfg_fail(err, cfg_get(m, "frame"),
+                    "frame must be req_ud2, snd_nke, select, global_readout, global_readout_dif or any");
 }
 
 static bool parse_baud(const cfg_node *m, expectation *ex, cfg_err *err) {

@@ -213,11 +213,22 @@ static bool fcb_sequence(const expectation *ex, const view *v, char *msg, size_t
     return true;
 }
 
+/* SND_UD CI 0x51 whose data are exactly the global readout DIF (VIF). */
+static bool is_global_readout(const mbus_frame *f, bool with_vif) {
+    if (f->kind != MBUS_FRAME_LONG || f->ci != MBUS_CI_DATA_SEND ||
+        (f->c & ~MBUS_C_FCB) != MBUS_C_SND_UD)
+        return false;
+    if (with_vif) return f->data_len == 2 && f->data[0] == 0x7F && f->data[1] == 0x7E;
+    return f->data_len == 1 && f->data[0] == 0x7F;
+}
+
 static bool frame_matches(const expectation *ex, const mbus_frame *f) {
     if (ex->address >= 0 && f->a != ex->address) return false;
     if (strcmp(ex->frame, "req_ud2") == 0) return is_req_ud2(f);
     if (strcmp(ex->frame, "snd_nke") == 0) return is_nke(f);
     if (strcmp(ex->frame, "select") == 0) return is_select(f);
+    if (strcmp(ex->frame, "global_readout") == 0) return is_global_readout(f, true);
+    if (strcmp(ex->frame, "global_readout_dif") == 0) return is_global_readout(f, false);
     return true;
 }
 

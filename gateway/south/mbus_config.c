@@ -220,6 +220,20 @@ static bool parse_reset(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err
                     "reset must be none, nke, nke_fd, nke_ff or app_reset");
 }
 
+static bool parse_request(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *err) {
+    static const char *const names[] = {"req_ud2", "global_readout", "global_readout_dif", NULL};
+    const char *request;
+    if (!cfg_str(map, "request", "req_ud2", &request, err))
+        return false;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(request, names[i]) == 0) {
+            seg->request_mode = (mbus_request_mode)i;
+            return true;
+        }
+    return cfg_fail(err, cfg_get(map, "request"),
+                    "request must be req_ud2, global_readout or global_readout_dif");
+}
+
 /* scan: {mode, at_start, mask, reverse, primary_from, primary_to, report} */
 static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     static const char *const keys[] = {"mode", "at_start", "mask", "reverse", "primary_from",
@@ -326,7 +340,8 @@ static bool segment_name_taken(const mbus_config *cfg, const char *name) {
 static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"name", "device", "baud", "interval", "schedule", "dialect",
                                        "response_timeout", "idle_timeout", "request_gap",
-                                       "retries", "max_pages", "reset", "meters", "scan", "echo", NULL};
+                                       "retries", "max_pages", "reset", "meters", "scan", "echo",
+                                       "request", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "an mbus segment must be a map");
     if (!cfg_only_keys(map, keys, err))
@@ -341,7 +356,7 @@ static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     if (ok && device->scalar[0] == '\0')
         ok = cfg_fail(err, device, "device must not be empty");
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
-         parse_reset(map, seg, err) && cfg_bool(map, "echo", false, &seg->echo, err) &&
+         parse_reset(map, seg, err) && parse_request(map, seg, err) && cfg_bool(map, "echo", false, &seg->echo, err) &&
          parse_scan(map, &seg->scan, err) &&
          parse_meters(cfg, seg, map, err);
     if (ok) {

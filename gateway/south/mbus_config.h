@@ -47,6 +47,15 @@ typedef enum {
     MBUS_RESET_APP_FF,
 } mbus_reset_mode;
 
+/* What precedes the REQ_UD2 of a readout (MUC500 §2.6 item 17): nothing;
+ * a global readout request SND_UD CI 0x51 with DIF 0x7F VIF 0x7E; or with
+ * DIF 0x7F only. Best effort like the reset: E5 awaited, silence accepted. */
+typedef enum {
+    MBUS_REQUEST_UD2,
+    MBUS_REQUEST_GLOBAL_READOUT,
+    MBUS_REQUEST_GLOBAL_READOUT_DIF,
+} mbus_request_mode;
+
 typedef struct mbus_segment_cfg {
     char *name;
     char *device;
@@ -63,6 +72,7 @@ typedef struct mbus_segment_cfg {
     int max_pages;
     bool reset_nke;            /* any reset before a readout (reset_mode != NONE) */
     mbus_reset_mode reset_mode;
+    mbus_request_mode request_mode;
     bool echo;                 /* the level converter echoes our requests: skip them */
     mbus_scan_cfg scan;
     size_t n_meters;

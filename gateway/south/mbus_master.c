@@ -43,7 +43,7 @@ typedef enum { SCAN_IDLE, SCAN_PRIMARY, SCAN_SECONDARY } scan_phase;
 /* A garbled answer to a select of at most this many bytes is taken as
  * overlapping E5s (a collision) at once; longer garbage is retried once first. */
 #define SCAN_COLLISION_MAX_BYTES 4
-typedef enum { REQ_NKE, REQ_SELECT, REQ_UD2 } req_kind;
+typedef enum { REQ_NKE, REQ_SELECT, REQ_READOUT, REQ_UD2 } req_kind;
 
 struct mbus_segment {
     const mbus_segment_cfg *cfg;
@@ -304,6 +304,8 @@ static void request_after_gap(mbus_segment *seg) {
     set_timer(seg, seg->line_busy_until + request_gap_ns(seg), on_gap_timer);
 }
 
+static req_kind first_request(const mbus_segment *seg);
+
 static void begin_meter(mbus_segment *seg) {
     if (seg->meter >= seg->cfg->n_meters + seg->n_found) {
         finish_cycle(seg);
@@ -317,13 +319,26 @@ static void begin_meter(mbus_segment *seg) {
     seg->n_recs = 0;
     memset(&seg->hdr, 0, sizeof seg->hdr);
     seg->last_error[0] = '\0';
-    seg->req = seg->cfg->reset_nke ? REQ_NKE : m->has_secondary ? REQ_SELECT : REQ_UD2;
+    seg->req = seg->cfg->reset_nke ? REQ_NKE : m->has_secondary ? REQ_SELECT : first_request(seg);
     request_after_gap(seg);
 }
 
-/* The reset or the select is done: go on with the next request of the meter. */
+/* After reset and select: a global readout request first, or REQ_UD2 at once.
+ * A scan probe's readout is never preceded by one. */
+static req_kind first_request(const mbus_segment *seg) {
+    return seg->cfg->request_mode != MBUS_REQUEST_UD2 && seg->scan_phase == SCAN_IDLE
+               ? REQ_READOUT
+               : REQ_UD2;
+}
+
+/* The reset, select or readout request is done: go on with the next request of the meter. */
 static void step_done(mbus_segment *seg) {
-    seg->req = seg->req == REQ_NKE && current_meter(seg)->has_secondary ? REQ_SELECT : REQ_UD2;
+    if (seg->req == REQ_NKE && current_meter(seg)->has_secondary)
+        seg->req = REQ_SELECT;
+    else if (seg->req == REQ_NKE || seg->req == REQ_SELECT)
+        seg->req = first_request(seg);
+    else
+        seg->req = REQ_UD2;
     seg->attempt = 0;
     request_after_gap(seg);
 }
@@ -357,8 +372,9 @@ static void attempt_failed(mbus_segment *seg, const char *why) {
     seg->state = ST_GAP;
     if (candidate_phantom(seg))
         return;
-    if (seg->req == REQ_NKE) {
-        log_debug(MOD, "%s: reset of %s: %s", seg->cfg->name, current_meter(seg)->name, why);
+    if (seg->req == REQ_NKE || seg->req == REQ_READOUT) {
+        log_debug(MOD, "%s: %s of %s: %s", seg->cfg->name,
+                  seg->req == REQ_NKE ? "reset" : "readout request", current_meter(seg)->name, why);
         step_done(seg);
         return;
     }
@@ -418,6 +434,14 @@ static size_t build_request(mbus_segment *seg, uint8_t *out, size_t cap) {
         mbus_secondary_encode(&m->secondary, sel);
         return mbus_encode_long(out, cap, MBUS_C_SND_UD, MBUS_ADDR_SELECTED, MBUS_CI_SELECT, sel,
                                 sizeof sel);
+    case REQ_READOUT: {
+        /* global readout request: DIF 0x7F (+ VIF 0x7E), MUC500 §2.6 item 17 */
+        static const uint8_t global[] = {0x7F, 0x7E};
+        size_t n = seg->cfg->request_mode == MBUS_REQUEST_GLOBAL_READOUT ? 2 : 1;
+        return mbus_encode_long(out, cap, MBUS_C_SND_UD,
+                                m->has_secondary ? MBUS_ADDR_SELECTED : (uint8_t)m->primary,
+                                MBUS_CI_DATA_SEND, global, n);
+    }
     case REQ_UD2:
         return mbus_encode_short(out, cap, MBUS_C_REQ_UD2 | (seg->fcb ? MBUS_C_FCB : 0),
                                  m->has_secondary ? MBUS_ADDR_SELECTED : (uint8_t)m->primary);
@@ -632,6 +656,7 @@ static void frame_complete(mbus_segment *seg) {
         return;
     switch (seg->req) {
     case REQ_NKE: /* an E5 is expected, but the reset is best effort */
+    case REQ_READOUT: /* so is the global readout request */
         step_done(seg);
         return;
     case REQ_SELECT:

@@ -576,6 +576,29 @@ static void test_reset_modes(void) {
     }
 }
 
+/* Every request mode by name (MUC500 §2.6 item 17); req_ud2 by default. */
+static void test_request_modes(void) {
+    static const char *const lines[] = {"", "    request: req_ud2\n", "    request: global_readout\n",
+                                        "    request: global_readout_dif\n"};
+    static const mbus_request_mode modes[] = {MBUS_REQUEST_UD2, MBUS_REQUEST_UD2,
+                                              MBUS_REQUEST_GLOBAL_READOUT,
+                                              MBUS_REQUEST_GLOBAL_READOUT_DIF};
+    for (int i = 0; i < 4; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, CFG_HEAD "%s    meters: []\n", lines[i]);
+        cfg_err err = {{0}};
+        cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
+        mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+        CHECK_MSG(cfg != NULL, "%s: %s", lines[i], err.msg);
+        if (cfg)
+            CHECK_INT(cfg->segments[0].request_mode, modes[i]);
+        mbus_config_free(cfg);
+        cfg_free(root);
+    }
+    expect_config_error(CFG_HEAD "    request: freeze\n    meters: []\n",
+                        "gw.yaml:4:14: request must be req_ud2, global_readout or global_readout_dif");
+}
+
 static void test_config(void) {
     cfg_err err = {{0}};
     cfg_node *root = cfg_load_string(CFG_HEAD "    meters:\n"
@@ -626,6 +649,7 @@ static void test_config(void) {
     expect_config_error(CFG_HEAD "    reset: always\n    meters: []\n",
                         "gw.yaml:4:12: reset must be none, nke, nke_fd, nke_ff or app_reset");
     test_reset_modes();
+    test_request_modes();
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        primary: 1\n        baud: 1234\n",
                         "gw.yaml:7:15: baud must be 300, 600, 1200, 2400, 4800, 9600, 19200 "
                         "or 38400");
