@@ -29,6 +29,9 @@ typedef struct mbus_vif_info {
 
 /* Describe the VIF chain of a record (vif[0..n_vif)). */
 void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi);
+/* The same without a copy for the common case: a lone primary VIF points into
+ * the constant table; any other chain is described into *scratch. */
+const mbus_vif_info *mbus_vif_lookup(const uint8_t *vif, size_t n_vif, mbus_vif_info *scratch);
 
 /* Fixed data structure (CI 0x73 / 0x77): 16 bytes after the CI. */
 mbus_err_code mbus_fixed_decode(const uint8_t *data, size_t len, bool msb_first, mbus_data *out,

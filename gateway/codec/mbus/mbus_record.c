@@ -218,13 +218,13 @@ static mbus_err_code read_record(cursor *c, mbus_record *r) {
     r->data = c->d + c->pos;
     r->data_len = (uint8_t)n;
     c->pos += n;
-    mbus_vif_info vi;
-    mbus_vif_describe(r->vif, r->n_vif, &vi);
-    r->quantity = vi.quantity;
-    r->unit = vi.unit;
-    r->scale_exp = vi.exp;
-    r->unit_mult = vi.mult;
-    set_value(r, how, &vi);
+    mbus_vif_info scratch;
+    const mbus_vif_info *vi = mbus_vif_lookup(r->vif, r->n_vif, &scratch);
+    r->quantity = vi->quantity;
+    r->unit = vi->unit;
+    r->scale_exp = vi->exp;
+    r->unit_mult = vi->mult;
+    set_value(r, how, vi);
     return MBUS_OK;
 }
 

@@ -242,3 +242,10 @@ void mbus_vif_describe(const uint8_t *vif, size_t n_vif, mbus_vif_info *vi) {
     if (n_vif > first_orthogonal)
         orthogonal_vifes(vif + first_orthogonal, n_vif - first_orthogonal, vi);
 }
+
+const mbus_vif_info *mbus_vif_lookup(const uint8_t *vif, size_t n_vif, mbus_vif_info *scratch) {
+    if (n_vif == 1)
+        return &primary[vif[0] & 0x7F];
+    mbus_vif_describe(vif, n_vif, scratch);
+    return scratch;
+}
