@@ -34,6 +34,10 @@ QEMU_ARM    := qemu-arm -L $(SYSROOT_ABS)
 
 ifeq ($(VARIANT),asan)
 SAN           = $(ASAN_SAN)
+# Any report ends the process with a failure (and the leak check runs at exit); the
+# harness also fails a scenario whose gwd.log holds a report (docs/hardening.md).
+export ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 endif
 ifeq ($(VARIANT),armhf)
 # The C library comes from the cross toolchain; every other library (headers, .so and
@@ -155,8 +159,12 @@ unit: tests
 	@TEST_RUNNER="$(TEST_RUNNER)" ci/run-unit $(TEST_BIN)
 
 # Scenario suite through the pytest harness (harness/), JUnit XML in $(BUILD).
+# The hostile-peer and secrets checks (harness/) run against every gateway build, not
+# only the host's (docs/hardening.md).
+HARDENING_TESTS := harness/test_hostile.py harness/test_secrets.py
 scenarios: all
-	@ci/run-scenarios --build $(BUILD) --hil $(HIL_CMD) --gwd "$(GWD_CMD)"
+	@ci/run-scenarios --build $(BUILD) --hil $(HIL_CMD) --gwd "$(GWD_CMD)" \
+	    $(if $(filter host,$(VARIANT)),,$(HARDENING_TESTS))
 
 asan: unit-asan scenarios-asan
 unit-asan:

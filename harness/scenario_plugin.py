@@ -9,6 +9,7 @@ Files whose name starts with "_" are fragments other scenarios include, and
 scenarios/demo/ holds real-time demo plants for `make demo`: neither is a test.
 """
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -109,6 +110,27 @@ def _run(cmd, cwd, env, timeout):
         return out or b"", f"timed out after {timeout:.0f}s", True
 
 
+# Reports of the sanitizers (ASan, LSan, UBSan) and of valgrind in the logs of a run
+# fail the scenario even when the gateway's exit status did not show them.
+_REPORT_MARKERS = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer|"
+    r"ERROR SUMMARY: [1-9]|definitely lost: [1-9]")
+
+
+def _sanitizer_reports(workdir: Path):
+    found = []
+    for log in sorted(workdir.rglob("*.log")):
+        try:
+            text = log.read_text("utf-8", "replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if _REPORT_MARKERS.search(line):
+                found.append(f"{log.name}: {line.strip()}")
+                break
+    return found
+
+
 class ScenarioItem(pytest.Item):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -127,6 +149,10 @@ class ScenarioItem(pytest.Item):
         out, status, failed = _run(cmd, h.root, env, h.timeout)
         text = out.decode("utf-8", "replace")
         (self.workdir / "hil.out").write_text(text)
+        reports = _sanitizer_reports(self.workdir)
+        if reports:
+            failed = True
+            status += "; sanitizer/valgrind report: " + "; ".join(reports)
         if failed:
             raise ScenarioFailed(f"$ HIL_GWD={shlex.quote(h.gwd)} {shlex.join(cmd)}\n"
                                  f"{text}\nhil: {status}")

@@ -10,6 +10,8 @@
  * output buffer and leave when the socket is writable: everything produced in
  * one loop iteration goes out in one write. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +19,20 @@
 #include "clock.h"
 #include "iec104_int.h"
 #include "log.h"
+
+/* A master broke the protocol: logged, and an event (stored) says who and how,
+ * before the connection is closed. */
+static void protocol_error(iec104_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void protocol_error(iec104_conn *c, const char *fmt, ...) {
+    char what[192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_warn(MOD_IEC104, "%s:%d: %s", c->peer, c->peer_port, what);
+    iec104_server_event(c->srv, "protocol_error", "%s:%d: %s, connection closed", c->peer,
+                        c->peer_port, what);
+}
 
 /* ---- event ring ---- */
 
@@ -283,18 +299,18 @@ static bool on_u(iec104_conn *c, uint8_t u) {
     case IEC104_U_TESTFR_ACT: send_u(c, IEC104_U_TESTFR_CON); return true;
     case IEC104_U_TESTFR_CON: c->test_pending = false; return true;
     default:
-        log_warn(MOD_IEC104, "%s: unexpected U frame %02X", c->peer, u);
+        protocol_error(c, "unexpected U frame %02X", u);
         return false;
     }
 }
 
 static bool on_i(iec104_conn *c, const iec104_apdu *f) {
     if (f->ns != c->vr) {
-        log_warn(MOD_IEC104, "%s: N(S)=%u, expected %u", c->peer, f->ns, c->vr);
+        protocol_error(c, "N(S)=%u, expected %u", f->ns, c->vr);
         return false;
     }
     if (!c->started) {
-        log_warn(MOD_IEC104, "%s: I frame before STARTDT", c->peer);
+        protocol_error(c, "I frame before STARTDT");
         return false;
     }
     c->vr = (uint16_t)((c->vr + 1) % IEC104_SEQ_MOD);
@@ -312,14 +328,14 @@ static bool on_apdu(iec104_conn *c, const iec104_apdu *f) {
     case IEC104_FRAME_U: return on_u(c, f->u);
     case IEC104_FRAME_S:
         if (!take_ack(c, f->nr)) {
-            log_warn(MOD_IEC104, "%s: S frame N(R)=%u outside [%u, %u]", c->peer, f->nr, c->va,
+            protocol_error(c, "S frame N(R)=%u outside [%u, %u]", f->nr, c->va,
                      c->vs);
             return false;
         }
         return true;
     case IEC104_FRAME_I:
         if (!take_ack(c, f->nr)) {
-            log_warn(MOD_IEC104, "%s: I frame N(R)=%u outside [%u, %u]", c->peer, f->nr, c->va,
+            protocol_error(c, "I frame N(R)=%u outside [%u, %u]", f->nr, c->va,
                      c->vs);
             return false;
         }
@@ -334,7 +350,7 @@ static bool consume(iec104_conn *c) {
     while (off < c->rx_len) {
         int need = iec104_apdu_needed(c->rx + off, c->rx_len - off);
         if (need < 0) {
-            log_warn(MOD_IEC104, "%s: %s", c->peer, iec104_strerror(need));
+            protocol_error(c, "%s", iec104_strerror(need));
             return false;
         }
         if (need == 0 || (size_t)need > c->rx_len - off)
@@ -343,6 +359,7 @@ static bool consume(iec104_conn *c) {
         int rc = iec104_apdu_parse(c->rx + off, (size_t)need, &f);
         if (rc < 0) {
             log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), c->rx + off, (size_t)need);
+            protocol_error(c, "%s", iec104_strerror(rc));
             return false;
         }
         if (!on_apdu(c, &f))

@@ -180,6 +180,9 @@ bool ring_pop(event_ring *r, iec104_event *e);
 /* iec104_conn.c */
 iec104_conn *iec104_conn_new(iec104_server *srv, int fd, const char *peer, int peer_port);
 void iec104_conn_free(iec104_conn *c);
+/* An event for the datahub (and so the store's events table), source "iec104". */
+void iec104_server_event(iec104_server *srv, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Move as much as the window allows into the output buffer. */
 void iec104_conn_pump(iec104_conn *c);
 /* Queue an ASDU on the high-priority queue (copied). */

@@ -5,6 +5,7 @@
  * server's counters (published as points iec104/...). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -107,6 +108,16 @@ static void refuse(iec104_server *srv, int fd, int port) {
     r->timer = loop_timer_after(srv->loop, REFUSE_DRAIN_NS, refused_timeout, r);
 }
 
+void iec104_server_event(iec104_server *srv, const char *kind, const char *fmt, ...) {
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    dh_event e = {.source = "iec104", .kind = kind, .text = text, .ts_ns = clock_wall_ns()};
+    datahub_event(srv->hub, &e);
+}
+
 static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     iec104_server *srv = arg;
     struct sockaddr_in peer;
@@ -125,6 +136,9 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
                  srv->n_conns >= (size_t)srv->cfg->connections ? "all connections in use"
                                                                : "address not allowed");
         srv->refused++;
+        iec104_server_event(srv, "refused", "%s:%d refused: %s", ip, port,
+                            srv->n_conns >= (size_t)srv->cfg->connections ? "all connections in use"
+                                                                           : "address not allowed");
         refuse(srv, cfd, port);
         return;
     }

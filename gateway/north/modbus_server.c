@@ -59,9 +59,18 @@ struct modbus_server {
     bool rtu_resync;           /* bytes of an unknown frame: wait for silence */
     int64_t rtu_silence_ns;
     loop_timer_id rtu_timer;
+    int64_t exception_event_ns; /* last exception event (rate limit) */
+    uint64_t exception_events;
 };
 
 /* ---- answering ---------------------------------------------------------------- */
+
+/* Something a master did that an operator should see: an event (stored). */
+static void server_event(modbus_server *srv, const char *kind, const char *text) {
+    dh_event e = {.source = "modbus_server", .kind = kind, .text = text, .ts_ns = clock_wall_ns()};
+    datahub_event(srv->hub, &e);
+}
+
 
 /* Fill the libmodbus mapping with exactly the items of the request. */
 static void fill_mapping(modbus_mapping_t *map, const mbs_decision *d) {
@@ -108,6 +117,16 @@ static void answer(modbus_server *srv, modbus_t *ctx, iochan *ch, const uint8_t 
         break;
     case MBS_REPLY_EXCEPTION:
         log_debug(MOD, "unit %u function 0x%02X: exception %d", adu[hdr - 1], adu[hdr], d->exception);
+        /* at most one event a minute: a master looping over bad requests must not fill the store */
+        if (clock_mono_ns() - srv->exception_event_ns >= 60 * 1000000000LL || !srv->exception_events) {
+            char text[160];
+            snprintf(text, sizeof text, "%s: unit %u function 0x%02X refused with exception %d%s",
+                     iochan_name(ch), adu[hdr - 1], adu[hdr], d->exception,
+                     srv->exception_events ? " (and earlier ones)" : "");
+            server_event(srv, "exception", text);
+            srv->exception_event_ns = clock_mono_ns();
+        }
+        srv->exception_events++;
         rc = modbus_reply_exception(ctx, adu, (unsigned)d->exception);
         break;
     case MBS_REPLY_DEVICE_ID: {
@@ -126,6 +145,11 @@ static void answer(modbus_server *srv, modbus_t *ctx, iochan *ch, const uint8_t 
 
 static void conn_close(modbus_server *srv, mbs_conn *c, const char *why) {
     log_info(MOD, "%s: closed (%s)", iochan_name(c->ch), why);
+    if (strcmp(why, "by the master") != 0 && strcmp(why, "idle") != 0) {
+        char text[160];
+        snprintf(text, sizeof text, "%s: connection closed: %s", iochan_name(c->ch), why);
+        server_event(srv, "closed", text);
+    }
     loop_del_fd(srv->loop, c->fd);
     loop_timer_cancel(srv->loop, c->idle_timer);
     iochan_close(c->ch);
