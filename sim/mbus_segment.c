@@ -166,6 +166,7 @@ static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
         mbus_slave *s = &seg->slaves[i];
         size_t len = 0;
         if (slave_baud(seg, s) != line_baud(seg)) continue; /* noise to its UART */
+        if (s->faults.wakeup_ns > 0 && end_ns > s->awake_until_ns) continue; /* asleep */
         if (mbus_slave_handle(s, f, buf[n], MBUS_FRAME_MAX, &len) == SLAVE_IGNORE) continue;
         answers[n].bytes = buf[n];
         answers[n].len = len;
@@ -267,6 +268,37 @@ static void echo_bytes(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_
     free(line);
 }
 
+/* A run of 0x55 ended (another byte came): trace it once. */
+static void wake_run_done(mbus_segment *seg) {
+    if (!seg->wake_bytes) return;
+    uint8_t *run = malloc(seg->wake_bytes);
+    if (run) {
+        memset(run, 0x55, seg->wake_bytes);
+        trace_add(seg->tr, seg->name, TRACE_GW_TO_BUS, seg->baud_last,
+                  seg->wake_start_ns, seg->wake_end_ns, run, seg->wake_bytes, "wake-up sequence");
+        free(run);
+    }
+    seg->wake_bytes = 0;
+}
+
+/* 0x55 between frames is a wake-up sequence: slaves that need one are awake
+ * once the run has lasted their wakeup time, until `awake` after it ends. */
+static void wake_byte(mbus_segment *seg, int64_t start_ns, int64_t end_ns) {
+    int64_t slack = wire_bytes_ns(line_baud(seg), 1) / 2;
+    if (!seg->wake_bytes || start_ns > seg->wake_end_ns + slack) {
+        wake_run_done(seg);
+        seg->wake_start_ns = start_ns;
+    }
+    seg->wake_end_ns = end_ns;
+    seg->wake_bytes++;
+    for (size_t i = 0; i < seg->n_slaves; i++) {
+        mbus_slave *s = &seg->slaves[i];
+        if (s->faults.wakeup_ns > 0 && slave_baud(seg, s) == line_baud(seg) &&
+            end_ns - seg->wake_start_ns >= s->faults.wakeup_ns)
+            s->awake_until_ns = end_ns + s->faults.awake_ns;
+    }
+}
+
 void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64_t now,
                         unsigned gateway_baud) {
     seg->baud_last = gateway_baud;
@@ -278,8 +310,14 @@ void mbus_segment_input(mbus_segment *seg, const uint8_t *bytes, size_t n, int64
             trace_rx(seg, seg->rx_len, "receive buffer overflow");
             seg->rx_len = 0;
         }
+        int64_t end = start + (int64_t)(i + 1) * byte_ns;
+        if (seg->rx_len == 0 && bytes[i] == 0x55) {
+            wake_byte(seg, end - byte_ns, end);
+            continue;
+        }
+        wake_run_done(seg);
         seg->rx[seg->rx_len] = bytes[i];
-        seg->rx_end[seg->rx_len] = start + (int64_t)(i + 1) * byte_ns;
+        seg->rx_end[seg->rx_len] = end;
         seg->rx_len++;
     }
     reassemble(seg);

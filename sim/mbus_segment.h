@@ -55,6 +55,9 @@ typedef struct mbus_segment {
     bool echo;                  /* the level converter repeats every master byte */
     int64_t short_from_ns, short_to_ns; /* line shorted: no answers (to > from) */
     unsigned shorted;           /* frames that met the short circuit */
+    /* a wake-up sequence: 0x55 bytes back to back between frames */
+    int64_t wake_start_ns, wake_end_ns;
+    size_t wake_bytes;
     seg_noise noise[SEG_NOISE_MAX]; /* in time order */
     size_t n_noise, noise_next;
     loop_timer_id noise_timer;

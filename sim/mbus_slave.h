@@ -21,6 +21,8 @@ typedef struct mbus_slave_faults {
     unsigned corrupt_first; /* the first N RSP_UD answers carry a wrong checksum */
     unsigned hang_first;    /* the first N RSP_UD answers stop halfway (the slave hangs) */
     unsigned wrong_length_first; /* the first N RSP_UD answers carry L one too small */
+    int64_t wakeup_ns;      /* asleep until the master sent 0x55 for this long (0: awake) */
+    int64_t awake_ns;       /* then awake this long after the sequence ended */
 } mbus_slave_faults;
 
 typedef struct mbus_slave {
@@ -34,6 +36,7 @@ typedef struct mbus_slave {
     bool rotate;                /* each readout starts at the next page: values change over time */
     /* state */
     bool selected;
+    int64_t awake_until_ns;     /* wakeup: hears frames that end before this */
     int page;                   /* index of the last page sent; -1 after reset */
     int last_fcb;               /* FCB of the last answered REQ_UD2; -1 after reset */
     unsigned requests;          /* REQ_UD2 addressed to it */

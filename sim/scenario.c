@@ -84,7 +84,8 @@ static uint32_t bcd_add(uint32_t bcd, unsigned k) {
 
 static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) {
     static const char *const keys[] = {"silent", "answer_after", "answer_every",
-                                       "corrupt_checksum", "hang", "wrong_length", NULL};
+                                       "corrupt_checksum", "hang", "wrong_length", "wakeup",
+                                       "awake", NULL};
     if (!m) return true;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "faults must be a map");
     long long after, every, corrupt, hang, wrong_length;
@@ -93,7 +94,9 @@ static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) 
         !cfg_int(m, "answer_every", 1, 1, 1000000, &every, err) ||
         !cfg_int(m, "corrupt_checksum", 0, 0, 1000000, &corrupt, err) ||
         !cfg_int(m, "hang", 0, 0, 1000000, &hang, err) ||
-        !cfg_int(m, "wrong_length", 0, 0, 1000000, &wrong_length, err))
+        !cfg_int(m, "wrong_length", 0, 0, 1000000, &wrong_length, err) ||
+        !cfg_duration_ns(m, "wakeup", 0, &f->wakeup_ns, err) ||
+        !cfg_duration_ns(m, "awake", 1000000000LL, &f->awake_ns, err))
         return false;
     f->hang_first = (unsigned)hang;
     f->wrong_length_first = (unsigned)wrong_length;

@@ -157,7 +157,7 @@ static bool parse_baud(const cfg_node *map, long *out, cfg_err *err);
 
 static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg_node *map,
                         cfg_err *err) {
-    static const char *const keys[] = {"name", "primary", "secondary", "baud", NULL};
+    static const char *const keys[] = {"name", "primary", "secondary", "baud", "wakeup", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "a meter must be a map (name, primary or secondary)");
     if (!cfg_only_keys(map, keys, err))
@@ -173,6 +173,10 @@ static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg
         return false;
     if (cfg_get(map, "baud") && !parse_baud(map, &m->baud, err))
         return false;
+    if (!cfg_duration_ns(map, "wakeup", 0, &m->wakeup_ns, err))
+        return false;
+    if (m->wakeup_ns < 0 || m->wakeup_ns > MBUS_WAKEUP_MAX_NS)
+        return cfg_fail(err, cfg_get(map, "wakeup"), "wakeup must be a duration of 0..2s");
     m->name = dup_string(name);
     if (!m->name)
         return cfg_fail(err, map, "out of memory");

@@ -20,7 +20,10 @@ typedef struct mbus_meter_cfg {
     mbus_secondary secondary;  /* pattern for the select telegram (F = wildcard) */
     char secondary_text[17];   /* the pattern as 16 hex chars */
     long baud;                 /* its own baud rate, or 0: the segment's */
+    int64_t wakeup_ns;         /* 0x55 bytes for this long before each readout, or 0 */
 } mbus_meter_cfg;
+
+#define MBUS_WAKEUP_MAX_NS (2 * 1000000000LL) /* the longest wake-up sequence */
 
 /* Meter search (docs/mbus.md): at start-up and on demand (SIGUSR1). */
 typedef enum { MBUS_SCAN_OFF, MBUS_SCAN_SECONDARY, MBUS_SCAN_PRIMARY, MBUS_SCAN_BOTH } mbus_scan_mode;

@@ -43,7 +43,7 @@ typedef enum { SCAN_IDLE, SCAN_PRIMARY, SCAN_SECONDARY } scan_phase;
 /* A garbled answer to a select of at most this many bytes is taken as
  * overlapping E5s (a collision) at once; longer garbage is retried once first. */
 #define SCAN_COLLISION_MAX_BYTES 4
-typedef enum { REQ_NKE, REQ_SELECT, REQ_READOUT, REQ_UD2 } req_kind;
+typedef enum { REQ_WAKEUP, REQ_NKE, REQ_SELECT, REQ_READOUT, REQ_UD2 } req_kind;
 
 struct mbus_segment {
     const mbus_segment_cfg *cfg;
@@ -69,7 +69,7 @@ struct mbus_segment {
     int pages;                 /* RSP_UD telegrams received for this meter */
     bool fcb;
     char last_error[160];
-    uint8_t tx[32];
+    uint8_t tx[2048];          /* requests; a wake-up sequence of up to 2 s at 9600 baud */
     size_t tx_len, tx_off;
     size_t echo_seen;          /* echo: bytes of our request read back so far */
     int64_t tx_end_ns;
@@ -305,6 +305,7 @@ static void request_after_gap(mbus_segment *seg) {
 }
 
 static req_kind first_request(const mbus_segment *seg);
+static req_kind after_wakeup(const mbus_segment *seg);
 
 static void begin_meter(mbus_segment *seg) {
     if (seg->meter >= seg->cfg->n_meters + seg->n_found) {
@@ -319,8 +320,15 @@ static void begin_meter(mbus_segment *seg) {
     seg->n_recs = 0;
     memset(&seg->hdr, 0, sizeof seg->hdr);
     seg->last_error[0] = '\0';
-    seg->req = seg->cfg->reset_nke ? REQ_NKE : m->has_secondary ? REQ_SELECT : first_request(seg);
+    seg->req = m->wakeup_ns > 0 ? REQ_WAKEUP : after_wakeup(seg);
     request_after_gap(seg);
+}
+
+/* What follows the wake-up sequence (or starts the readout without one). */
+static req_kind after_wakeup(const mbus_segment *seg) {
+    return seg->cfg->reset_nke                ? REQ_NKE
+           : current_meter(seg)->has_secondary ? REQ_SELECT
+                                               : first_request(seg);
 }
 
 /* After reset and select: a global readout request first, or REQ_UD2 at once.
@@ -333,7 +341,9 @@ static req_kind first_request(const mbus_segment *seg) {
 
 /* The reset, select or readout request is done: go on with the next request of the meter. */
 static void step_done(mbus_segment *seg) {
-    if (seg->req == REQ_NKE && current_meter(seg)->has_secondary)
+    if (seg->req == REQ_WAKEUP)
+        seg->req = after_wakeup(seg);
+    else if (seg->req == REQ_NKE && current_meter(seg)->has_secondary)
         seg->req = REQ_SELECT;
     else if (seg->req == REQ_NKE || seg->req == REQ_SELECT)
         seg->req = first_request(seg);
@@ -428,6 +438,15 @@ static size_t build_request(mbus_segment *seg, uint8_t *out, size_t cap) {
     const mbus_meter_cfg *m = current_meter(seg);
     uint8_t sel[8];
     switch (seg->req) {
+    case REQ_WAKEUP: {
+        /* 0x55 (alternating bits) for wakeup_ns at the meter's baud */
+        int64_t byte_ns = bytes_ns(seg, 1);
+        size_t n = (size_t)((m->wakeup_ns + byte_ns - 1) / byte_ns);
+        if (n > cap)
+            n = cap;
+        memset(out, 0x55, n);
+        return n;
+    }
     case REQ_NKE:
         return build_reset(seg, m, out, cap);
     case REQ_SELECT:
@@ -467,7 +486,7 @@ static void request_sent(mbus_segment *seg) {
     if (seg->state != ST_SENDING)
         return;
     seg->line_busy_until = seg->tx_end_ns;
-    if (is_broadcast(seg)) { /* nobody answers a broadcast */
+    if (is_broadcast(seg) || seg->req == REQ_WAKEUP) { /* nobody answers these */
         step_done(seg);
         return;
     }
@@ -655,6 +674,7 @@ static void frame_complete(mbus_segment *seg) {
     if (scan_frame(seg, &f))
         return;
     switch (seg->req) {
+    case REQ_WAKEUP: /* never awaited: cannot happen */
     case REQ_NKE: /* an E5 is expected, but the reset is best effort */
     case REQ_READOUT: /* so is the global readout request */
         step_done(seg);

@@ -606,7 +606,8 @@ static void test_config(void) {
                                               "        primary: 250\n"
                                               "      - name: b\n"
                                               "        secondary: 1234567F2C2D0107\n"
-                                              "        baud: 9600\n",
+                                              "        baud: 9600\n"
+                                              "        wakeup: 60ms\n",
                                      "gw.yaml", &err);
     mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
     CHECK_MSG(cfg != NULL, "%s", err.msg);
@@ -625,6 +626,8 @@ static void test_config(void) {
         CHECK_INT(s->meters[0].primary, 250);
         CHECK_INT(s->meters[0].baud, 0); /* the segment's */
         CHECK_INT(s->meters[1].baud, 9600);
+        CHECK_INT(s->meters[0].wakeup_ns, 0);
+        CHECK_INT(s->meters[1].wakeup_ns, 60 * NS_PER_MS);
         CHECK(s->response_timeout_auto && s->request_gap_auto);
         CHECK(s->meters[1].has_secondary);
         CHECK_INT(s->meters[1].secondary.id_bcd, 0x1234567F);
@@ -653,6 +656,8 @@ static void test_config(void) {
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        primary: 1\n        baud: 1234\n",
                         "gw.yaml:7:15: baud must be 300, 600, 1200, 2400, 4800, 9600, 19200 "
                         "or 38400");
+    expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        primary: 1\n        wakeup: 3s\n",
+                        "gw.yaml:7:17: wakeup must be a duration of 0..2s");
     expect_config_error(CFG_HEAD "    echo: maybe\n    meters: []\n",
                         "gw.yaml:4:11: 'echo': expected true/false (or yes/no, on/off), got 'maybe'");
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n",
