@@ -85,7 +85,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
-        demo bench fuzz coverage valgrind clean acceptance
+        demo bench fuzz fuzz-ci coverage valgrind clean acceptance
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -208,6 +208,10 @@ FUZZ_BINS  := $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_NAMES))
 fuzz: deps
 	+@$(SUBMAKE) VARIANT=fuzz $(FUZZ_BINS)
 	@ci/fuzz-all $(FUZZ_SECONDS) $(FUZZ_NAMES)
+# CI: every target briefly (FUZZ_CI_SECONDS each), regressions replayed first.
+FUZZ_CI_SECONDS ?= 10
+fuzz-ci:
+	+@$(SUBMAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 fuzz-%: deps
 	+@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
 	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*

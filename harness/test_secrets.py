@@ -71,6 +71,7 @@ def run_scenario(hil_setup, name, tmp_path):
     secrets = gateway_secrets(doc["gateway"], root, set())
     assert secrets, f"{name}: no secrets found to look for"
     doc["gateway"].setdefault("gateway", {})["log_level"] = "trace"
+    doc["watchdog"] = "120s"  # a slow gateway (valgrind, qemu) is not a failure here
     # inside the repository, so the scenario's relative paths still resolve
     work = hil_setup.build / "secrets"
     work.mkdir(parents=True, exist_ok=True)
