@@ -167,6 +167,8 @@ static void answer(mbus_segment *seg, const mbus_frame *f, int64_t end_ns) {
         size_t len = 0;
         if (slave_baud(seg, s) != line_baud(seg)) continue; /* noise to its UART */
         if (s->faults.wakeup_ns > 0 && end_ns > s->awake_until_ns) continue; /* asleep */
+        if (end_ns < s->faults.added_ns || (s->faults.removed_ns && end_ns >= s->faults.removed_ns))
+            continue; /* not on the bus (yet, or any more) */
         if (mbus_slave_handle(s, f, buf[n], MBUS_FRAME_MAX, &len) == SLAVE_IGNORE) continue;
         answers[n].bytes = buf[n];
         answers[n].len = len;

@@ -23,6 +23,8 @@ typedef struct mbus_slave_faults {
     unsigned wrong_length_first; /* the first N RSP_UD answers carry L one too small */
     int64_t wakeup_ns;      /* asleep until the master sent 0x55 for this long (0: awake) */
     int64_t awake_ns;       /* then awake this long after the sequence ended */
+    int64_t added_ns;       /* on the bus from this instant (0: from the start) */
+    int64_t removed_ns;     /* off the bus from this instant (0: never) */
 } mbus_slave_faults;
 
 typedef struct mbus_slave {

@@ -85,7 +85,7 @@ static uint32_t bcd_add(uint32_t bcd, unsigned k) {
 static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) {
     static const char *const keys[] = {"silent", "answer_after", "answer_every",
                                        "corrupt_checksum", "hang", "wrong_length", "wakeup",
-                                       "awake", NULL};
+                                       "awake", "added", "removed", NULL};
     if (!m) return true;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "faults must be a map");
     long long after, every, corrupt, hang, wrong_length;
@@ -96,8 +96,12 @@ static bool parse_faults(const cfg_node *m, mbus_slave_faults *f, cfg_err *err) 
         !cfg_int(m, "hang", 0, 0, 1000000, &hang, err) ||
         !cfg_int(m, "wrong_length", 0, 0, 1000000, &wrong_length, err) ||
         !cfg_duration_ns(m, "wakeup", 0, &f->wakeup_ns, err) ||
-        !cfg_duration_ns(m, "awake", 1000000000LL, &f->awake_ns, err))
+        !cfg_duration_ns(m, "awake", 1000000000LL, &f->awake_ns, err) ||
+        !cfg_duration_ns(m, "added", 0, &f->added_ns, err) ||
+        !cfg_duration_ns(m, "removed", 0, &f->removed_ns, err))
         return false;
+    if (f->removed_ns && f->removed_ns <= f->added_ns)
+        return cfg_fail(err, cfg_get(m, "removed"), "removed must come after added");
     f->hang_first = (unsigned)hang;
     f->wrong_length_first = (unsigned)wrong_length;
     f->answer_after = (unsigned)after;

@@ -241,7 +241,7 @@ static bool parse_request(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *e
 /* scan: {mode, at_start, mask, reverse, primary_from, primary_to, report} */
 static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     static const char *const keys[] = {"mode", "at_start", "mask", "reverse", "primary_from",
-                                       "primary_to", "report", NULL};
+                                       "primary_to", "report", "every", NULL};
     const cfg_node *node = cfg_get(map, "scan");
     const char *mode, *mask, *report;
     long long from, to;
@@ -257,7 +257,8 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
         !cfg_str(node, "mask", "FFFFFFFF", &mask, err) ||
         !cfg_int(node, "primary_from", 0, 0, 250, &from, err) ||
         !cfg_int(node, "primary_to", 250, 0, 250, &to, err) ||
-        !cfg_str(node, "report", "", &report, err))
+        !cfg_str(node, "report", "", &report, err) ||
+        !cfg_duration_ns(node, "every", 0, &scan->every_ns, err))
         return false;
     static const char *const modes[] = {"off", "secondary", "primary", "both"};
     scan->mode = MBUS_SCAN_OFF;

@@ -35,6 +35,7 @@ typedef struct mbus_scan_cfg {
     char mask[17];             /* secondary: 16 chars, F = wildcard */
     int primary_from, primary_to;
     char *report;              /* commission report file (CSV), or NULL */
+    int64_t every_ns;          /* scan again at the first cycle this long after the last (0: never) */
 } mbus_scan_cfg;
 
 /* What precedes each readout (MUC500 §2.6 item 19): nothing; SND_NKE to the

@@ -82,6 +82,8 @@ struct mbus_segment {
     mbus_segment_stats stats;
     /* meter search: a probe addresses the pseudo meter `probe` */
     bool scan_due;             /* at start-up (scan.at_start) or on SIGUSR1 */
+    bool scanned;              /* a scan has started (scan.every counts from it) */
+    int64_t last_scan_ns;
     bool report_due;           /* write the commission report after this cycle */
     scan_phase scan_phase;
     bool scan_e5_wait;         /* an E5 came: do more answers follow (a collision)? */
@@ -215,8 +217,15 @@ static void publish_counters(mbus_segment *seg, int64_t wall) {
 static void start_cycle(mbus_segment *seg) {
     seg->in_cycle = true;
     seg->meter = 0;
+    int64_t now = clock_mono_ns();
+    /* scan.every: meters added to the bus are found without a signal */
+    if (seg->cfg->scan.mode != MBUS_SCAN_OFF && seg->cfg->scan.every_ns > 0 &&
+        (!seg->scanned || now - seg->last_scan_ns >= seg->cfg->scan.every_ns))
+        seg->scan_due = true;
     if (seg->scan_due) { /* the scan runs first; its readout follows in this cycle */
         seg->scan_due = false;
+        seg->scanned = true;
+        seg->last_scan_ns = now;
         scan_start(seg);
         return;
     }

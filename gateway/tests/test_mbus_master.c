@@ -599,6 +599,22 @@ static void test_request_modes(void) {
                         "gw.yaml:4:14: request must be req_ud2, global_readout or global_readout_dif");
 }
 
+/* scan.every: a periodic scan finds meters added to the bus. */
+static void test_scan_every(void) {
+    cfg_err err = {{0}};
+    cfg_node *root = cfg_load_string(CFG_HEAD "    scan: {mode: secondary, every: 30s}\n    meters: []\n",
+                                     "gw.yaml", &err);
+    mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+    CHECK_MSG(cfg != NULL, "%s", err.msg);
+    if (cfg)
+        CHECK_INT(cfg->segments[0].scan.every_ns, 30 * NS_PER_S);
+    mbus_config_free(cfg);
+    cfg_free(root);
+    expect_config_error(CFG_HEAD "    scan: {mode: secondary, every: -5s}\n    meters: []\n",
+                        "gw.yaml:4:36: 'every': expected a duration like 100us, 500ms, 2s, 1.5s, "
+                        "15m, 1h, 1d, got '-5s'");
+}
+
 static void test_config(void) {
     cfg_err err = {{0}};
     cfg_node *root = cfg_load_string(CFG_HEAD "    meters:\n"
@@ -653,6 +669,7 @@ static void test_config(void) {
                         "gw.yaml:4:12: reset must be none, nke, nke_fd, nke_ff or app_reset");
     test_reset_modes();
     test_request_modes();
+    test_scan_every();
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        primary: 1\n        baud: 1234\n",
                         "gw.yaml:7:15: baud must be 300, 600, 1200, 2400, 4800, 9600, 19200 "
                         "or 38400");
