@@ -51,7 +51,7 @@ static const char *const readings_sql =
     " record INTEGER, quantity TEXT, unit TEXT, storage INTEGER, tariff INTEGER,"
     " subunit INTEGER, function TEXT, dif TEXT, vif TEXT);"
     "CREATE INDEX IF NOT EXISTS points_name ON points(name);"
-    "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, point_id INTEGER,"
     " ts_ns INTEGER, value REAL, value_text TEXT, quality INTEGER);"
     "CREATE INDEX IF NOT EXISTS samples_point_ts ON samples(point_id, ts_ns);"
     "CREATE VIEW IF NOT EXISTS readings AS SELECT s.id AS id, s.ts_ns AS ts_ns,"
@@ -84,7 +84,10 @@ static const char *const sample_sql =
 
 /* Samples are inserted SAMPLE_BATCH rows per statement: SQLite's cost per
  * statement (cursors, halt, reset) is then shared by the batch. A partial
- * batch goes row by row when the transaction commits. */
+ * batch goes row by row when the transaction commits. samples has no
+ * constraint (point_id is always bound, never NULL): a constraint that could
+ * abort half-way would make SQLite keep a statement journal for every batch,
+ * which cost more than a tenth of the insert. */
 #define SAMPLE_BATCH 32
 
 static const char *const point_find_sql =
@@ -912,6 +915,8 @@ bool store_state_set(gw_store *s, const char *key, int64_t value) {
 }
 
 int64_t store_point_latest_ts(gw_store *s, const char *point) {
+    if (s)
+        flush_samples(s); /* readings still waiting for their batch count too */
     sqlite3_stmt *st = s ? prepare_now(s, "SELECT max(ts_ns) FROM readings WHERE point = ?") : NULL;
     if (!st)
         return 0;
