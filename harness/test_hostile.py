@@ -36,7 +36,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, seconds=30.0):
+def wait_port(port, seconds=120.0):  # generous: gwd may run under valgrind
     end = time.time() + seconds
     while time.time() < end:
         with socket.socket() as s:
