@@ -443,11 +443,12 @@ static void test_silence_retries_not_read(void) {
      * the 2 ms latency allowance, then the 60 ms response timeout ran; the line
      * has been idle longer than the 33 bit request gap by then, so the retry
      * goes out at once. The slave sees each request a little after it was
-     * written (loop latency, a few ms under sanitizers), hence 5 ms of slack
-     * below 67.73 ms. */
+     * written (loop latency, a few ms under sanitizers, more on a loaded
+     * machine), hence slack below 67.73 ms; the exact timeout is checked to the
+     * bit in virtual time (scenarios/mbus/response_timeout_edge.yaml). */
     for (int i = 3; i <= 4; i++) {
         int64_t gap = b.request_ns[i] - b.request_ns[i - 1];
-        CHECK_MSG(gap >= 62729 * NS_PER_US && gap < 250 * NS_PER_MS, "retry %d after %lld us", i,
+        CHECK_MSG(gap >= 55 * NS_PER_MS && gap < 250 * NS_PER_MS, "retry %d after %lld us", i,
                   (long long)(gap / 1000));
     }
     /* cycle 2 starts on the 600 ms grid counted from the segment's start (the
