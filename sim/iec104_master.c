@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "iec104.h"
 #include "iochan.h"
+#include "timemaster.h"
 
 typedef struct master {
     iec104_bench *bench;
@@ -19,6 +20,9 @@ typedef struct master {
     int fd;
     iochan *io;
     bool connecting, connected;
+    bool closing;            /* half-closed by the master: waiting for the gateway's close */
+    bool reconnect;          /* connect again once the closing connection is gone */
+    bool held;               /* holds the time master's sync (connecting or closing) */
     uint16_t vs, vr;
     uint16_t nr_told;        /* the N(R) last sent: held back while acks are off */
     unsigned rx_unacked;
@@ -152,6 +156,18 @@ static void send_asdu(master *m, const iec104_asdu *a) {
 
 static void disconnect(master *m, const char *why);
 
+/* Connecting and closing are not proven by byte counters: the time master's sync
+ * waits until the kernel and the gateway have finished them (docs/virtual-time.md). */
+static void hold(master *m, bool on) {
+    if (on == m->held)
+        return;
+    m->held = on;
+    if (on)
+        timemaster_hold();
+    else
+        timemaster_release();
+}
+
 static void on_t2(gw_loop *loop, void *arg) {
     master *m = arg;
     m->t2_timer = 0;
@@ -219,6 +235,7 @@ static void on_connected(master *m) {
     m->io = iochan_open(m->fd, name, false);
     m->connected = true;
     m->connecting = false;
+    hold(m, false);
     m->vs = m->vr = m->nr_told = 0;
     m->rx_unacked = 0;
     m->rx_len = 0;
@@ -242,6 +259,7 @@ static void connect_failed(master *m, int error) {
     char what[128];
     snprintf(what, sizeof what, "connect refused (%s)", strerror(error));
     note(m, what);
+    hold(m, false);
     loop_del_fd(m->bench->loop, m->fd);
     close(m->fd);
     m->fd = -1;
@@ -250,8 +268,35 @@ static void connect_failed(master *m, int error) {
         m->retry_timer = loop_timer_after(m->bench->loop, m->retrying->retry_ns, on_retry, m);
 }
 
+/* Half-closed by the master: read (and count) what the gateway still sent until
+ * its end closes too; only then is the connection gone on both sides. */
+static void on_closing_readable(master *m) {
+    uint8_t sink[512];
+    ssize_t n;
+    while ((n = iochan_read(m->io, sink, sizeof sink)) > 0)
+        ;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    hold(m, false);
+    loop_del_fd(m->bench->loop, m->fd);
+    iochan_close(m->io);
+    m->io = NULL;
+    close(m->fd);
+    m->fd = -1;
+    m->closing = false;
+    if (m->reconnect) {
+        /* a bench event of this instant, after the sync that saw the close */
+        m->reconnect = false;
+        m->retry_timer = loop_timer_at(m->bench->loop, clock_mono_ns(), on_retry, m);
+    }
+}
+
 static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
     master *m = arg;
+    if (m->closing) {
+        on_closing_readable(m);
+        return;
+    }
     if (m->connecting) {
         int error = 0;
         socklen_t len = sizeof error;
@@ -267,6 +312,10 @@ static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
 }
 
 static void connect_now(master *m) {
+    if (m->closing) { /* the gateway must see the old connection go first */
+        m->reconnect = true;
+        return;
+    }
     if (m->connected || m->connecting)
         return;
     m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -278,6 +327,7 @@ static void connect_now(master *m) {
     }
     int rc = connect(m->fd, (struct sockaddr *)&a, sizeof a);
     m->connecting = true;
+    hold(m, true);
     loop_add_fd(m->bench->loop, m->fd, LOOP_WRITE, on_fd, m);
     if (rc < 0 && errno != EINPROGRESS)
         connect_failed(m, errno);
@@ -289,6 +339,8 @@ static void disconnect(master *m, const char *why) {
     if (m->t2_timer)
         loop_timer_cancel(m->bench->loop, m->t2_timer);
     m->t2_timer = 0;
+    hold(m, false);
+    m->closing = m->reconnect = false;
     loop_del_fd(m->bench->loop, m->fd);
     if (m->io)
         iochan_close(m->io);
@@ -299,12 +351,34 @@ static void disconnect(master *m, const char *why) {
     note(m, why);
 }
 
+/* The master ends a connection: FIN now, the socket is closed once the gateway
+ * has closed its end. Until then the time master does not sync, so whatever the
+ * bench does next at this instant (a new connection) reaches a gateway that has
+ * already seen this one go, on every run. */
+static void close_by_master(master *m, const char *why) {
+    if (!m->connected) {
+        disconnect(m, why);
+        return;
+    }
+    if (m->t2_timer)
+        loop_timer_cancel(m->bench->loop, m->t2_timer);
+    m->t2_timer = 0;
+    m->connected = false;
+    note(m, why);
+    if (shutdown(m->fd, SHUT_WR) < 0) {
+        disconnect(m, "shutdown failed");
+        return;
+    }
+    m->closing = true;
+    hold(m, true);
+}
+
 /* ---- steps ---- */
 
 static void storm_tick(gw_loop *loop, void *arg) {
     master *m = arg;
     m->storm_timer = 0;
-    disconnect(m, "disconnected (storm)");
+    close_by_master(m, "disconnected (storm)");
     if (m->storm_left-- <= 0)
         return;
     connect_now(m);
@@ -328,7 +402,7 @@ static void run_step(master *m, const iec104_step *s) {
     a.ca = (uint16_t)(s->ca >= 0 ? s->ca : m->spec->ca);
     switch (s->kind) {
     case IS_CONNECT: m->retrying = s; connect_now(m); return;
-    case IS_DISCONNECT: disconnect(m, "disconnected by the master"); return;
+    case IS_DISCONNECT: close_by_master(m, "disconnected by the master"); return;
     case IS_STARTDT: send_u(m, IEC104_U_STARTDT_ACT); return;
     case IS_STOPDT: send_u(m, IEC104_U_STOPDT_ACT); return;
     case IS_TESTFR: send_u(m, IEC104_U_TESTFR_ACT); return;
@@ -410,7 +484,9 @@ void iec104_bench_free(iec104_bench *b) {
             if (timers[k])
                 loop_timer_cancel(b->loop, timers[k]);
         m->t2_timer = 0;
-        if (m->fd >= 0)
+        if (m->fd >= 0 && m->closing)
+            disconnect(m, "closed at the end of the scenario"); /* gateway never closed */
+        else if (m->fd >= 0)
             disconnect(m, "end of scenario");
     }
     free(b->masters);

@@ -75,4 +75,11 @@ void timemaster_describe_counters(const timemaster *tm, char *out, size_t cap);
 /* Parse an idle line into tm (exposed for tests). false on a malformed line. */
 bool timemaster_take_idle(timemaster *tm, const char *line);
 void timemaster_close(timemaster *tm);
+/* An emulator waits for something the channel counters cannot prove, e.g. the
+ * gateway accepting a TCP connection the bench opened or closing its end of one
+ * the bench half-closed: no sync completes (and no time passes) until every hold
+ * is released. Global to the bench, like the iochan registry. */
+void timemaster_hold(void);
+void timemaster_release(void);
+unsigned timemaster_holds(void);
 #endif
