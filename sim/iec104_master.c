@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "iec104.h"
 #include "iochan.h"
+#include "hplc_net.h"
 #include "timemaster.h"
 
 typedef struct master {
@@ -168,9 +169,21 @@ static void hold(master *m, bool on) {
         timemaster_release();
 }
 
+/* One master writes per co-simulation step (the bench's shared gate, hplc_net.h):
+ * two masters' frames of one instant would reach the gateway, and its answers the
+ * bench, in kernel order. false: the timer in *slot runs cb again at this instant. */
+static bool gate(master *m, loop_timer_cb cb, loop_timer_id *slot) {
+    if (hplc_gate_pass(m->bench->loop))
+        return true;
+    *slot = loop_timer_at(m->bench->loop, clock_mono_ns(), cb, m);
+    return false;
+}
+
 static void on_t2(gw_loop *loop, void *arg) {
     master *m = arg;
     m->t2_timer = 0;
+    if (!gate(m, on_t2, &m->t2_timer))
+        return;
     if (m->rx_unacked && m->ack)
         send_s(m);
 }
@@ -252,6 +265,8 @@ static void connect_now(master *m);
 static void on_retry(gw_loop *loop, void *arg) {
     master *m = arg;
     m->retry_timer = 0;
+    if (!gate(m, on_retry, &m->retry_timer))
+        return;
     connect_now(m);
 }
 
@@ -378,6 +393,8 @@ static void close_by_master(master *m, const char *why) {
 static void storm_tick(gw_loop *loop, void *arg) {
     master *m = arg;
     m->storm_timer = 0;
+    if (!gate(m, storm_tick, &m->storm_timer))
+        return;
     close_by_master(m, "disconnected (storm)");
     if (m->storm_left-- <= 0)
         return;
@@ -436,6 +453,8 @@ static void schedule(master *m);
 static void on_step(gw_loop *loop, void *arg) {
     master *m = arg;
     m->step_timer = 0;
+    if (!gate(m, on_step, &m->step_timer))
+        return;
     const iec104_step *s = &m->spec->steps[m->next_step++];
     run_step(m, s);
     schedule(m);
