@@ -39,6 +39,12 @@ static void bench_counters(const char *name, uint64_t *tx, uint64_t *rx) {
     }
 }
 
+static bool bench_open(const char *name) {
+    for (size_t i = 0; i < iochan_count(); i++)
+        if (iochan_is_open(iochan_at(i)) && strcmp(iochan_name(iochan_at(i)), name) == 0) return true;
+    return false;
+}
+
 static const tm_counter *gw_counter(const timemaster *tm, const char *name) {
     for (size_t i = 0; i < tm->n_gw; i++)
         if (strcmp(tm->gw[i].name, name) == 0) return &tm->gw[i];
@@ -51,6 +57,7 @@ static bool counters_agree(const timemaster *tm) {
         uint64_t tx, rx;
         bench_counters(tm->gw[i].name, &tx, &rx);
         if (tx != tm->gw[i].rx || rx != tm->gw[i].tx) return false;
+        if (tm->gw[i].closed && bench_open(tm->gw[i].name)) return false; /* EOF not read yet */
     }
     for (size_t i = 0; i < iochan_count(); i++) {
         const iochan *ch = iochan_at(i);
@@ -63,6 +70,8 @@ static bool counters_agree(const timemaster *tm) {
             continue;
         }
         if (iochan_tx(ch) || iochan_rx(ch)) return false; /* a channel the gateway never used */
+        /* a TCP connection the gateway has not accepted (or connected) yet */
+        if (iochan_is_open(ch) && strncmp(iochan_name(ch), "tcp:", 4) == 0) return false;
     }
     return true;
 }
@@ -88,7 +97,8 @@ void timemaster_describe_counters(const timemaster *tm, char *out, size_t cap) {
     if (!out[0]) snprintf(out, cap, "no channels");
 }
 
-static bool add_gw_counter(timemaster *tm, const char *name, uint64_t tx, uint64_t rx) {
+static bool add_gw_counter(timemaster *tm, const char *name, uint64_t tx, uint64_t rx,
+                           bool closed) {
     if (tm->n_gw == tm->cap_gw) {
         size_t cap = tm->cap_gw ? tm->cap_gw * 2 : 8;
         tm_counter *grown = realloc(tm->gw, cap * sizeof *grown);
@@ -100,6 +110,7 @@ static bool add_gw_counter(timemaster *tm, const char *name, uint64_t tx, uint64
     snprintf(c->name, sizeof c->name, "%s", name);
     c->tx = tx;
     c->rx = rx;
+    c->closed = closed;
     return true;
 }
 
@@ -124,7 +135,9 @@ bool timemaster_take_idle(timemaster *tm, const char *line) {
         char *eq = strrchr(word, '='), *slash = eq ? strchr(eq, '/') : NULL;
         if (!eq || !slash) return false;
         *eq = '\0';
-        if (!add_gw_counter(tm, word, strtoull(eq + 1, NULL, 10), strtoull(slash + 1, NULL, 10)))
+        char *flag = strchr(slash + 1, '/');
+        if (!add_gw_counter(tm, word, strtoull(eq + 1, NULL, 10), strtoull(slash + 1, NULL, 10),
+                            flag && strcmp(flag, "/closed") == 0))
             return false;
     }
     tm->idle_seen = true;

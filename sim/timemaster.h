@@ -29,6 +29,7 @@
 typedef struct tm_counter {
     char name[256];
     uint64_t tx, rx;
+    bool closed;            /* a TCP channel the gateway has closed ("/closed") */
 } tm_counter;
 
 typedef struct timemaster {

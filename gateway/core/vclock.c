@@ -117,13 +117,17 @@ char *vclock_idle_line(uint64_t seq, int64_t deadline_ns) {
             continue;
         const char *name = iochan_name(iochan_at(i));
         uint64_t tx = 0, rx = 0;
+        bool open = false;
         for (size_t k = i; k < n; k++) {
             if (strcmp(iochan_name(iochan_at(k)), name) != 0)
                 continue;
             tx += iochan_tx(iochan_at(k));
             rx += iochan_rx(iochan_at(k));
+            open = open || iochan_is_open(iochan_at(k));
         }
-        text_add(&t, " %s=%" PRIu64 "/%" PRIu64, name, tx, rx);
+        /* A TCP connection we closed: the bench waits until its end has seen the close. */
+        bool closed = !open && strncmp(name, "tcp:", 4) == 0;
+        text_add(&t, " %s=%" PRIu64 "/%" PRIu64 "%s", name, tx, rx, closed ? "/closed" : "");
     }
     text_add(&t, "\n");
     if (t.failed) {
