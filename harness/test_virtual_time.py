@@ -4,7 +4,9 @@ and a stuck co-simulation fails fast with what each side last said.
 Replay: each scenario of scenarios/** that runs in virtual time (the default) is run
 twice into two run directories; the wire trace, the datahub dump, every report file,
 a SQL dump of the store and hil's verdict lines must be identical. gwd.log is not
-compared (it names the pty devices, which differ between runs)."""
+compared (it names the pty devices, which differ between runs). In the store, the
+event texts that name a TCP peer carry the kernel's ephemeral port numbers (the
+gateway logs them for users, as it must): those numbers alone are masked."""
 import os
 import re
 import shlex
@@ -41,12 +43,16 @@ def _hil(hil_setup, args, gwd=None, timeout=None):
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), time.monotonic() - t0
 
 
+# "127.0.0.1:50212 refused", "tcp:53815:60688: connection ...": ports the kernel chose.
+_EPHEMERAL = re.compile(r"(?<=127\.0\.0\.1:)\d+|(?<=\btcp:)\d+:\d+|(?<=\budp:)\d+:\d+")
+
+
 def _store_dump(path):
     if not path.exists():
         return None
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return "\n".join(con.iterdump())
+        return _EPHEMERAL.sub("<port>", "\n".join(con.iterdump()))
     finally:
         con.close()
 
