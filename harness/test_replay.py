@@ -237,10 +237,14 @@ def test_pcap_reassembly_drops_retransmissions_and_joins_split_segments(hil_setu
     from scapy.utils import wrpcapng  # noqa: E402
     pkts = []
     for p in rdpcap(str(ROOT / "fixtures" / "captures" / "iec104_interrogation.pcap")):
-        data = bytes(p[Raw].load) if Raw in p else b""
+        # The TCP payload as bytes: once scapy's IEC 104 layer is loaded (another test
+        # module imports it), port 2404 payloads are dissected as IEC 104, not Raw.
+        data = bytes(p[TCP].payload)
         if data and p[TCP].dport == 2404 and len(data) > 2:
             a, b = p.copy(), p.copy()
-            a[Raw].load, b[Raw].load = data[:2], data[2:]
+            a[TCP].remove_payload()
+            b[TCP].remove_payload()
+            a, b = a / Raw(data[:2]), b / Raw(data[2:])
             b[TCP].seq = p[TCP].seq + 2
             for q in (a, b):
                 del q["IP"].len, q["IP"].chksum, q[TCP].chksum
