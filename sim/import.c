@@ -1,4 +1,5 @@
 /* import: the `hil import` command (import.h). */
+#include "fsdir.h"
 #include "import.h"
 #include <errno.h>
 #include <limits.h>
@@ -60,18 +61,6 @@ static void retime(capture *c, int64_t max_gap, double speed) {
         prev = t;
         c->frames[i].t_ns = (int64_t)((double)(t - shift) / speed);
     }
-}
-
-static int make_dirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%.4000s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* The repository of the output scenario: nearest ancestor holding fixtures/. */
@@ -241,7 +230,7 @@ int import_main(int argc, char **argv) {
     } else {
         o.fixtures_ref = o.fixtures_dir;
     }
-    if (make_dirs(o.fixtures_dir) < 0) {
+    if (fsdir_make(o.fixtures_dir) < 0) {
         fprintf(stderr, "hil import: cannot make %s\n", o.fixtures_dir);
         return 1;
     }

@@ -1,5 +1,6 @@
 /* runner: one scenario from start to verdict (see runner.h). */
 #define _XOPEN_SOURCE 700
+#include "fsdir.h"
 #include "runner.h"
 #include <errno.h>
 #include <ftw.h>
@@ -78,22 +79,6 @@ void runner_default_gwd(char *out, size_t cap) {
     snprintf(out, cap, "%s/gwd", self);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
-static int make_dirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* <base>/<scenario file name without .yaml>, emptied. */
 static int prepare_workdir(run *r, const char *path) {
     const char *base = strrchr(path, '/');
@@ -102,8 +87,8 @@ static int prepare_workdir(run *r, const char *path) {
     if (len > 5 && strcmp(base + len - 5, ".yaml") == 0) len -= 5;
     if (r->opt->workdir_exact) snprintf(r->workdir, sizeof r->workdir, "%s", r->opt->workdir_base);
     else snprintf(r->workdir, sizeof r->workdir, "%s/%.*s", r->opt->workdir_base, (int)len, base);
-    nftw(r->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return make_dirs(r->workdir);
+    fsdir_remove(r->workdir);
+    return fsdir_make(r->workdir);
 }
 
 static void add_var(run *r, const char *name, const char *value) {
@@ -469,7 +454,7 @@ int runner_run(const char *path, const run_options *opt) {
     bool ok = failed == 0;
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s)\n", r.sc->name,
             ok ? "PASS" : "FAIL", passed, failed, r.workdir);
-    if (ok && !opt->keep) nftw(r.workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (ok && !opt->keep) fsdir_remove(r.workdir);
     scenario_free(r.sc);
     return ok ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 /* target_mode: one scenario against a gateway on a device (see target_mode.h). */
 #define _XOPEN_SOURCE 700
+#include "fsdir.h"
 #include "target_mode.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -64,22 +65,6 @@ const char *target_skip_reason(const scenario *sc, const target_map *map, char *
     return NULL;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
-static int make_dirs(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int prepare_dirs(trun *r, const char *path) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -92,8 +77,8 @@ static int prepare_dirs(trun *r, const char *path) {
     if (r->map->files_dir) snprintf(r->fetched, sizeof r->fetched, "%s/%s", r->map->files_dir, r->name);
     else snprintf(r->fetched, sizeof r->fetched, "%s/device", r->local);
     snprintf(r->log, sizeof r->log, "%s/target.log", r->local);
-    nftw(r->local, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return make_dirs(r->local);
+    fsdir_remove(r->local);
+    return fsdir_make(r->local);
 }
 
 /* The segment emulator talks to the mapped device instead of its own pty: the device's
@@ -539,7 +524,7 @@ int target_run(const char *path, const run_options *opt, const target_map *map) 
     bool ok = r.failed == 0;
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s, %.1f s)\n", r.sc->name,
             ok ? "PASS" : "FAIL", r.passed, r.failed, r.local, (clock_mono_ns() - t0) / 1e9);
-    if (ok && !opt->keep) nftw(r.local, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (ok && !opt->keep) fsdir_remove(r.local);
     scenario_free(r.sc);
     return ok ? TARGET_PASS : TARGET_FAIL;
 }
