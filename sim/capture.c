@@ -66,6 +66,8 @@ size_t capture_parse_wall(const char *s, int64_t *out_ns) {
         !digits(s + 17, 2, &sec))
         return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
+    /* nanoseconds since the epoch in 64 bits cover 1678..2262 only */
+    if (y < 1900 || y > 2200) return 0;
     size_t i = 19;
     int64_t frac = 0;
     if (s[i] == '.' || s[i] == ',') {

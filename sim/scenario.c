@@ -334,7 +334,9 @@ static bool parse_start(const cfg_node *r, int64_t *out, cfg_err *err) {
     int got = sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z);
     if (n && n->kind != CFG_SCALAR) return cfg_fail(err, n, "start must be a timestamp");
-    if (got != 7 || z != 'Z' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+    /* Years outside 1970..2200 would overflow nanoseconds since the epoch in 64 bits. */
+    if (got != 7 || z != 'Z' || tm.tm_year < 1970 || tm.tm_year > 2200 || tm.tm_mon < 1 ||
+        tm.tm_mon > 12 || tm.tm_mday < 1 ||
         tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
         return cfg_fail(err, n, "start must be a UTC time like 2026-01-01T00:00:00Z");
     tm.tm_year -= 1900;
