@@ -15,7 +15,6 @@
 
 #define LLC_LEN 3
 #define APDU_MAX 4096
-#define RX_MAX (HDLC_MAX_FRAME * 2)
 
 typedef struct station {
     struct rs485_line *line;
@@ -44,8 +43,7 @@ struct rs485_line {
     int64_t byte_ns;
     station *st;
     size_t n;
-    uint8_t rx[RX_MAX];
-    size_t rx_len;
+    hdlc_stream rx;
     int64_t rx_start_ns;   /* first byte of the frame being received on the wire */
     int64_t wire_end_ns;   /* when the last byte the gateway sent ends on the wire */
     int64_t busy_until_ns; /* when the last answer queued ends on the wire */
@@ -197,37 +195,27 @@ static station *station_for(rs485_line *ln, const hdlc_addr *dest) {
 /* ---- bytes from the gateway ------------------------------------------------------------- */
 
 static void parse_frames(rs485_line *ln) {
-    for (;;) {
-        hdlc_frame f;
-        size_t used = 0;
-        const char *why = "";
-        hdlc_result r = hdlc_decode(ln->rx, ln->rx_len, &f, &used, &why);
-        if (r == HDLC_NEED_MORE) {
-            if (used) {
-                memmove(ln->rx, ln->rx + used, ln->rx_len - used);
-                ln->rx_len -= used;
-            }
-            return;
-        }
+    hdlc_frame f;
+    const uint8_t *raw;
+    size_t raw_len;
+    const char *why;
+    hdlc_result r;
+    while ((r = hdlc_stream_next(&ln->rx, &f, &raw, &raw_len, &why)) != HDLC_NEED_MORE) {
         char what[64], event[128];
+        station *s = NULL;
         if (r == HDLC_BAD) {
             snprintf(event, sizeof event, "bad frame: %s", why);
-            trace_add(ln->tr, ln->spec.name, TRACE_GW_TO_BUS, (unsigned)ln->spec.baud, ln->rx_start_ns,
-                      ln->wire_end_ns, ln->rx, used, event);
         } else {
-            station *s = station_for(ln, &f.dest);
+            s = station_for(ln, &f.dest);
             ln->frames++;
             describe(f.control, &f, what, sizeof what);
             snprintf(event, sizeof event, "%s to %u/%u%s", what, f.dest.upper, f.dest.lower,
                      s ? "" : " (no such meter)");
-            trace_add(ln->tr, ln->spec.name, TRACE_GW_TO_BUS, (unsigned)ln->spec.baud, ln->rx_start_ns,
-                      ln->wire_end_ns, ln->rx, used, event);
-            if (s) on_frame(s, &f);
-            else ln->ignored++;
         }
-        if (used == 0) used = 1;
-        memmove(ln->rx, ln->rx + used, ln->rx_len - used);
-        ln->rx_len -= used;
+        trace_add(ln->tr, ln->spec.name, TRACE_GW_TO_BUS, (unsigned)ln->spec.baud, ln->rx_start_ns,
+                  ln->wire_end_ns, raw, raw_len, event);
+        if (s) on_frame(s, &f);
+        else if (r == HDLC_OK) ln->ignored++;
         ln->rx_start_ns = ln->wire_end_ns;
     }
 }
@@ -242,12 +230,12 @@ static void on_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
         if (n <= 0) break;
         int64_t now = clock_mono_ns();
         int64_t gap = 20 * NS_PER_MS + 10 * ln->byte_ns;
-        if (ln->rx_len && now - ln->wire_end_ns > gap) ln->rx_len = 0; /* inter-frame timeout */
-        if (ln->rx_len == 0) ln->rx_start_ns = now > ln->wire_end_ns ? now : ln->wire_end_ns;
+        if (ln->rx.len && now - ln->wire_end_ns > gap) ln->rx.len = 0; /* inter-frame timeout */
+        if (ln->rx.len == 0) ln->rx_start_ns = now > ln->wire_end_ns ? now : ln->wire_end_ns;
         ln->wire_end_ns = (now > ln->wire_end_ns ? now : ln->wire_end_ns) + n * ln->byte_ns;
-        if ((size_t)n > sizeof ln->rx - ln->rx_len) ln->rx_len = 0;
-        memcpy(ln->rx + ln->rx_len, buf, (size_t)n);
-        ln->rx_len += (size_t)n;
+        if ((size_t)n > hdlc_stream_room(&ln->rx)) ln->rx.len = 0;
+        memcpy(ln->rx.buf + ln->rx.len, buf, (size_t)n);
+        ln->rx.len += (size_t)n;
         parse_frames(ln);
     }
 }

@@ -45,8 +45,7 @@ typedef struct hdlc_line {
     gw_loop *loop;
     int refs;
     int64_t byte_ns, gap_ns, response_ns;
-    uint8_t rx[HDLC_MAX_FRAME * 2];
-    size_t rx_len;
+    hdlc_stream rx;
     loop_timer_id gap_timer, response_timer;
     hdlc_link *owner;                 /* waits for an answer on the line */
     hdlc_link *waiting[MAX_WAITING];  /* want to send, in order */
@@ -188,8 +187,8 @@ static void on_response_timeout(gw_loop *loop, void *arg) {
 static void on_gap(gw_loop *loop, void *arg) {
     hdlc_line *ln = arg;
     ln->gap_timer = 0;
-    if (ln->rx_len) log_debug(MOD, "%s: %zu bytes of an incomplete frame dropped", ln->device, ln->rx_len);
-    ln->rx_len = 0;
+    if (ln->rx.len) log_debug(MOD, "%s: %zu bytes of an incomplete frame dropped", ln->device, ln->rx.len);
+    ln->rx.len = 0;
 }
 
 static hdlc_link *addressee(hdlc_line *ln, const hdlc_frame *f) {
@@ -199,43 +198,32 @@ static hdlc_link *addressee(hdlc_line *ln, const hdlc_frame *f) {
 }
 
 static void parse_rx(hdlc_line *ln) {
-    for (;;) {
-        hdlc_frame f;
-        size_t used = 0;
-        const char *why = "";
-        hdlc_result r = hdlc_decode(ln->rx, ln->rx_len, &f, &used, &why);
-        if (r == HDLC_NEED_MORE) {
-            if (used) {
-                memmove(ln->rx, ln->rx + used, ln->rx_len - used);
-                ln->rx_len -= used;
-            }
-            return;
-        }
+    hdlc_frame f;
+    const char *why;
+    hdlc_result r;
+    while ((r = hdlc_stream_next(&ln->rx, &f, NULL, NULL, &why)) != HDLC_NEED_MORE) {
         if (r == HDLC_BAD) {
             log_debug(MOD, "%s: bad frame dropped: %s", ln->device, why);
-        } else {
-            hdlc_link *l = addressee(ln, &f);
-            if (l) link_frame(l, &f); /* f.info points into rx: used before the move */
-            else log_debug(MOD, "%s: frame for another station ignored", ln->device);
+            continue;
         }
-        if (used == 0) used = 1;
-        memmove(ln->rx, ln->rx + used, ln->rx_len - used);
-        ln->rx_len -= used;
+        hdlc_link *l = addressee(ln, &f);
+        if (l) link_frame(l, &f); /* f.info points into the stream: used before the next frame */
+        else log_debug(MOD, "%s: frame for another station ignored", ln->device);
     }
 }
 
 static void on_line_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
     hdlc_line *ln = arg;
     for (;;) {
-        if (ln->rx_len == sizeof ln->rx) ln->rx_len = 0; /* noise without flags: start over */
-        ssize_t n = iochan_read(ln->ch, ln->rx + ln->rx_len, sizeof ln->rx - ln->rx_len);
+        size_t room = hdlc_stream_room(&ln->rx);
+        ssize_t n = iochan_read(ln->ch, ln->rx.buf + ln->rx.len, room);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        ln->rx_len += (size_t)n;
+        ln->rx.len += (size_t)n;
     }
     parse_rx(ln);
     loop_timer_cancel(loop, ln->gap_timer);
-    ln->gap_timer = ln->rx_len ? loop_timer_after(loop, ln->gap_ns, on_gap, ln) : 0;
+    ln->gap_timer = ln->rx.len ? loop_timer_after(loop, ln->gap_ns, on_gap, ln) : 0;
 }
 
 static hdlc_line *line_get(const dlms_network_cfg *n, gw_loop *loop, char *err, size_t errlen) {

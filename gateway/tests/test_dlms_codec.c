@@ -340,6 +340,42 @@ static void test_wrapper(void) {
     CHECK_INT(wrapper_decode(b, n, &p, &why), -1);
 }
 
+/* Frames taken from a line's bytes as they arrive: noise, a doubled flag between
+ * frames, a corrupted frame, and a frame split over reads. */
+static void test_hdlc_stream(void) {
+    static hdlc_stream st;
+    uint8_t b[64];
+    size_t n = hex("55 AA 7E A0 07 03 21 93 0F 01 7E 7E A0 07 03 21 53 03 C7 7E "
+                   "7E A0 07 03 21 53 03 C8 7E 7E A0 07 03", b);
+    memcpy(st.buf, b, n);
+    st.len = n;
+    hdlc_frame f;
+    const uint8_t *raw;
+    size_t raw_len;
+    const char *why;
+    CHECK_INT(hdlc_stream_next(&st, &f, &raw, &raw_len, &why), HDLC_OK);
+    CHECK_INT(raw_len, 11); /* the two noise bytes belong to it */
+    CHECK_INT(hdlc_control_kind(f.control), HDLC_KIND_SNRM);
+    CHECK_INT(hdlc_stream_next(&st, &f, &raw, &raw_len, &why), HDLC_OK);
+    CHECK_INT(hdlc_control_kind(f.control), HDLC_KIND_DISC);
+    CHECK_INT(raw_len, 9);
+    CHECK_INT(hdlc_stream_next(&st, &f, &raw, &raw_len, &why), HDLC_BAD);
+    CHECK(why && *why);
+    CHECK_INT(hdlc_stream_next(&st, &f, &raw, &raw_len, &why), HDLC_NEED_MORE);
+    CHECK_INT(st.len, 4); /* the start of the next frame stays */
+    n = hex("21 53 03 C7 7E", b);
+    CHECK(hdlc_stream_room(&st) >= n);
+    memcpy(st.buf + st.len, b, n);
+    st.len += n;
+    CHECK_INT(hdlc_stream_next(&st, &f, NULL, NULL, &why), HDLC_OK);
+    CHECK_INT(hdlc_control_kind(f.control), HDLC_KIND_DISC);
+    CHECK_INT(hdlc_stream_next(&st, &f, NULL, NULL, &why), HDLC_NEED_MORE);
+    CHECK_INT(st.len, 0);
+    memset(st.buf, 0x55, sizeof st.buf); /* a full buffer of noise is started over */
+    st.len = sizeof st.buf;
+    CHECK_INT(hdlc_stream_room(&st), sizeof st.buf);
+}
+
 /* Random bytes into every decoder: no crash, no read past the input (ASan). */
 static void test_noise(void) {
     srand(9);
@@ -375,6 +411,7 @@ int main(void) {
     test_hdlc_external_frames();
     test_hdlc_bad_and_partial();
     test_hdlc_params();
+    test_hdlc_stream();
     test_aarq_aare_green_book();
     test_lls_aarq_roundtrip();
     test_gcm_green_book();

@@ -75,6 +75,24 @@ typedef enum { HDLC_OK, HDLC_NEED_MORE, HDLC_BAD } hdlc_result;
 hdlc_result hdlc_decode(const uint8_t *buf, size_t len, hdlc_frame *f, size_t *used,
                         const char **why);
 
+/* Bytes of a serial line from which frames are taken one at a time (both the
+ * gateway's client and the bench's meters read HDLC this way). Append what
+ * arrives at buf + len (at most hdlc_stream_room() bytes), then call
+ * hdlc_stream_next() until it returns HDLC_NEED_MORE. */
+typedef struct {
+    uint8_t buf[HDLC_MAX_FRAME * 2];
+    size_t len;
+    size_t taken; /* bytes of the frame returned last: dropped by the next call */
+} hdlc_stream;
+
+/* Room left at buf + len; a buffer full of noise without a frame is emptied. */
+size_t hdlc_stream_room(hdlc_stream *s);
+/* The next frame: HDLC_OK (*f, whose info points into the buffer until the next
+ * call) or HDLC_BAD (*why), its raw bytes (skipped noise included) in
+ * raw and raw_len (either may be NULL); HDLC_NEED_MORE once only an incomplete frame is left. */
+hdlc_result hdlc_stream_next(hdlc_stream *s, hdlc_frame *f, const uint8_t **raw, size_t *raw_len,
+                             const char **why);
+
 hdlc_kind hdlc_control_kind(uint8_t control);
 const char *hdlc_kind_name(hdlc_kind kind);
 static inline uint8_t hdlc_ctrl_i(unsigned nr, unsigned ns, bool pf) {
