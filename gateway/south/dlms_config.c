@@ -208,7 +208,7 @@ static bool parse_network(const cfg_node *n, dlms_network_cfg *net, cfg_err *err
     net->retries = (int)retries;
     net->max_parallel = tr == DLMS_TR_HDLC ? 1 : (int)parallel;
     if (tr == DLMS_TR_HDLC && !device) return cfg_fail(err, n, "device is required for transport hdlc");
-    if (tr == DLMS_TR_HDLC && !serial_baud_supported(baud))
+    if (tr == DLMS_TR_HDLC && !serial_speed_known(baud))
         return cfg_fail(err, cfg_get(n, "baud"), "unsupported baud rate %lld", baud);
     if (net->timeout_ns <= 0) return cfg_fail(err, cfg_get(n, "timeout"), "timeout must be positive");
     const cfg_node *meters = cfg_require(n, "meters", CFG_SEQ, err);

@@ -16,11 +16,9 @@
  * gap without bytes; the line is given up to the next meter after the response
  * timeout (the network's timeout) when a frame gets no answer. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -28,6 +26,7 @@
 #include "dlms_link.h"
 #include "iochan.h"
 #include "log.h"
+#include "serial_port.h"
 
 #define MOD "dlms"
 #define LLC_LEN 3
@@ -77,53 +76,6 @@ struct hdlc_link {
 };
 
 static hdlc_line *lines; /* every open line, by device */
-
-/* ---- serial port -------------------------------------------------------------- */
-
-static speed_t baud_code(long baud) {
-    switch (baud) {
-    case 300: return B300;
-    case 600: return B600;
-    case 1200: return B1200;
-    case 2400: return B2400;
-    case 4800: return B4800;
-    case 9600: return B9600;
-    case 19200: return B19200;
-    case 38400: return B38400;
-    case 57600: return B57600;
-    case 115200: return B115200;
-    default: return B0;
-    }
-}
-
-/* IEC 62056-46 over RS-485: 8 data bits, no parity, 1 stop bit, raw. */
-static int open_8n1(const char *device, long baud, char *err, size_t errlen) {
-    speed_t sp = baud_code(baud);
-    int fd = open(device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", device, strerror(errno));
-        return -1;
-    }
-    struct termios t;
-    if (sp == B0 || tcgetattr(fd, &t) != 0) {
-        snprintf(err, errlen, "%s: cannot set %ld baud", device, baud);
-        close(fd);
-        return -1;
-    }
-    cfmakeraw(&t);
-    t.c_cflag &= ~(tcflag_t)(PARENB | CSTOPB | CSIZE | CRTSCTS);
-    t.c_cflag |= CS8 | CLOCAL | CREAD;
-    t.c_cc[VMIN] = 0;
-    t.c_cc[VTIME] = 0;
-    cfsetispeed(&t, sp);
-    cfsetospeed(&t, sp);
-    if (tcsetattr(fd, TCSANOW, &t) != 0) {
-        snprintf(err, errlen, "%s: cannot configure: %s", device, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* ---- the line: one transaction at a time ------------------------------------------ */
 
@@ -246,7 +198,7 @@ static hdlc_line *line_get(const dlms_network_cfg *n, gw_loop *loop, char *err, 
     ln->byte_ns = 10 * NS_PER_S / n->baud;
     ln->gap_ns = 20 * NS_PER_MS + 10 * ln->byte_ns;
     ln->response_ns = n->timeout_ns;
-    ln->fd = ln->device ? open_8n1(n->device, n->baud, err, errlen) : -1;
+    ln->fd = ln->device ? serial_open_framed(n->device, n->baud, SERIAL_8N1, err, errlen) : -1;
     if (ln->fd < 0 || !(ln->ch = iochan_open(ln->fd, n->device, false)) ||
         loop_add_fd(loop, ln->fd, LOOP_READ, on_line_readable, ln) != 0) {
         if (ln->fd >= 0) {

@@ -1,4 +1,4 @@
-/* serial_port: termios set-up of an M-Bus serial line (raw, 8E1, fixed baud). */
+/* serial_port: termios set-up of a field bus line (raw, 8E1 or 8N1, fixed baud). */
 #include "serial_port.h"
 
 #include <errno.h>
@@ -18,27 +18,39 @@ static speed_t baud_to_speed(long baud) {
     case 9600: return B9600;
     case 19200: return B19200;
     case 38400: return B38400;
+    case 57600: return B57600;
+    case 115200: return B115200;
+    case 230400: return B230400;
+    case 460800: return B460800;
+    case 921600: return B921600;
     default: return 0;
     }
 }
 
-bool serial_baud_supported(long baud) {
+bool serial_speed_known(long baud) {
     return baud_to_speed(baud) != 0;
 }
 
-/* Raw mode: no echo, no line editing, no signals, no CR/NL mapping, 8E1,
- * receiver on, modem control lines ignored. VMIN/VTIME do not matter for a
- * non-blocking descriptor except that VMIN=1 makes read() return 0 only on hang-up. */
-static void make_raw_8e1(struct termios *t) {
+bool serial_baud_supported(long baud) {
+    return baud <= 38400 && serial_speed_known(baud);
+}
+
+/* Raw mode: no echo, no line editing, no signals, no CR/NL mapping, 8 data bits,
+ * receiver on, modem control lines ignored. VMIN=1 with O_NONBLOCK: read() gives
+ * EAGAIN when empty and 0 only on hang-up. */
+static void make_raw(struct termios *t, serial_framing framing) {
     cfmakeraw(t);
-    t->c_cflag &= ~(CSIZE | PARODD | CSTOPB | CRTSCTS);
-    t->c_cflag |= CS8 | PARENB | CREAD | CLOCAL;
-    t->c_iflag &= ~(IXON | IXOFF | IXANY);
-    t->c_cc[VMIN] = 1; /* with O_NONBLOCK: EAGAIN when empty, 0 only on hang-up */
+    t->c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
+    t->c_cflag |= CS8 | CREAD | CLOCAL;
+    if (framing == SERIAL_8E1)
+        t->c_cflag |= PARENB;
+    t->c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+    t->c_cc[VMIN] = 1;
     t->c_cc[VTIME] = 0;
 }
 
-int serial_open(const char *device, long baud, char *err, size_t errlen) {
+int serial_open_framed(const char *device, long baud, serial_framing framing, char *err,
+                       size_t errlen) {
     speed_t speed = baud_to_speed(baud);
     if (!speed) {
         snprintf(err, errlen, "%s: unsupported baud rate %ld", device, baud);
@@ -55,16 +67,24 @@ int serial_open(const char *device, long baud, char *err, size_t errlen) {
         close(fd);
         return -1;
     }
-    make_raw_8e1(&t);
+    make_raw(&t, framing);
     if (cfsetispeed(&t, speed) != 0 || cfsetospeed(&t, speed) != 0 ||
         tcsetattr(fd, TCSANOW, &t) != 0) {
-        snprintf(err, errlen, "%s: cannot set 8E1 at %ld baud: %s", device, baud,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: cannot set %s at %ld baud: %s", device,
+                 framing == SERIAL_8E1 ? "8E1" : "8N1", baud, strerror(errno));
         close(fd);
         return -1;
     }
     tcflush(fd, TCIOFLUSH);
     return fd;
+}
+
+int serial_open(const char *device, long baud, char *err, size_t errlen) {
+    if (!serial_baud_supported(baud)) {
+        snprintf(err, errlen, "%s: unsupported baud rate %ld", device, baud);
+        return -1;
+    }
+    return serial_open_framed(device, baud, SERIAL_8E1, err, errlen);
 }
 
 bool serial_set_baud(int fd, long baud) {

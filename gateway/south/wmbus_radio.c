@@ -4,15 +4,14 @@
 #include "wmbus_radio_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
+#include "serial_port.h"
 
 /* The start-up sequence; the health check re-enters it at STEP_CHECK. */
 enum { STEP_PING, STEP_DEVICEINFO, STEP_FWINFO, STEP_SET_CONFIG, STEP_VERIFY, STEP_DONE };
@@ -21,53 +20,6 @@ enum { STEP_PING, STEP_DEVICEINFO, STEP_FWINFO, STEP_SET_CONFIG, STEP_VERIFY, ST
 static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg);
 static void send_step(wmbus_radio *r);
 static void schedule_check(wmbus_radio *r);
-
-/* ---- serial port ---------------------------------------------------------- */
-
-static speed_t speed_of(long baud) {
-    switch (baud) {
-    case 9600: return B9600;
-    case 19200: return B19200;
-    case 38400: return B38400;
-    case 57600: return B57600;
-    case 115200: return B115200;
-    case 230400: return B230400;
-    case 460800: return B460800;
-    case 921600: return B921600;
-    default: return 0;
-    }
-}
-
-/* Raw 8N1, no flow control, non-blocking (the loop does all waiting). */
-static int open_8n1(const char *device, long baud, char *err, size_t cap) {
-    speed_t speed = speed_of(baud);
-    if (!speed) {
-        snprintf(err, cap, "unsupported baud rate %ld", baud);
-        return -1;
-    }
-    int fd = open(device, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, cap, "%s", strerror(errno));
-        return -1;
-    }
-    struct termios t;
-    if (tcgetattr(fd, &t) != 0) {
-        snprintf(err, cap, "not a serial port: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    cfmakeraw(&t);
-    t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB | CRTSCTS);
-    t.c_cflag |= CS8 | CREAD | CLOCAL;
-    t.c_cc[VMIN] = 1;
-    t.c_cc[VTIME] = 0;
-    if (cfsetispeed(&t, speed) != 0 || cfsetospeed(&t, speed) != 0 || tcsetattr(fd, TCSANOW, &t) != 0) {
-        snprintf(err, cap, "cannot set 8N1 at %ld baud: %s", baud, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 static void outage(wmbus_radio *r, const char *kind, const char *why) {
     wmbus_publish_module_ok(r, false);
@@ -81,10 +33,10 @@ static void outage(wmbus_radio *r, const char *kind, const char *why) {
 
 static bool open_port(wmbus_radio *r) {
     char err[256];
-    int fd = open_8n1(r->cfg->device, r->cfg->baud, err, sizeof err);
+    int fd = serial_open_framed(r->cfg->device, r->cfg->baud, SERIAL_8N1, err, sizeof err);
     if (fd < 0) {
         char why[512];
-        snprintf(why, sizeof why, "radio module missing: %s: %s", r->cfg->device, err);
+        snprintf(why, sizeof why, "radio module missing: %s", err);
         r->state = RS_CLOSED;
         outage(r, "module_missing", why);
         return false;
