@@ -736,6 +736,18 @@ static void test_serial_port(void) {
           strstr(err, "/nonexistent/tty") != NULL);
     CHECK(serial_open(device, 1234, err, sizeof err) < 0);
     CHECK(!serial_baud_supported(57600) && serial_baud_supported(300));
+    CHECK(serial_open(device, 57600, err, sizeof err) < 0 && strstr(err, "57600") != NULL);
+    /* the other buses on the same module: 8N1 at the radio module's rates */
+    CHECK(serial_speed_known(115200) && !serial_speed_known(1234));
+    fd = serial_open_framed(device, 115200, SERIAL_8N1, err, sizeof err);
+    CHECK_MSG(fd >= 0, "%s", err);
+    if (fd >= 0) {
+        struct termios t;
+        CHECK(tcgetattr(fd, &t) == 0);
+        CHECK_INT(cfgetospeed(&t), B115200);
+        CHECK_INT(t.c_cflag & (CSIZE | PARENB | CSTOPB), CS8);
+        close(fd);
+    }
     close(master);
 }
 
