@@ -24,66 +24,50 @@ static void write_value(FILE *f, const dp_value *v) {
     }
 }
 
-static void write_key(FILE *f, const char *key) {
+/* One ",\"key\":value" member after the first. */
+static void write_str(FILE *f, const char *key, const char *value) {
     fprintf(f, ",\"%s\":", key);
+    json_write_string(f, value);
+}
+
+static void write_int(FILE *f, const char *key, int64_t value) {
+    fprintf(f, ",\"%s\":%" PRId64, key, value);
 }
 
 static void write_point(FILE *f, const dp *p) {
     const dp_origin *o = &p->origin;
     fputs("{\"id\":", f);
     json_write_string(f, p->id);
-    write_key(f, "meter");
-    json_write_string(f, o->meter);
-    write_key(f, "record");
-    fprintf(f, "%d", o->record);
-    write_key(f, "quantity");
-    json_write_string(f, o->quantity);
-    write_key(f, "unit");
-    json_write_string(f, p->unit ? p->unit : "");
-    write_key(f, "value");
+    write_str(f, "meter", o->meter);
+    write_int(f, "record", o->record);
+    write_str(f, "quantity", o->quantity);
+    write_str(f, "unit", p->unit ? p->unit : "");
+    fputs(",\"value\":", f);
     write_value(f, &p->value);
-    write_key(f, "quality");
-    fprintf(f, "%u", p->quality);
-    write_key(f, "ts_ns");
-    fprintf(f, "%" PRId64, p->ts_ns);
-    write_key(f, "storage");
-    fprintf(f, "%d", o->storage);
-    write_key(f, "tariff");
-    fprintf(f, "%d", o->tariff);
-    write_key(f, "subunit");
-    fprintf(f, "%d", o->subunit);
-    write_key(f, "function");
-    json_write_string(f, o->function);
-    write_key(f, "dif");
-    json_write_string(f, o->dif_hex);
-    write_key(f, "vif");
-    json_write_string(f, o->vif_hex);
+    write_int(f, "quality", p->quality);
+    write_int(f, "ts_ns", p->ts_ns);
+    write_int(f, "storage", o->storage);
+    write_int(f, "tariff", o->tariff);
+    write_int(f, "subunit", o->subunit);
+    write_str(f, "function", o->function);
+    write_str(f, "dif", o->dif_hex);
+    write_str(f, "vif", o->vif_hex);
     fputc('}', f);
 }
 
 static void write_meter(FILE *f, const dh_meter *m) {
     fputs("{\"name\":", f);
     json_write_string(f, m->name);
-    write_key(f, "interface");
-    json_write_string(f, m->interface);
-    write_key(f, "primary_address");
-    fprintf(f, "%d", m->primary_address);
-    write_key(f, "secondary");
-    json_write_string(f, m->secondary);
-    write_key(f, "serial");
-    json_write_string(f, m->serial);
-    write_key(f, "manufacturer");
-    json_write_string(f, m->manufacturer);
-    write_key(f, "version");
-    fprintf(f, "%d", m->version);
-    write_key(f, "medium");
-    fprintf(f, "%d", m->medium);
-    write_key(f, "medium_name");
-    json_write_string(f, m->medium_name);
-    write_key(f, "status");
-    json_write_string(f, m->status);
-    write_key(f, "last_read_ns");
-    fprintf(f, "%" PRId64, m->last_read_ns);
+    write_str(f, "interface", m->interface);
+    write_int(f, "primary_address", m->primary_address);
+    write_str(f, "secondary", m->secondary);
+    write_str(f, "serial", m->serial);
+    write_str(f, "manufacturer", m->manufacturer);
+    write_int(f, "version", m->version);
+    write_int(f, "medium", m->medium);
+    write_str(f, "medium_name", m->medium_name);
+    write_str(f, "status", m->status);
+    write_int(f, "last_read_ns", m->last_read_ns);
     fputc('}', f);
 }
 
