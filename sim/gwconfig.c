@@ -1,10 +1,12 @@
 /* gwconfig: substitution and JSON output of the gateway configuration (see gwconfig.h). */
 #include "gwconfig.h"
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool subst_apply(const char *text, const subst_var *vars, size_t n, char *out, size_t cap,
@@ -103,8 +105,14 @@ bool gwconfig_write_json(FILE *f, const cfg_node *tree, const subst_var *vars, s
 
 bool gwconfig_write(const char *path, const cfg_node *tree, const subst_var *vars, size_t n,
                     cfg_err *err) {
-    FILE *f = fopen(path, "w");
-    if (!f) return cfg_fail(err, tree, "cannot write %s", path);
+    /* Owner-only, as on a device: the configuration may hold keys and passwords, and
+     * gwd warns about a key file others can read. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return cfg_fail(err, tree, "cannot write %s", path);
+    }
     bool ok = gwconfig_write_json(f, tree, vars, n, err);
     if (fclose(f) != 0 && ok) return cfg_fail(err, tree, "cannot write %s", path);
     return ok;
