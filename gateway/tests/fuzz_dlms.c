@@ -112,25 +112,31 @@ static void info_field(const uint8_t *p, size_t len) {
     (void)hdlc_params_decode(p, len, &hp);
 }
 
-static void hdlc_stream(const uint8_t *data, size_t size) {
-    size_t pos = 0;
-    while (pos < size) {
+/* The input arrives on a line in pieces: its first byte chooses the piece size. */
+static void hdlc_line_bytes(const uint8_t *data, size_t size) {
+    static hdlc_stream st;
+    memset(&st, 0, sizeof st);
+    size_t piece = size ? 1 + data[0] % 64 : 1;
+    for (size_t pos = size ? 1 : 0; pos < size;) {
+        size_t n = size - pos < piece ? size - pos : piece;
+        if (n > hdlc_stream_room(&st)) n = hdlc_stream_room(&st);
+        memcpy(st.buf + st.len, data + pos, n);
+        st.len += n;
+        pos += n;
         hdlc_frame f;
-        size_t used = 0;
+        const uint8_t *raw;
+        size_t raw_len;
         const char *why = NULL;
-        hdlc_result rc = hdlc_decode(data + pos, size - pos, &f, &used, &why);
-        if (used > size - pos)
-            abort();
-        if (rc == HDLC_OK) {
-            inside(f.info, f.info_len);
-            (void)hdlc_kind_name(hdlc_control_kind(f.control));
-            info_field(f.info, f.info_len);
-        } else if (rc == HDLC_BAD && !why) {
-            abort();
+        hdlc_result rc;
+        while ((rc = hdlc_stream_next(&st, &f, &raw, &raw_len, &why)) != HDLC_NEED_MORE) {
+            if (raw_len == 0 || raw_len > st.len || (rc == HDLC_BAD && !why))
+                abort();
+            if (rc == HDLC_OK) {
+                inside(f.info, f.info_len);
+                (void)hdlc_kind_name(hdlc_control_kind(f.control));
+                info_field(f.info, f.info_len);
+            }
         }
-        if (rc == HDLC_NEED_MORE || used == 0)
-            break;
-        pos += used;
     }
 }
 
@@ -155,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     input = data;
     input_len = size;
-    hdlc_stream(data, size);
+    hdlc_line_bytes(data, size);
     wrapper_stream(data, size);
     apdus(data, size);
     return 0;
