@@ -132,12 +132,16 @@ static void hdlc_line_bytes(const uint8_t *data, size_t size) {
             if (raw_len == 0 || raw_len > st.len || (rc == HDLC_BAD && !why))
                 abort();
             if (rc == HDLC_OK) {
+                input = raw; /* what the decoders hand back lies within this frame */
+                input_len = raw_len;
                 inside(f.info, f.info_len);
                 (void)hdlc_kind_name(hdlc_control_kind(f.control));
                 info_field(f.info, f.info_len);
             }
         }
     }
+    input = data;
+    input_len = size;
 }
 
 static void wrapper_stream(const uint8_t *data, size_t size) {
