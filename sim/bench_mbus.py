@@ -7,7 +7,7 @@ writes a scenario: the meters on one segment at 2400 baud (sim/mbus_segment.c,
 bit-level wired-AND line of sim/mbus_line.c), each answering after its own
 delay drawn from 11..22 bit times (EN 13757-2: at least 11; 22 is the bench's
 default), and gwd with a secondary scan at start-up, reset none, a cycle every
-30 minutes. `hil run` runs it in virtual time for 31 minutes: cycle 1 is the
+30 minutes. `hil run` runs it in virtual time for 35 minutes: cycle 1 is the
 scan and the first readout of every meter found, cycle 2 (at 30 min) a plain
 readout. From the bench's trace (every frame with its wire instants):
 
@@ -71,7 +71,7 @@ def write_scenario(path, meters, workdir):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(path, "w") as f:
         f.write("name: scan bench\nclock: virtual\n")
-        f.write(f"duration: {INTERVAL_S + 60}s\nplant:\n  segments:\n")
+        f.write(f"duration: {INTERVAL_S + 300}s\nplant:\n  segments:\n")
         f.write(f"    - name: bus1\n      baud: {BAUD}\n      slaves:\n")
         for mid, delay_us in meters:
             f.write(f'        - {{id: "{mid}", telegrams: [{root}/{TELEGRAM}], '

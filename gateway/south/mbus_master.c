@@ -98,6 +98,9 @@ struct mbus_segment {
     bool confirming;
     bool more_pages;           /* the page before the confirmation said so */
     char candidate_mask[MBUS_SCAN_MASK_LEN + 1];
+    /* the probe's clean E5 left the meter it found selected: it is read at
+     * once, and the probe's outcome waits for what that readout shows */
+    bool discovering;
 };
 
 static void begin_meter(mbus_segment *seg);
@@ -115,6 +118,7 @@ static bool drop_duplicate(mbus_segment *seg);
 static mbus_found_meter *current_candidate(mbus_segment *seg);
 static bool candidate_phantom(mbus_segment *seg);
 static void pages_continue(mbus_segment *seg, bool more_follows);
+static bool discovery_done(mbus_segment *seg, mbus_probe_outcome outcome);
 
 static const mbus_meter_cfg *current_meter(const mbus_segment *seg) {
     if (seg->scan_phase != SCAN_IDLE)
@@ -292,6 +296,8 @@ static void on_cycle_timer(gw_loop *loop, void *arg) {
 }
 
 static void next_meter(mbus_segment *seg) {
+    if (discovery_done(seg, MBUS_PROBE_SINGLE))
+        return;
     seg->meter++;
     begin_meter(seg);
 }
@@ -316,12 +322,8 @@ static void request_after_gap(mbus_segment *seg) {
 static req_kind first_request(const mbus_segment *seg);
 static req_kind after_wakeup(const mbus_segment *seg);
 
-static void begin_meter(mbus_segment *seg) {
-    if (seg->meter >= seg->cfg->n_meters + seg->n_found) {
-        finish_cycle(seg);
-        return;
-    }
-    const mbus_meter_cfg *m = current_meter(seg);
+/* A meter's readout starts afresh. */
+static void meter_state_reset(mbus_segment *seg) {
     seg->attempt = 0;
     seg->pages = 0;
     seg->confirming = false;
@@ -329,6 +331,25 @@ static void begin_meter(mbus_segment *seg) {
     seg->n_recs = 0;
     memset(&seg->hdr, 0, sizeof seg->hdr);
     seg->last_error[0] = '\0';
+}
+
+/* Found meters the scan of this cycle has read already are not read twice. */
+static void skip_read_in_scan(mbus_segment *seg) {
+    while (seg->meter >= seg->cfg->n_meters && seg->meter < seg->cfg->n_meters + seg->n_found &&
+           seg->found[seg->meter - seg->cfg->n_meters].read_in_scan) {
+        seg->found[seg->meter - seg->cfg->n_meters].read_in_scan = false;
+        seg->meter++;
+    }
+}
+
+static void begin_meter(mbus_segment *seg) {
+    skip_read_in_scan(seg);
+    if (seg->meter >= seg->cfg->n_meters + seg->n_found) {
+        finish_cycle(seg);
+        return;
+    }
+    const mbus_meter_cfg *m = current_meter(seg);
+    meter_state_reset(seg);
     seg->req = m->wakeup_ns > 0 ? REQ_WAKEUP : after_wakeup(seg);
     request_after_gap(seg);
 }
@@ -368,6 +389,8 @@ static void meter_read(mbus_segment *seg) {
     mbus_publish_records(seg->hub, m->name, seg->recs, seg->n_recs, wall);
     mbus_publish_meter_ok(seg->hub, m, &seg->hdr, wall);
     seg->stats.meters_read++;
+    if (seg->discovering)
+        seg->found[seg->meter - seg->cfg->n_meters].read_in_scan = true;
     log_info(MOD, "%s: %s read: %zu values in %d telegram%s", seg->cfg->name, m->name,
              seg->n_recs, seg->pages, seg->pages == 1 ? "" : "s");
     next_meter(seg);
@@ -570,7 +593,10 @@ static void send_request(mbus_segment *seg) {
 
 static void page_received(mbus_segment *seg) {
     const mbus_data *d = seg->data;
-    bool candidate = seg->pages == 0 && current_candidate(seg);
+    /* Answers in step under a mask with all 8 id digits come from meters
+     * sharing the id: the id the answer shows is real, no select confirms it. */
+    bool candidate = seg->pages == 0 && current_candidate(seg) &&
+                     !mbus_scan_mask_id_complete(current_meter(seg)->secondary_text);
     if (candidate)
         memcpy(seg->candidate_mask, current_meter(seg)->secondary_text, sizeof seg->candidate_mask);
     if (seg->pages == 0) {
@@ -907,7 +933,8 @@ static bool candidate_collides(mbus_segment *seg) {
     char mask[MBUS_SCAN_MASK_LEN + 1];
     memcpy(mask, current_candidate(seg)->cfg.secondary_text, sizeof mask);
     drop_found(seg, seg->meter - seg->cfg->n_meters);
-    scan_below(seg, mask, seg->meter);
+    if (!discovery_done(seg, MBUS_PROBE_COLLISION))
+        scan_below(seg, mask, seg->meter);
     return true;
 }
 
@@ -923,7 +950,8 @@ static bool candidate_phantom(mbus_segment *seg) {
     log_info(MOD, "%s: no meter at %s: answers in step", seg->cfg->name,
              current_meter(seg)->secondary_text);
     drop_found(seg, seg->meter - seg->cfg->n_meters);
-    scan_below(seg, seg->candidate_mask, seg->meter);
+    if (!discovery_done(seg, MBUS_PROBE_COLLISION))
+        scan_below(seg, seg->candidate_mask, seg->meter);
     return true;
 }
 
@@ -947,7 +975,8 @@ static bool drop_duplicate(mbus_segment *seg) {
         return false;
     log_info(MOD, "%s: %s is already known: dropped", seg->cfg->name, m->cfg.secondary_text);
     drop_found(seg, k);
-    begin_meter(seg); /* the next meter now has this index */
+    if (!discovery_done(seg, MBUS_PROBE_SINGLE))
+        begin_meter(seg); /* the next meter now has this index */
     return true;
 }
 
@@ -982,6 +1011,33 @@ static void scan_next_probe(mbus_segment *seg) {
     request_after_gap(seg);
 }
 
+/* A probe's clean E5 left the meter it found (and any answering in step with
+ * it) selected: read it now, which saves the select of its first readout;
+ * the probe's outcome is told to the search once the readout shows it. */
+static void read_at_discovery(mbus_segment *seg) {
+    seg->discovering = true;
+    seg->scan_phase = SCAN_IDLE;
+    seg->meter = seg->cfg->n_meters + seg->n_found - 1;
+    meter_state_reset(seg);
+    seg->req = first_request(seg);
+    request_after_gap(seg);
+}
+
+/* The readout of a meter found by the current probe is over: the search goes
+ * on with the probe's outcome (a collision when the readout showed several
+ * meters in step). False when no such readout was going on. */
+static bool discovery_done(mbus_segment *seg, mbus_probe_outcome outcome) {
+    if (!seg->discovering)
+        return false;
+    seg->discovering = false;
+    seg->scan_phase = SCAN_SECONDARY;
+    snprintf(seg->probe_name, sizeof seg->probe_name, "scan");
+    seg->probe.name = seg->probe_name;
+    mbus_scan_result(&seg->scan, outcome);
+    scan_next_probe(seg);
+    return true;
+}
+
 /* The outcome of the current probe is known: record it and go on. */
 static void scan_outcome(mbus_segment *seg, mbus_probe_outcome outcome) {
     if (seg->scan_phase == SCAN_PRIMARY) {
@@ -1001,6 +1057,8 @@ static void scan_outcome(mbus_segment *seg, mbus_probe_outcome outcome) {
             memcpy(m->cfg.secondary_text, mask, sizeof m->cfg.secondary_text);
             snprintf(m->cfg.name, 2 * MBUS_NAME_MAX, "%s-%.8s", seg->cfg->name, mask);
             log_info(MOD, "%s: found a meter with mask %s", seg->cfg->name, mask);
+            read_at_discovery(seg);
+            return;
         }
     }
     mbus_scan_result(&seg->scan, outcome);

@@ -19,6 +19,7 @@ typedef struct mbus_found_meter {
     mbus_header hdr;      /* from its first answer */
     bool pinned;          /* addressed by its complete address (or primary) */
     bool read;            /* answered at least once */
+    bool read_in_scan;    /* read as the scan found it: the readout after the scan skips it */
 } mbus_found_meter;
 
 bool mbus_scan_report_write(const char *path, const mbus_segment_cfg *seg,
