@@ -244,6 +244,7 @@ static void deliver(im871a_emu *e, const air_tx *tx) {
     wmbus_format fmt;
     if (wmbus_frame_strip(tx->bytes, tx->len, plain, sizeof plain, &n, &fmt, NULL) != WMBUS_OK || n < 2) {
         e->stats.collided++; /* CRC errors: what a receiver makes of garbage */
+        e->stats.crc_errors++;
         return;
     }
     uint8_t ctrl = (uint8_t)((e->cfg.rssi_on ? IM_CTRL_RSSI : 0) | (e->cfg.timestamp_on ? IM_CTRL_TIMESTAMP : 0));

@@ -57,6 +57,7 @@ typedef struct im871a_stats {
     uint64_t heard_attempts;   /* transmissions on the module's channel that ended */
     uint64_t caught;           /* delivered to the host */
     uint64_t collided, other_mode, too_weak, while_dead;
+    uint64_t crc_errors;       /* of collided: frames whose CRCs or length were wrong */
     uint64_t requests, baud_mismatches;
 } im871a_stats;
 

@@ -9,6 +9,7 @@
 #include "air.h"
 #include "clock.h"
 #include "im871a_emu.h"
+#include "radio_junk.h"
 #include "radio_meter.h"
 #include "wmbus_build.h"
 
@@ -17,7 +18,7 @@ typedef struct range_check {
     long long min, max;
 } range_check;
 
-#define MAX_RANGES 8
+#define MAX_RANGES 10 /* one per stat a check can name */
 
 typedef struct radio_check {
     const cfg_node *node;
@@ -34,6 +35,8 @@ struct radio_plan {
     size_t n_modules;
     radio_meter_spec *meters;
     size_t n_meters;
+    radio_junk_spec *junk;
+    size_t n_junk;
     radio_check *checks;
     size_t n_checks;
 };
@@ -48,6 +51,7 @@ struct radio_bench {
     im871a_emu *emus;
     size_t n_emus;
     radio_meter *meters;
+    radio_junk *junk;
     char (*var_names)[48];
 };
 
@@ -230,6 +234,49 @@ static bool parse_meter(radio_plan *p, const cfg_node *m, const char *base, cfg_
     return true;
 }
 
+/* A hostile transmitter (radio_junk.h). */
+static bool parse_junk(radio_plan *p, const cfg_node *j, cfg_err *err) {
+    static const char *const keys[] = {"name", "mode", "kind", "interval", "jitter", "offset", "stop",
+                                       "min_length", "max_length", "rssi", "id", "manufacturer",
+                                       "version", "device_type", NULL};
+    if (j->kind != CFG_MAP) return cfg_fail(err, j, "a junk transmitter must be a map");
+    radio_junk_spec *s = &p->junk[p->n_junk];
+    memset(s, 0, sizeof *s);
+    const char *name, *mode, *kind, *man;
+    long long min_len, max_len, version, type;
+    if (!cfg_only_keys(j, keys, err) || !cfg_require(j, "name", CFG_SCALAR, err) ||
+        !cfg_str(j, "name", NULL, &name, err) || !cfg_str(j, "mode", "T1", &mode, err) ||
+        !cfg_str(j, "kind", "random", &kind, err) ||
+        !cfg_duration_ns(j, "interval", 100 * NS_PER_MS, &s->interval_ns, err) ||
+        !cfg_duration_ns(j, "jitter", -1, &s->jitter_ns, err) ||
+        !cfg_duration_ns(j, "offset", 0, &s->offset_ns, err) || !cfg_duration_ns(j, "stop", 0, &s->stop_ns, err) ||
+        !cfg_int(j, "min_length", 31, 1, 256, &min_len, err) ||
+        !cfg_int(j, "max_length", 64, 1, 256, &max_len, err) || !cfg_double(j, "rssi", -80, &s->rssi_dbm, err) ||
+        !cfg_str(j, "manufacturer", "KAM", &man, err) || !cfg_int(j, "version", 1, 0, 255, &version, err) ||
+        !cfg_int(j, "device_type", 7, 0, 255, &type, err))
+        return false;
+    int md = air_mode_parse(mode), kd = radio_junk_kind_parse(kind);
+    if (md < 0) return cfg_fail(err, cfg_get(j, "mode"), "mode must be S1, T1 or C1");
+    if (kd < 0) return cfg_fail(err, cfg_get(j, "kind"), "kind must be random, crc or spoof");
+    if (s->interval_ns <= 0) return cfg_fail(err, cfg_get(j, "interval"), "interval must be positive");
+    if (s->jitter_ns < 0) s->jitter_ns = s->interval_ns / 2;
+    if (s->jitter_ns >= s->interval_ns) return cfg_fail(err, cfg_get(j, "jitter"), "jitter must be below the interval");
+    /* crc: at least the first CRC block; spoof: link header, short TPL and one AES block */
+    long long least = kd == JUNK_RANDOM ? 1 : kd == JUNK_CRC ? 11 : 31;
+    if (min_len < least || max_len < min_len)
+        return cfg_fail(err, cfg_get(j, "min_length") ? cfg_get(j, "min_length") : j,
+                        "lengths must satisfy %lld <= min_length <= max_length for kind %s", least, kind);
+    if (kd == JUNK_SPOOF && !parse_bcd_id(cfg_get(j, "id"), &s->id_bcd, err)) return false;
+    if (!(s->manufacturer = wmbus_manufacturer_code(man)))
+        return cfg_fail(err, cfg_get(j, "manufacturer"), "manufacturer must be three capital letters");
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->mode = (air_mode)md, s->kind = (radio_junk_kind)kd;
+    s->min_len = (size_t)min_len, s->max_len = (size_t)max_len;
+    s->version = (uint8_t)version, s->device_type = (uint8_t)type;
+    p->n_junk++;
+    return true;
+}
+
 static bool parse_range(const cfg_node *c, const char *key, radio_check *ck, cfg_err *err) {
     const cfg_node *r = cfg_get(c, key);
     if (!r) return true;
@@ -248,7 +295,8 @@ static bool parse_range(const cfg_node *c, const char *key, radio_check *ck, cfg
 
 static bool parse_check(radio_plan *p, const cfg_node *c, cfg_err *err) {
     static const char *const keys[] = {"aloha", "module", "caught", "collided", "other_mode",
-                                       "while_dead", "too_weak", "sent", "baud_mismatches", NULL};
+                                       "while_dead", "too_weak", "sent", "baud_mismatches",
+                                       "crc_errors", "junk_sent", NULL};
     static const char *const akeys[] = {"module", "point", "tolerance", NULL};
     radio_check *ck = &p->checks[p->n_checks];
     memset(ck, 0, sizeof *ck);
@@ -264,7 +312,7 @@ static bool parse_check(radio_plan *p, const cfg_node *c, cfg_err *err) {
             return a->kind == CFG_MAP ? false : cfg_fail(err, a, "aloha must be a map");
     } else {
         static const char *const stats[] = {"caught", "collided", "other_mode", "while_dead", "too_weak",
-                                            "sent", "baud_mismatches"};
+                                            "sent", "baud_mismatches", "crc_errors", "junk_sent"};
         if (!cfg_require(c, "module", CFG_SCALAR, err) || !cfg_str(c, "module", NULL, &ck->module, err))
             return false;
         for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
@@ -278,28 +326,31 @@ static bool parse_check(radio_plan *p, const cfg_node *c, cfg_err *err) {
 }
 
 radio_plan *radio_plan_parse(const cfg_node *node, const char *base, cfg_err *err) {
-    static const char *const keys[] = {"seed", "modules", "meters", "verify", NULL};
+    static const char *const keys[] = {"seed", "modules", "meters", "junk", "verify", NULL};
     if (node->kind != CFG_MAP) {
         cfg_fail(err, node, "wmbus must be a map");
         return NULL;
     }
     radio_plan *p = calloc(1, sizeof *p);
     const cfg_node *mods = cfg_get(node, "modules"), *meters = cfg_get(node, "meters"),
-                   *verify = cfg_get(node, "verify");
+                   *verify = cfg_get(node, "verify"), *junk = cfg_get(node, "junk");
     long long seed;
     bool ok = p && cfg_only_keys(node, keys, err) && cfg_int(node, "seed", 1, 0, LLONG_MAX, &seed, err);
     if (ok && (!mods || mods->kind != CFG_SEQ || mods->n == 0))
         ok = cfg_fail(err, mods ? mods : node, "modules must be a list of radio modules");
     if (ok && ((meters && meters->kind != CFG_SEQ) || (verify && verify->kind != CFG_SEQ)))
         ok = cfg_fail(err, meters && meters->kind != CFG_SEQ ? meters : verify, "a list expected");
+    if (ok && junk && junk->kind != CFG_SEQ) ok = cfg_fail(err, junk, "a list expected");
     if (ok) {
         p->seed = (uint64_t)seed;
         p->modules = calloc(mods->n, sizeof *p->modules);
         p->checks = calloc(verify ? verify->n + 1 : 1, sizeof *p->checks);
-        ok = p->modules && p->checks;
+        p->junk = calloc(junk ? junk->n + 1 : 1, sizeof *p->junk);
+        ok = p->modules && p->checks && p->junk;
     }
     for (size_t i = 0; ok && i < mods->n; i++) ok = parse_module(p, mods->items[i], err);
     for (size_t i = 0; ok && meters && i < meters->n; i++) ok = parse_meter(p, meters->items[i], base, err);
+    for (size_t i = 0; ok && junk && i < junk->n; i++) ok = parse_junk(p, junk->items[i], err);
     for (size_t i = 0; ok && verify && i < verify->n; i++) ok = parse_check(p, verify->items[i], err);
     if (!ok) {
         radio_plan_free(p);
@@ -313,6 +364,7 @@ void radio_plan_free(radio_plan *p) {
     for (size_t i = 0; i < p->n_meters; i++) telegram_list_free(&p->meters[i].fixtures);
     free(p->meters);
     free(p->modules);
+    free(p->junk);
     free(p->checks);
     free(p);
 }
@@ -331,9 +383,10 @@ radio_bench *radio_bench_new(const radio_plan *p, gw_loop *loop, trace *tr, char
     b->tr = tr;
     b->emus = calloc(p->n_modules, sizeof *b->emus);
     b->meters = calloc(p->n_meters ? p->n_meters : 1, sizeof *b->meters);
+    b->junk = calloc(p->n_junk ? p->n_junk : 1, sizeof *b->junk);
     b->var_names = calloc(p->n_modules, sizeof *b->var_names);
     b->crypto = oms_crypto_new();
-    if (!b->emus || !b->meters || !b->var_names || !b->crypto) {
+    if (!b->emus || !b->meters || !b->junk || !b->var_names || !b->crypto) {
         snprintf(err, errlen, "out of memory");
         radio_bench_free(b);
         return NULL;
@@ -354,6 +407,8 @@ radio_bench *radio_bench_new(const radio_plan *p, gw_loop *loop, trace *tr, char
     for (size_t i = 0; i < p->n_meters; i++)
         radio_meter_init(&b->meters[i], &p->meters[i], (uint32_t)i, p->seed, &b->air, b->crypto, loop,
                          p->n_meters > 50 ? NULL : tr); /* a dense cell would drown the trace */
+    for (size_t i = 0; i < p->n_junk; i++)
+        radio_junk_init(&b->junk[i], &p->junk[i], (uint32_t)(p->n_meters + i), p->seed, &b->air, loop, tr);
     return b;
 }
 
@@ -372,17 +427,20 @@ int radio_bench_start(radio_bench *b, char *err, size_t errlen) {
             return -1;
         }
     for (size_t i = 0; i < b->plan->n_meters; i++) radio_meter_start(&b->meters[i]);
+    for (size_t i = 0; i < b->plan->n_junk; i++) radio_junk_start(&b->junk[i]);
     return 0;
 }
 
 void radio_bench_free(radio_bench *b) {
     if (!b) return;
     for (size_t i = 0; b->meters && i < b->plan->n_meters; i++) radio_meter_stop(&b->meters[i]);
+    for (size_t i = 0; b->junk && i < b->plan->n_junk; i++) radio_junk_stop(&b->junk[i]);
     for (size_t i = 0; i < b->n_emus; i++) im871a_emu_close(&b->emus[i]);
     if (b->air_open) air_close(&b->air);
     oms_crypto_free(b->crypto);
     free(b->emus);
     free(b->meters);
+    free(b->junk);
     free(b->var_names);
     free(b);
 }
@@ -403,7 +461,12 @@ static uint64_t stat_of(const radio_bench *b, const im871a_emu *e, const char *n
     if (!strcmp(name, "while_dead")) return s->while_dead;
     if (!strcmp(name, "too_weak")) return s->too_weak;
     if (!strcmp(name, "baud_mismatches")) return s->baud_mismatches;
+    if (!strcmp(name, "crc_errors")) return s->crc_errors;
     uint64_t sent = 0;
+    if (!strcmp(name, "junk_sent")) {
+        for (size_t i = 0; i < b->plan->n_junk; i++) sent += b->junk[i].sent;
+        return sent;
+    }
     for (size_t i = 0; i < b->plan->n_meters; i++) sent += b->meters[i].sent;
     return sent;
 }

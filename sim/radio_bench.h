@@ -11,9 +11,13 @@
  *               rssi_spread: 0, security: 5, key: HEX, corrupt_mac: false,
  *               volume: 1000, step: 10, telegrams: [FILE], count: 1, resend: 0,
  *               resend_gap: 50ms, format: A, stop: 0}]
+ *     junk: [{name: j, kind: random, mode: T1, interval: 100ms, jitter: 50ms, offset: 0,
+ *             stop: 0, min_length: 31, max_length: 64, rssi: -80,
+ *             id: "12345678", manufacturer: KAM, version: 1, device_type: 7}]   (radio_junk.h)
  *     verify:
  *       - {aloha: {module: radio1, point: radio1/telegrams, tolerance: 0.03}}
  *       - {module: radio1, caught: {min: 1}, collided: {min: 1, max: 5}, other_mode: ...}
+ *       - {module: radio1, crc_errors: {min: 1}, junk_sent: 100, sent: ...}
  * The module's pty is ${radio:<module name>} in the gateway configuration. */
 #ifndef SIM_RADIO_BENCH_H
 #define SIM_RADIO_BENCH_H
