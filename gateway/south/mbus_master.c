@@ -928,7 +928,13 @@ static mbus_found_meter *current_candidate(mbus_segment *seg) {
 static bool candidate_collides(mbus_segment *seg) {
     if (!current_candidate(seg) || seg->req != REQ_UD2 || seg->pages != 0)
         return false;
-    if (seg->attempt < 1 && seg->attempt < seg->cfg->retries)
+    /* Long frames in step AND into one with an intact header (68 L L 68, as
+     * long as L says) and a wrong checksum: several meters, no retry needed.
+     * Other garbage may be noise: asked once more. */
+    const uint8_t *b = seg->rx.buf;
+    bool in_step = seg->rx.len >= 6 && b[0] == 0x68 && b[3] == 0x68 && b[1] == b[2] &&
+                   seg->rx.len == (size_t)b[1] + 6;
+    if (!in_step && seg->attempt < 1 && seg->attempt < seg->cfg->retries)
         return false;
     char mask[MBUS_SCAN_MASK_LEN + 1];
     memcpy(mask, current_candidate(seg)->cfg.secondary_text, sizeof mask);

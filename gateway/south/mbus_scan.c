@@ -41,17 +41,35 @@ static int first_wildcard(const char *mask) {
 }
 
 /* A mask with at least two meters: split it one level deeper, if it can be. */
-static void descend(mbus_scan *s, const char *mask) {
+static void descend(mbus_scan *s, const char *mask, bool proven) {
     int pos = first_wildcard(mask);
     if (pos < 0 || s->depth == MBUS_SCAN_MASK_LEN + 1) {
-        s->unresolved++; /* meters with the same complete address cannot be told apart */
+        s->unresolved += proven; /* meters with the same complete address cannot be told apart */
         return;
     }
     mbus_scan_frame *f = &s->stack[s->depth++];
+    memset(f, 0, sizeof *f);
     memcpy(f->mask, mask, sizeof f->mask);
     f->pos = pos;
-    f->next = 0;
-    f->answered = false;
+    f->proven = proven;
+}
+
+/* The top frame is done: its meters count for its parent's next guesses. */
+static void pop(mbus_scan *s) {
+    unsigned found = s->stack[--s->depth].found;
+    if (s->depth == 0)
+        return;
+    mbus_scan_frame *parent = &s->stack[s->depth - 1];
+    parent->found += found;
+    parent->last_child[0] = parent->last_child[1];
+    parent->last_child[1] = found;
+    parent->finished++;
+}
+
+/* Rule 5: the siblings before were crowded, so this one will collide too. */
+static bool expect_collision(const mbus_scan_frame *f) {
+    return f->finished >= 2 && f->last_child[0] >= MBUS_SCAN_DENSE &&
+           f->last_child[1] >= MBUS_SCAN_DENSE;
 }
 
 void mbus_scan_init(mbus_scan *s, const char *base, bool reverse) {
@@ -75,7 +93,7 @@ bool mbus_scan_next(mbus_scan *s, char mask[MBUS_SCAN_MASK_LEN + 1]) {
             mbus_scan_frame *f = &s->stack[s->depth - 1];
             int n = n_values(f->pos);
             if (f->next >= n) {
-                s->depth--;
+                pop(s);
                 continue;
             }
             char child[MBUS_SCAN_MASK_LEN + 1];
@@ -83,10 +101,17 @@ bool mbus_scan_next(mbus_scan *s, char mask[MBUS_SCAN_MASK_LEN + 1]) {
             child[f->pos] = value_at(s, f->pos, f->next);
             /* The id values cover every BCD digit: if all siblings were silent the
              * parent's two or more meters are all in the last one. */
-            if (f->next == n - 1 && !f->answered && f->pos < ID_DIGITS) {
+            if (f->next == n - 1 && !f->answered && f->proven && f->pos < ID_DIGITS) {
                 f->next++;
                 s->inferred++;
-                descend(s, child);
+                descend(s, child, true);
+                continue;
+            }
+            if (expect_collision(f)) {
+                f->next++;
+                f->answered = true; /* rule 4 cannot count on this one being silent */
+                s->skipped++;
+                descend(s, child, false);
                 continue;
             }
             memcpy(s->probe, child, sizeof child);
@@ -114,9 +139,15 @@ void mbus_scan_result(mbus_scan *s, mbus_probe_outcome outcome) {
         f->next++;
         if (outcome != MBUS_PROBE_NONE)
             f->answered = true;
+        if (outcome != MBUS_PROBE_COLLISION) { /* a finished child of f */
+            f->found += outcome == MBUS_PROBE_SINGLE;
+            f->last_child[0] = f->last_child[1];
+            f->last_child[1] = outcome == MBUS_PROBE_SINGLE;
+            f->finished++;
+        }
     }
     if (outcome == MBUS_PROBE_COLLISION)
-        descend(s, s->probe);
+        descend(s, s->probe, true);
 }
 
 bool mbus_scan_mask_id_complete(const char *mask) {

@@ -12,7 +12,11 @@
  *   3. the id digits are split before manufacturer, version and medium, which
  *      are only searched when meters share all 8 id digits;
  *   4. when every sibling but the last was silent, the last one must hold the
- *      parent's collision: it is descended into without a probe.
+ *      parent's collision: it is descended into without a probe;
+ *   5. when the last two finished siblings each held MBUS_SCAN_DENSE meters or
+ *      more, the next one is expected to collide too: it is descended into
+ *      without a probe (rule 4 is then off inside it, as nothing proves it
+ *      holds a meter at all).
  * The caller decides what a "collision" is (it should retry a garbled answer
  * once to tell a collision from line noise, see docs/mbus.md). */
 #ifndef GW_MBUS_SCAN_H
@@ -21,6 +25,7 @@
 #include <stddef.h>
 
 #define MBUS_SCAN_MASK_LEN 16
+#define MBUS_SCAN_DENSE 8
 
 typedef enum {
     MBUS_PROBE_NONE,      /* no answer: no meter matches */
@@ -33,6 +38,10 @@ typedef struct mbus_scan_frame {
     int pos;          /* the position being split */
     int next;         /* index of the next value to try (0 .. n_values) */
     bool answered;    /* a child answered (single or collision) */
+    bool proven;      /* it was seen (or inferred) to hold two or more meters */
+    unsigned found;   /* meters found below it so far */
+    unsigned last_child[2]; /* meters below its last two finished children */
+    int finished;     /* children finished */
 } mbus_scan_frame;
 
 typedef struct mbus_scan {
@@ -46,6 +55,7 @@ typedef struct mbus_scan {
     /* statistics */
     unsigned probes;           /* masks proposed */
     unsigned inferred;         /* collisions inferred without a probe */
+    unsigned skipped;          /* dense siblings descended into without a probe */
     unsigned singles, collisions, unresolved;
 } mbus_scan;
 
