@@ -96,7 +96,7 @@ static bool parse_device(target_map *m, const cfg_node *sec, cfg_err *err) {
 
 target_map *target_map_load(const char *path, cfg_err *err) {
     static const char *const keys[] = {"device", "serial", "ports", "timing_tolerance", "settle",
-                                       "max_duration", NULL};
+                                       "max_duration", "cycle_quiet", NULL};
     target_map *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(err->msg, sizeof err->msg, "%s:1:1: out of memory", path);
@@ -112,7 +112,8 @@ target_map *target_map_load(const char *path, cfg_err *err) {
          parse_serial(m, cfg_get(m->root, "serial"), err) && parse_ports(m, cfg_get(m->root, "ports"), err) &&
          cfg_duration_ns(m->root, "timing_tolerance", 10000000LL, &m->timing_tolerance_ns, err) &&
          cfg_duration_ns(m->root, "settle", 3000000000LL, &m->settle_ns, err) &&
-         cfg_duration_ns(m->root, "max_duration", 120000000000LL, &m->max_duration_ns, err);
+         cfg_duration_ns(m->root, "max_duration", 120000000000LL, &m->max_duration_ns, err) &&
+         cfg_duration_ns(m->root, "cycle_quiet", 2000000000LL, &m->cycle_quiet_ns, err);
     if (!ok) {
         target_map_free(m);
         return NULL;

@@ -22,6 +22,8 @@
  *   timing_tolerance: 10ms          # timing expectations are relaxed by this much
  *   settle: 3s                      # extra real time after a scenario's duration
  *   max_duration: 120s              # longer scenarios are replays for virtual time: skipped
+ *   cycle_quiet: 2s                 # without ssh: the wire's end-of-cycle silence is at most
+ *                                   # this (min(interval/3, this), see target_mode.c)
  *
  * `baud` on a serial entry pins the speed the adapter is wired for; a scenario at another
  * speed fails before anything runs. `target` is the gateway's name for the port
@@ -59,6 +61,7 @@ typedef struct target_map {
     target_port *ports;
     size_t n_ports;
     int64_t timing_tolerance_ns, settle_ns, max_duration_ns;
+    int64_t cycle_quiet_ns;    /* cap of the wire's end-of-cycle silence (no ssh) */
 } target_map;
 
 /* Load a map file; NULL and err ("file:line:col: ...") on error. */

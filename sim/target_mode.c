@@ -40,8 +40,13 @@ typedef struct trun {
     pid_t ctl_pid;
     int ctl_in, ctl_out;
     bool stopping, started;    /* the session said the gateway started */
+    char ctl_line[256];        /* the session's current output line */
+    size_t ctl_len;
+    long long device_cycles;   /* cycles the device's watcher reported (stop_after_cycles) */
+    char cycle_reports[PATH_MAX]; /* what the watcher looks at on the device: the reports */
+    char cycle_dump[PATH_MAX];    /* directory, else the datahub dump ("" when none) */
     loop_timer_id duration_timer, cycle_timer, ctl_timer;
-    wire_cycles wc;            /* readout cycles seen on the wire (stop_after_cycles) */
+    wire_cycles wc;            /* readout cycles seen on the wire (stop_after_cycles, no ssh) */
 } trun;
 
 static void verdict(trun *r, bool ok, const char *msg) {
@@ -286,6 +291,25 @@ static void evaluate(trun *r) {
 #define CTL_STOP_WAIT_NS (30 * NS_PER_S)
 #define CTL_START_WAIT_NS (120 * NS_PER_S)
 
+/* The gateway's shortest readout interval (its mbus segments' interval), 0 if none. */
+static int64_t shortest_interval_ns(const scenario *sc) {
+    const cfg_node *mbus = cfg_get(sc->gateway, "mbus");
+    int64_t shortest = 0;
+    for (size_t i = 0; mbus && mbus->kind == CFG_SEQ && i < mbus->n; i++) {
+        const cfg_node *iv = cfg_get(mbus->items[i], "interval");
+        int64_t ns = 0;
+        if (iv && iv->scalar && cfg_parse_duration_ns(iv->scalar, &ns) && ns > 0 && (!shortest || ns < shortest))
+            shortest = ns;
+    }
+    return shortest;
+}
+
+/* Cycles are counted on the device when a control session runs there and the gateway
+ * writes something per cycle (reports or its datahub dump). */
+static bool watch_on_device(const trun *r) {
+    return r->map->ssh_host && (r->cycle_reports[0] || r->cycle_dump[0]);
+}
+
 static void ctl_log(trun *r, const char *bytes, size_t n) {
     FILE *lf = fopen(r->log, "a");
     if (!lf) return;
@@ -329,24 +353,58 @@ static void on_start_wait(gw_loop *loop, void *arg) {
     stop_run(r, "the device did not say the gateway started");
 }
 
+/* The scenario's duration plus settle. When the device's watcher counts the cycles
+ * (stop_after_cycles), the run ends with them and this is only a fallback: it is
+ * extended by the shortest readout interval, so a gateway that a starved device started
+ * late still completes its cycles (a passing run never waits for it). */
 static void start_duration(trun *r) {
     if (r->stopping) return;
     if (r->duration_timer) loop_timer_cancel(r->loop, r->duration_timer);
-    r->duration_timer = loop_timer_after(r->loop, r->sc->duration_ns + r->map->settle_ns, on_duration, r);
+    int64_t deadline = r->sc->duration_ns + r->map->settle_ns;
+    if (r->sc->stop_after_cycles > 0 && watch_on_device(r)) deadline += shortest_interval_ns(r->sc);
+    r->duration_timer = loop_timer_after(r->loop, deadline, on_duration, r);
 }
 
-/* The session's output goes to the log; its end (EOF) ends the run. */
+/* One line of the control session: "<service> started, pid N" starts the scenario's
+ * time (a small device takes seconds to start a service); "<service> cycles N" is the
+ * device's watcher counting the gateway's completed readout cycles. */
+static void on_ctl_line(trun *r, const char *line) {
+    const char *cycles = strstr(line, " cycles ");
+    if (!r->started && strstr(line, " started, pid")) {
+        r->started = true;
+        start_duration(r);
+    } else if (cycles && r->sc->stop_after_cycles > 0) {
+        long long n = atoll(cycles + 8);
+        if (n <= r->device_cycles) return;
+        r->device_cycles = n;
+        int64_t now = clock_mono_ns();
+        trace_add(&r->tr, "hil", TRACE_NOTE, 0, now, now, NULL, 0, "readout cycle ended on the device");
+        if (n >= r->sc->stop_after_cycles) {
+            char why[200];
+            snprintf(why, sizeof why, "%lld readout cycle(s) completed by the gateway (its %s written on the "
+                     "device): stop_after_cycles reached, gateway stopped", n,
+                     r->cycle_reports[0] ? "reports" : "datahub dump");
+            stop_run(r, why);
+        }
+    }
+}
+
+/* The session's output goes to the log, line by line to on_ctl_line; its end (EOF)
+ * ends the run. */
 static void on_ctl_output(gw_loop *loop, int fd, unsigned events, void *arg) {
     trun *r = arg;
     char buf[512];
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
         ctl_log(r, buf, (size_t)n);
-        /* The scenario's time runs from the gateway's start: a small device takes
-         * seconds to start a service. */
-        if (!r->started && memmem(buf, (size_t)n, " started, pid", 13)) {
-            r->started = true;
-            start_duration(r);
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] != '\n') {
+                if (r->ctl_len < sizeof r->ctl_line - 1) r->ctl_line[r->ctl_len++] = buf[i];
+                continue;
+            }
+            r->ctl_line[r->ctl_len] = '\0';
+            r->ctl_len = 0;
+            on_ctl_line(r, r->ctl_line);
         }
         return;
     }
@@ -408,14 +466,23 @@ static void on_cycle_poll(gw_loop *loop, void *arg) {
     r->cycle_timer = loop_timer_after(loop, CYCLE_POLL_NS, on_cycle_poll, r);
 }
 
-/* The longest silence inside a cycle on the slowest segment, plus the margin and the
- * map's tolerance. */
-static int64_t cycle_quiet(const trun *r) {
+/* The silence that ends a cycle on the wire (maps without ssh: nothing on the device
+ * tells). It must be longer than any silence inside a cycle, and shorter than the gap
+ * between cycles (the interval less the cycle's length). Inside a cycle the line is
+ * quiet at most a response timeout plus a request gap at the slowest segment's baud;
+ * a device (or an emulated board on a loaded host) that stalls adds to that. So the
+ * quiet is a third of the shortest readout interval (a cycle up to two thirds of the
+ * interval still ends right), capped by the map's cycle_quiet (default 2 s: the
+ * run's cost), and never below the in-cycle bound plus the margin and tolerance. */
+int64_t target_cycle_quiet_ns(const scenario *sc, const target_map *map) {
     unsigned slowest = 0;
-    for (size_t i = 0; i < r->sc->n_segments; i++)
-        if (!slowest || r->sc->segments[i].baud < slowest) slowest = r->sc->segments[i].baud;
+    for (size_t i = 0; i < sc->n_segments; i++)
+        if (!slowest || sc->segments[i].baud < slowest) slowest = sc->segments[i].baud;
     int64_t inside = slowest ? wire_bits_ns(slowest, 330 + 33) + 50 * NS_PER_MS : 0;
-    return inside + CYCLE_QUIET_MARGIN_NS + r->map->timing_tolerance_ns;
+    int64_t floor = inside + CYCLE_QUIET_MARGIN_NS + map->timing_tolerance_ns;
+    int64_t quiet = shortest_interval_ns(sc) / 3;
+    if (quiet > map->cycle_quiet_ns) quiet = map->cycle_quiet_ns;
+    return quiet > floor ? quiet : floor;
 }
 
 /* Bytes the device wrote before this run (a gateway of an earlier run, started again
@@ -435,8 +502,39 @@ static void discard_stale(trun *r) {
     }
 }
 
+/* What the device's watcher looks at, as the bench's runner does: the reports
+ * directory when the scenario writes reports (a completed cycle adds a file), else the
+ * datahub dump (gwd rewrites it at each cycle's end). Paths on the device. */
+static void cycle_evidence(trun *r) {
+    char *reports = gwconfig_get(r->sc->gateway, "reports", "dir", r->vars, r->n_vars);
+    char *dump = reports ? NULL : gwconfig_get(r->sc->gateway, "gateway", "datahub_dump", r->vars, r->n_vars);
+    snprintf(r->cycle_reports, sizeof r->cycle_reports, "%s", reports ? reports : "");
+    snprintf(r->cycle_dump, sizeof r->cycle_dump, "%s", dump ? dump : "");
+    free(reports);
+    free(dump);
+}
+
+/* A background shell on the device that prints "<service> cycles N" whenever the
+ * count of completed cycles grows (polled every 250 ms with builtins, stat and sleep:
+ * little for a small device); its pid is $w. Empty when cycles are not watched. */
+static void watcher_cmd(const trun *r, char *out, size_t cap) {
+    const char *svc = r->map->service;
+    out[0] = '\0';
+    if (r->sc->stop_after_cycles <= 0 || !watch_on_device(r)) return;
+    if (r->cycle_reports[0])
+        snprintf(out, cap,
+                 "( c=0; while sleep 0.25; do set -- '%s'/*.csv; [ -e \"$1\" ] || set -- '%s'/*.json; "
+                 "[ -e \"$1\" ] || set --; if [ $# -gt $c ]; then c=$#; echo \"%s cycles $c\"; fi; done ) & w=$!; ",
+                 r->cycle_reports, r->cycle_reports, svc);
+    else
+        snprintf(out, cap,
+                 "( c=0; l=; while sleep 0.25; do m=$(stat -c %%y '%s' 2>/dev/null) || continue; "
+                 "[ \"$m\" = \"$l\" ] && continue; l=$m; c=$((c+1)); echo \"%s cycles $c\"; done ) & w=$!; ",
+                 r->cycle_dump, svc);
+}
+
 static int run_plant(trun *r) {
-    char tpath[PATH_MAX + 16], cmd[512], msg[1024];
+    char tpath[PATH_MAX + 16], watch[3 * PATH_MAX], cmd[4 * PATH_MAX], msg[1024];
     snprintf(tpath, sizeof tpath, "%s/trace.jsonl", r->local);
     if (trace_open_file(&r->tr, tpath) < 0) return -1;
     discard_stale(r);
@@ -444,13 +542,15 @@ static int run_plant(trun *r) {
         if (mbus_segment_start(r->segs[i]) < 0) return -1;
     r->ctl_pid = -1;
     r->ctl_in = r->ctl_out = -1;
+    cycle_evidence(r);
     if (r->map->ssh_host) {
         const char *svc = r->map->service;
+        watcher_cmd(r, watch, sizeof watch);
         snprintf(cmd, sizeof cmd,
                  "systemctl start %s || exit 1; pid=$(systemctl show -p MainPID --value %s); "
-                 "echo \"%s started, pid $pid\"; read -r line; "
+                 "echo \"%s started, pid $pid\"; w=; %sread -r line; [ -n \"$w\" ] && kill \"$w\"; "
                  "[ \"${pid:-0}\" -gt 0 ] && kill -TERM \"$pid\"; systemctl stop %s; echo \"%s stopped\"",
-                 svc, svc, svc, svc, svc);
+                 svc, svc, svc, watch, svc, svc);
         r->ctl_pid = target_ssh_spawn_piped(r->map, r->log, cmd, &r->ctl_in, &r->ctl_out);
         if (r->ctl_pid < 0) {
             snprintf(msg, sizeof msg, "device: cannot start ssh to start %s", svc);
@@ -462,8 +562,8 @@ static int run_plant(trun *r) {
     } else {
         start_duration(r); /* the gateway is already running */
     }
-    if (r->sc->stop_after_cycles > 0) {
-        r->wc.quiet_ns = cycle_quiet(r);
+    if (r->sc->stop_after_cycles > 0 && !watch_on_device(r)) {
+        r->wc.quiet_ns = target_cycle_quiet_ns(r->sc, r->map);
         r->cycle_timer = loop_timer_after(r->loop, CYCLE_POLL_NS, on_cycle_poll, r);
     }
     loop_run(r->loop);

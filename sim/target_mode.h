@@ -31,8 +31,10 @@ int target_run_all(const char *map_path, char **files, int n, const run_options 
 /* Why a loaded scenario cannot run on hardware, or NULL when it can. */
 const char *target_skip_reason(const scenario *sc, const target_map *map, char *buf, size_t cap);
 
-/* Readout cycles counted from the wire (stop_after_cycles in target mode, where the
- * gateway's files are on the device): a cycle is a run of gateway frames and answers
+/* Readout cycles (stop_after_cycles) in target mode. With an ssh control session the
+ * device counts them as the bench's runner does (a new report file, else a rewritten
+ * datahub dump) and the run ends at once: no timing involved. Without ssh (a mounted
+ * run directory, the gateway already running) they are counted from the wire: a cycle is a run of gateway frames and answers
  * that ends with a silence of quiet_ns on every segment. Inside a cycle the line is
  * never quiet longer than a response timeout plus a request gap (a meter that does not
  * answer is retried); between cycles it is quiet for the interval. */
@@ -47,4 +49,9 @@ typedef struct wire_cycles {
  * the latest activity on any wire (now or later while a frame arrives or an answer is
  * paced out). True when this call ended a cycle (w->cycles counts them). */
 bool wire_cycles_step(wire_cycles *w, unsigned frames, int64_t busy_until_ns, int64_t now);
+/* The wire's end-of-cycle silence for a scenario: a third of the gateway's shortest
+ * readout interval, capped by the map's cycle_quiet, never below the longest silence
+ * inside a cycle (response timeout + request gap at the slowest baud) + 250 ms + the
+ * map's timing_tolerance. */
+int64_t target_cycle_quiet_ns(const scenario *sc, const target_map *map);
 #endif

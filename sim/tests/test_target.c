@@ -215,6 +215,41 @@ static void test_wire_cycles(void) {
     CHECK_INT(w.cycles, 2);
 }
 
+/* The wire's end-of-cycle silence follows the scenario's interval, the map's cap and
+ * the in-cycle bound at the slowest baud. */
+static void test_cycle_quiet(void) {
+    const int64_t ms = 1000000;
+    cfg_err err;
+    const char *slow = write_file("quiet30.yaml",
+                                  "name: q\nduration: 2s\n"
+                                  "plant: {segments: [{name: bus1, baud: 2400, slaves: []}]}\n"
+                                  "gateway: {mbus: [{name: bus1, device: '${bus1}', baud: 2400, interval: 30s, meters: []},\n"
+                                  "                 {name: bus2, device: '${bus1}', baud: 2400, interval: 12s, meters: []}]}\n"
+                                  "expect: []\n");
+    const char *fast = write_file("quiet1.yaml",
+                                  "name: q\nduration: 2s\n"
+                                  "plant: {segments: [{name: bus1, baud: 2400, slaves: []}]}\n"
+                                  "gateway: {mbus: [{name: bus1, device: '${bus1}', baud: 2400, interval: 1s, meters: []}]}\n"
+                                  "expect: []\n");
+    scenario *s30 = scenario_load(slow, &err), *s1 = scenario_load(fast, &err);
+    target_map *def = load_map("device: {config_mode: expect, files: /tmp}\n", &err);
+    target_map *wide = load_map("device: {config_mode: expect, files: /tmp}\ncycle_quiet: 10s\n", &err);
+    CHECK_MSG(s30 && s1 && def && wide, "%s", err.msg);
+    if (s30 && s1 && def && wide) {
+        CHECK_INT(def->cycle_quiet_ns, 2000 * ms);
+        CHECK_INT(target_cycle_quiet_ns(s30, def), 2000 * ms);  /* 12 s / 3 = 4 s, capped */
+        CHECK_INT(target_cycle_quiet_ns(s30, wide), 4000 * ms); /* the shortest interval's third */
+        /* 1 s / 3 is below 363 bits at 2400 baud (151.25 ms) + 50 + 250 + 10 ms. */
+        CHECK_INT(target_cycle_quiet_ns(s1, wide), 461250000);
+    }
+    scenario_free(s30);
+    scenario_free(s1);
+    target_map_free(def);
+    target_map_free(wide);
+    CHECK(load_map("device: {config_mode: expect, files: /tmp}\ncycle_quiet: soon\n", &err) == NULL);
+    CHECK_MSG(strstr(err.msg, "map.yaml:2:14: 'cycle_quiet'"), "%s", err.msg);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_target.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -222,6 +257,7 @@ int main(void) {
     test_serial_devices();
     test_run_fails_loudly();
     test_wire_cycles();
+    test_cycle_quiet();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
