@@ -1,7 +1,7 @@
 /* mbus_scan: the secondary-address search (wildcard tree search) as a pure
  * state machine: it proposes select masks, the caller probes the bus and tells
  * the outcome. No I/O, no clock; the master (mbus_master.c) and the scan
- * benchmark (gateway/tests/bench_scan.c) drive the same code.
+ * unit tests (gateway/tests/test_mbus_scan.c) drive the same code.
  *
  * A mask is the 16-character secondary address "IIIIIIIIMMMMVVDD" (8 BCD id
  * digits, manufacturer, version, medium as hex), 'F' = wildcard. The search:

@@ -122,6 +122,35 @@ static void test_duplicate(void) {
     CHECK(s.unresolved >= 1);
 }
 
+/* Rule 5: after two crowded siblings the next one is descended into without a
+ * probe; an empty one then costs its ten children and nothing is inferred in
+ * it (nothing proves it holds a meter): every meter found, none twice. */
+static void test_dense_siblings(void) {
+    static char buf[31][MBUS_SCAN_MASK_LEN + 1];
+    static const char *addr[31];
+    static const char prefix[] = "013";
+    int n = 0;
+    for (int p = 0; p < 3; p++)
+        for (int k = 0; k < 10; k++, n++) {
+            snprintf(buf[n], sizeof buf[n], "%c%d00000004770E04", prefix[p], k);
+            addr[n] = buf[n];
+        }
+    snprintf(buf[n], sizeof buf[n], "9100000004770E04");
+    addr[n] = buf[n];
+    n++;
+    model m = {addr, n, {{0}}, 0, 0};
+    mbus_scan s;
+    run(&m, NULL, false, &s);
+    CHECK_INT(m.n_found, 31);
+    for (int i = 0; i < n; i++)
+        CHECK(was_found(&m, addr[i]));
+    CHECK_INT(s.skipped, 1); /* prefix 2, after 0 and 1 with ten meters each */
+    CHECK_INT(s.inferred, 0);
+    /* root; prefixes 0, 1, 3: probe + 10 children; prefix 2: 10 children;
+     * prefixes 4-9 probed */
+    CHECK_INT(s.probes, 1 + 3 * 11 + 10 + 6);
+}
+
 int main(void) {
     test_mask_parse();
     test_empty_and_one();
@@ -129,5 +158,6 @@ int main(void) {
     test_base_mask();
     test_inference();
     test_duplicate();
+    test_dense_siblings();
     return test_summary("mbus_scan");
 }
