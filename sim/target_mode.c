@@ -426,8 +426,10 @@ static void on_duration(gw_loop *loop, void *arg) {
     char why[160];
     r->duration_timer = 0;
     if (r->sc->stop_after_cycles > 0)
-        snprintf(why, sizeof why, "duration and settle time over after %u of %lld readout cycle(s) seen on the wire",
-                 r->wc.cycles, (long long)r->sc->stop_after_cycles);
+        snprintf(why, sizeof why, "duration and settle time over after %lld of %lld readout cycle(s) %s",
+                 watch_on_device(r) ? r->device_cycles : (long long)r->wc.cycles,
+                 (long long)r->sc->stop_after_cycles,
+                 watch_on_device(r) ? "completed on the device" : "seen on the wire");
     else snprintf(why, sizeof why, "duration and settle time over");
     stop_run(r, why);
 }
