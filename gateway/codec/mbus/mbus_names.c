@@ -92,7 +92,7 @@ const char *mbus_vife_name(uint8_t vife) {
     static const char *const per[] = {"per_second", "per_minute", "per_hour", "per_day",
                                       "per_week", "per_month", "per_year",
                                       "per_revolution_or_measurement"};
-    if (v <= 0x0F)
+    if (v <= 0x1F) /* E00x xxxx: the record error codes, 0x15 "no data available" among them */
         return "record_error";
     if (v >= 0x20 && v <= 0x27)
         return per[v - 0x20];
