@@ -73,7 +73,9 @@ bool ring_pop(event_ring *r, iec104_event *e) {
 
 /* ---- output ---- */
 
-static void out_append(iec104_conn *c, const uint8_t *bytes, size_t len) {
+/* Room for len more bytes at the end of the output buffer; NULL (and the
+ * connection closing) when memory runs out. */
+static uint8_t *out_reserve(iec104_conn *c, size_t len) {
     if (c->out_off && c->out_off == c->out_len)
         c->out_off = c->out_len = 0;
     if (c->out_len + len > c->out_cap) {
@@ -84,12 +86,19 @@ static void out_append(iec104_conn *c, const uint8_t *bytes, size_t len) {
         if (!grown) {
             log_error(MOD_IEC104, "%s: out of memory, closing", c->peer);
             c->closing = true;
-            return;
+            return NULL;
         }
         c->out = grown;
         c->out_cap = cap;
     }
-    memcpy(c->out + c->out_len, bytes, len);
+    return c->out + c->out_len;
+}
+
+static void out_append(iec104_conn *c, const uint8_t *bytes, size_t len) {
+    uint8_t *at = out_reserve(c, len);
+    if (!at)
+        return;
+    memcpy(at, bytes, len);
     c->out_len += len;
     loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | LOOP_WRITE);
 }
@@ -115,17 +124,24 @@ static void send_u(iec104_conn *c, uint8_t function) {
     out_append(c, f, iec104_encode_u(f, function));
 }
 
-/* An I frame carries our N(R): it acknowledges what we received. */
-static void send_i(iec104_conn *c, const uint8_t *asdu, size_t len) {
-    uint8_t f[IEC104_APDU_MAX];
-    memcpy(f + 6, asdu, len);
+/* The I frame whose ASDU (len octets) was written at f + 6 in the output
+ * buffer joins it. An I frame carries our N(R): it acknowledges what we
+ * received. The caller asks for LOOP_WRITE once per batch. */
+static void commit_i(iec104_conn *c, uint8_t *f, size_t len, int64_t now) {
     iec104_encode_i_header(f, len, c->vs, c->vr);
-    int64_t now = clock_mono_ns();
     c->sent_at[c->vs % (unsigned)c->srv->cfg->k] = now;
     c->vs = (uint16_t)((c->vs + 1) % IEC104_SEQ_MOD);
     c->rx_unacked = 0;
     c->srv->asdus_sent++;
-    out_append(c, f, 6 + len);
+    c->out_len += 6 + len;
+}
+
+static void send_i(iec104_conn *c, const uint8_t *asdu, size_t len, int64_t now) {
+    uint8_t *f = out_reserve(c, 6 + len);
+    if (!f)
+        return;
+    memcpy(f + 6, asdu, len);
+    commit_i(c, f, len, now);
 }
 
 static bool window_open(const iec104_conn *c) {
@@ -134,8 +150,12 @@ static bool window_open(const iec104_conn *c) {
 }
 
 /* Consecutive events of the same type and cause could share one ASDU; spontaneous
- * ones go one per ASDU so each keeps its own place in time. */
-static void send_event(iec104_conn *c, const iec104_event *e) {
+ * ones go one per ASDU so each keeps its own place in time. Encoded straight
+ * into the output buffer. */
+static void send_event(iec104_conn *c, const iec104_event *e, int64_t now) {
+    uint8_t *f = out_reserve(c, IEC104_APDU_MAX);
+    if (!f)
+        return;
     iec104_asdu a;
     a.type = e->type;
     a.sq = false;
@@ -145,24 +165,28 @@ static void send_event(iec104_conn *c, const iec104_event *e) {
     a.oa = 0;
     a.ca = c->srv->cfg->ca;
     a.io[0] = e->io;
-    uint8_t buf[IEC104_ASDU_MAX];
-    int len = iec104_asdu_encode(&a, buf, sizeof buf);
+    int len = iec104_asdu_encode(&a, f + 6, IEC104_ASDU_MAX);
     if (len > 0)
-        send_i(c, buf, (size_t)len);
+        commit_i(c, f, (size_t)len, now);
 }
 
+/* Everything the window allows goes into the output buffer in one batch (one
+ * write() when the loop turn ends, or at once after an acknowledgement). */
 void iec104_conn_pump(iec104_conn *c) {
+    if (!window_open(c))
+        return;
+    int64_t now = clock_mono_ns();
     bool sent = false;
     while (window_open(c)) {
         iec104_event e;
         iec104_asdu a;
         if (c->hp_n) {
             asdu_slot *s = &c->hp[c->hp_head];
-            send_i(c, s->bytes, s->len);
+            send_i(c, s->bytes, s->len, now);
             c->hp_head = (c->hp_head + 1) % HP_SLOTS;
             c->hp_n--;
         } else if (ring_pop(&c->spont, &e)) {
-            send_event(c, &e);
+            send_event(c, &e, now);
         } else if (c->gi.active && iec104_app_next_interrogation(c, &c->gi, &a)) {
             iec104_conn_send_asdu_hp(c, &a);
         } else if (c->ci.active && iec104_app_next_interrogation(c, &c->ci, &a)) {
@@ -172,8 +196,10 @@ void iec104_conn_pump(iec104_conn *c) {
         }
         sent = true;
     }
-    if (sent)
+    if (sent) {
+        loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | LOOP_WRITE);
         arm_timer(c);
+    }
 }
 
 void iec104_conn_send_hp(iec104_conn *c, const uint8_t *asdu, size_t len) {

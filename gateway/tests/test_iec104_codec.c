@@ -228,6 +228,39 @@ static void test_framing_errors(void) {
     CHECK_INT(iec104_asdu_encode(&big, out, sizeof out), 6 + 16 * 15);
 }
 
+/* The type table (indexed by type identification) over all 256 values: the
+ * eight monitor/command pairs with and without CP56Time2a, 7 octets apart,
+ * and every other value left alone. */
+static void test_type_table(void) {
+    int pairs = 0, known = 0;
+    for (int t = 0; t < 256; t++) {
+        uint8_t with = iec104_type_with_time((uint8_t)t);
+        known += iec104_type_known((uint8_t)t);
+        if (!iec104_type_known((uint8_t)t)) {
+            CHECK_INT(iec104_element_size((uint8_t)t), -1);
+            CHECK(!iec104_type_has_time((uint8_t)t));
+            CHECK_INT(with, t);
+            CHECK_INT(iec104_type_without_time((uint8_t)t), t);
+            continue;
+        }
+        if (with == t)
+            continue;
+        pairs++;
+        CHECK(!iec104_type_has_time((uint8_t)t));
+        CHECK(iec104_type_has_time(with));
+        CHECK_INT(iec104_type_without_time(with), t);
+        CHECK_INT(iec104_type_with_time(with), with);
+        CHECK_INT(iec104_element_size(with) - iec104_element_size((uint8_t)t), 7);
+    }
+    CHECK_INT(pairs, 8);
+    CHECK_INT(known, 21);
+    CHECK_INT(iec104_type_with_time(C_SC_NA_1), C_SC_TA_1);
+    CHECK_INT(iec104_type_without_time(M_DP_TB_1), M_DP_NA_1);
+    CHECK(iec104_type_has_time(C_CS_NA_1)); /* the time is its element */
+    CHECK_INT(iec104_type_with_time(C_CS_NA_1), C_CS_NA_1);
+    CHECK(!iec104_type_has_time(C_IC_NA_1));
+}
+
 static void test_names(void) {
     CHECK_INT(iec104_type_parse("M_IT_TB_1"), 37);
     CHECK_INT(iec104_type_parse("M_XX"), -1);
@@ -248,6 +281,7 @@ int main(void) {
     test_cp56();
     test_time_tagged_command();
     test_framing_errors();
+    test_type_table();
     test_names();
     return test_summary("test_iec104_codec");
 }

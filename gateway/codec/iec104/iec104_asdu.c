@@ -12,31 +12,40 @@ typedef enum {
 } element_kind;
 
 typedef struct type_info {
-    uint8_t type;
+    bool known;
     element_kind el;
     bool time;        /* a CP56Time2a follows the element */
     uint8_t size;     /* element octets without IOA, time included */
+    uint8_t twin;     /* the same object with / without CP56Time2a (0: none) */
 } type_info;
 
-static const type_info types[] = {
-    {M_SP_NA_1, EL_SIQ, false, 1},   {M_DP_NA_1, EL_DIQ, false, 1},
-    {M_ME_NA_1, EL_NVA, false, 3},   {M_ME_NB_1, EL_SVA, false, 3},
-    {M_ME_NC_1, EL_FLOAT, false, 5}, {M_IT_NA_1, EL_BCR, false, 5},
-    {M_SP_TB_1, EL_SIQ, true, 8},    {M_DP_TB_1, EL_DIQ, true, 8},
-    {M_ME_TD_1, EL_NVA, true, 10},   {M_ME_TE_1, EL_SVA, true, 10},
-    {M_ME_TF_1, EL_FLOAT, true, 12}, {M_IT_TB_1, EL_BCR, true, 12},
-    {C_SC_NA_1, EL_SCO, false, 1},   {C_DC_NA_1, EL_DCO, false, 1},
-    {C_SC_TA_1, EL_SCO, true, 8},    {C_DC_TA_1, EL_DCO, true, 8},
-    {M_EI_NA_1, EL_QUALIFIER, false, 1}, {C_IC_NA_1, EL_QUALIFIER, false, 1},
-    {C_CI_NA_1, EL_QUALIFIER, false, 1}, {C_RD_NA_1, EL_NONE, false, 0},
-    {C_CS_NA_1, EL_TIME, false, 7},
+/* Indexed by the type identification: one look-up per object encoded. */
+static const type_info types[256] = {
+    [M_SP_NA_1] = {true, EL_SIQ, false, 1, M_SP_TB_1},
+    [M_DP_NA_1] = {true, EL_DIQ, false, 1, M_DP_TB_1},
+    [M_ME_NA_1] = {true, EL_NVA, false, 3, M_ME_TD_1},
+    [M_ME_NB_1] = {true, EL_SVA, false, 3, M_ME_TE_1},
+    [M_ME_NC_1] = {true, EL_FLOAT, false, 5, M_ME_TF_1},
+    [M_IT_NA_1] = {true, EL_BCR, false, 5, M_IT_TB_1},
+    [M_SP_TB_1] = {true, EL_SIQ, true, 8, M_SP_NA_1},
+    [M_DP_TB_1] = {true, EL_DIQ, true, 8, M_DP_NA_1},
+    [M_ME_TD_1] = {true, EL_NVA, true, 10, M_ME_NA_1},
+    [M_ME_TE_1] = {true, EL_SVA, true, 10, M_ME_NB_1},
+    [M_ME_TF_1] = {true, EL_FLOAT, true, 12, M_ME_NC_1},
+    [M_IT_TB_1] = {true, EL_BCR, true, 12, M_IT_NA_1},
+    [C_SC_NA_1] = {true, EL_SCO, false, 1, C_SC_TA_1},
+    [C_DC_NA_1] = {true, EL_DCO, false, 1, C_DC_TA_1},
+    [C_SC_TA_1] = {true, EL_SCO, true, 8, C_SC_NA_1},
+    [C_DC_TA_1] = {true, EL_DCO, true, 8, C_DC_NA_1},
+    [M_EI_NA_1] = {true, EL_QUALIFIER, false, 1, 0},
+    [C_IC_NA_1] = {true, EL_QUALIFIER, false, 1, 0},
+    [C_CI_NA_1] = {true, EL_QUALIFIER, false, 1, 0},
+    [C_RD_NA_1] = {true, EL_NONE, false, 0, 0},
+    [C_CS_NA_1] = {true, EL_TIME, false, 7, 0},
 };
 
 static const type_info *info_of(uint8_t type) {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (types[i].type == type)
-            return &types[i];
-    return NULL;
+    return types[type].known ? &types[type] : NULL;
 }
 
 int iec104_element_size(uint8_t type) {
@@ -53,24 +62,14 @@ bool iec104_type_has_time(uint8_t type) {
     return ti && (ti->time || ti->el == EL_TIME);
 }
 
-static const uint8_t time_pairs[][2] = {
-    {M_SP_NA_1, M_SP_TB_1}, {M_DP_NA_1, M_DP_TB_1}, {M_ME_NA_1, M_ME_TD_1},
-    {M_ME_NB_1, M_ME_TE_1}, {M_ME_NC_1, M_ME_TF_1}, {M_IT_NA_1, M_IT_TB_1},
-    {C_SC_NA_1, C_SC_TA_1}, {C_DC_NA_1, C_DC_TA_1},
-};
-
 uint8_t iec104_type_with_time(uint8_t type) {
-    for (size_t i = 0; i < sizeof time_pairs / sizeof time_pairs[0]; i++)
-        if (time_pairs[i][0] == type)
-            return time_pairs[i][1];
-    return type;
+    const type_info *ti = info_of(type);
+    return ti && ti->twin && !ti->time ? ti->twin : type;
 }
 
 uint8_t iec104_type_without_time(uint8_t type) {
-    for (size_t i = 0; i < sizeof time_pairs / sizeof time_pairs[0]; i++)
-        if (time_pairs[i][1] == type)
-            return time_pairs[i][0];
-    return type;
+    const type_info *ti = info_of(type);
+    return ti && ti->twin && ti->time ? ti->twin : type;
 }
 
 unsigned iec104_max_objects(uint8_t type) {
