@@ -2,9 +2,11 @@
  * fact: the EN 13757-3 VIF tables (primary, behind 0xFD and 0xFB, the
  * combinable VIFEs and their names), the fixed data structure's units, the
  * device types, the M-Bus error names, and the wireless link layer of
- * EN 13757-4 / OMS Vol.2 (C fields, ELL, AFL, TPL headers). Each VIF is
+ * EN 13757-4 / OMS Vol.2 (C fields, ELL, AFL, TPL headers), and the
+ * APCI of IEC 60870-5-104 (clause 5: frame formats, U functions). Each VIF is
  * decoded through the public application layer (CI 0x78, one record), so
  * what is checked is what a user of the decoder sees. */
+#include "iec104.h"
 #include "mbus_app.h"
 #include "mbus_error.h"
 #include "wmbus.h"
@@ -126,6 +128,10 @@ static void test_fd_table(void) {
     FDM(0x38, "tariff_period", "s", 0, 2629746.0);
     FDM(0x39, "tariff_period", "s", 0, 31556952.0);
     FD(0x3A, "dimensionless", "", 0);
+    const uint8_t tariff[] = {0x04, 0xFD, 0x30, 0x0B, 0x0B, 0xCD, 0x13}; /* start of tariff: type F */
+    CHECK_INT(mbus_app_decode(0x78, tariff, sizeof tariff, &d, &e), MBUS_OK);
+    CHECK_STR(d.records[0].quantity, "tariff_start");
+    CHECK_STR(d.records[0].text, "2014-03-13T11:11:00");
     FD(0x3C, "reserved", "", 0);
     FD(0x40, "voltage", "V", -9);  /* 10^(nnnn-9) V */
     FD(0x49, "voltage", "V", 0);
@@ -407,6 +413,12 @@ static void test_ell_afl_tpl(void) {
     const uint8_t ki[] = {0x90, 0x03, 0x00, 0x02, 0x01}; /* key information announced, one byte */
     CHECK_INT(wmbus_afl_parse(ki, sizeof ki, &afl, &err), WMBUS_ERR_HEADER);
     CHECK_STR(err.msg, "AFL ends before its key information");
+    const uint8_t no_fcl[] = {0x90, 0x01, 0x00, 0x00}; /* AFL.L 1: not even the FCL */
+    CHECK_INT(wmbus_afl_parse(no_fcl, sizeof no_fcl, &afl, &err), WMBUS_ERR_HEADER);
+    CHECK_STR(err.msg, "AFL ends before its fragmentation control field");
+    const uint8_t ki_ok[] = {0x90, 0x04, 0x00, 0x02, 0x34, 0x12};
+    CHECK_INT(wmbus_afl_parse(ki_ok, sizeof ki_ok, &afl, &err), WMBUS_OK);
+    CHECK(afl.has_ki && afl.ki == 0x1234);
     const uint8_t ml[] = {0x90, 0x04, 0x00, 0x10, 0x20, 0x00}; /* message length */
     CHECK_INT(wmbus_afl_parse(ml, sizeof ml, &afl, &err), WMBUS_OK);
     CHECK_INT(afl.ml, 0x20);
@@ -446,6 +458,64 @@ static void test_ell_afl_tpl(void) {
     CHECK_STR(err.msg, "CI 0x72 needs a 12 byte header, have 3");
 }
 
+/* IEC 60870-5-104 clause 5: start 0x68, length 4..253, I/S/U formats, the
+ * six U functions, 15-bit sequence numbers in bits 1..15. */
+static void test_iec104_apci(void) {
+    static const uint8_t functions[] = {IEC104_U_STARTDT_ACT, IEC104_U_STARTDT_CON, IEC104_U_STOPDT_ACT,
+                                        IEC104_U_STOPDT_CON, IEC104_U_TESTFR_ACT, IEC104_U_TESTFR_CON};
+    static const uint8_t wire[] = {0x07, 0x0B, 0x13, 0x23, 0x43, 0x83};
+    iec104_apdu a;
+    for (size_t i = 0; i < sizeof wire; i++) {
+        uint8_t u[6];
+        CHECK_INT(iec104_encode_u(u, functions[i]), 6);
+        const uint8_t want[] = {0x68, 0x04, wire[i], 0, 0, 0};
+        CHECK(memcmp(u, want, 6) == 0);
+        CHECK_INT(iec104_apdu_parse(u, 6, &a), 0);
+        CHECK(a.kind == IEC104_FRAME_U && a.u == wire[i]);
+    }
+    uint8_t sf[6];
+    iec104_encode_s(sf, 32767 + 2); /* modulo 32768 */
+    const uint8_t s_want[] = {0x68, 0x04, 0x01, 0x00, 0x02, 0x00};
+    CHECK(memcmp(sf, s_want, 6) == 0);
+    CHECK_INT(iec104_apdu_parse(sf, 6, &a), 0);
+    CHECK(a.kind == IEC104_FRAME_S && a.nr == 1);
+    const uint8_t i_frame[] = {0x68, 0x05, 0xFE, 0xFF, 0x02, 0x00, 0x64}; /* N(S) 32767, N(R) 1 */
+    CHECK_INT(iec104_apdu_parse(i_frame, sizeof i_frame, &a), 0);
+    CHECK(a.kind == IEC104_FRAME_I && a.ns == 32767 && a.nr == 1 && a.asdu_len == 1 && a.asdu[0] == 0x64);
+    CHECK_INT(iec104_apdu_needed(i_frame, 0), 0);
+    CHECK_INT(iec104_apdu_needed(i_frame, 1), 0);
+    CHECK_INT(iec104_apdu_needed(i_frame, 2), 7);
+    const uint8_t bad_start[] = {0x10, 0x04};
+    CHECK_INT(iec104_apdu_parse(bad_start, 2, &a), IEC104_ERR_START);
+    const uint8_t short_len[] = {0x68, 0x03, 0x07, 0, 0};
+    CHECK_INT(iec104_apdu_needed(short_len, sizeof short_len), IEC104_ERR_LENGTH);
+    const uint8_t long_len[] = {0x68, 0xFE};
+    CHECK_INT(iec104_apdu_needed(long_len, 2), IEC104_ERR_LENGTH);
+    CHECK_INT(iec104_apdu_parse(i_frame, 6, &a), IEC104_ERR_LENGTH);  /* cut short */
+    const uint8_t i_empty[] = {0x68, 0x04, 0x00, 0x00, 0x00, 0x00};  /* an I frame without ASDU */
+    CHECK_INT(iec104_apdu_parse(i_empty, 6, &a), IEC104_ERR_LENGTH);
+    const uint8_t i_odd_nr[] = {0x68, 0x05, 0x00, 0x00, 0x01, 0x00, 0x64};
+    CHECK_INT(iec104_apdu_parse(i_odd_nr, 7, &a), IEC104_ERR_CONTROL);
+    const uint8_t s_long[] = {0x68, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00}; /* S frames are APCI only */
+    CHECK_INT(iec104_apdu_parse(s_long, 7, &a), IEC104_ERR_LENGTH);
+    const uint8_t s_bad[] = {0x68, 0x04, 0x01, 0x01, 0x00, 0x00};
+    CHECK_INT(iec104_apdu_parse(s_bad, 6, &a), IEC104_ERR_CONTROL);
+    const uint8_t u_two[] = {0x68, 0x04, 0x0F, 0x00, 0x00, 0x00}; /* STARTDT act and con at once */
+    CHECK_INT(iec104_apdu_parse(u_two, 6, &a), IEC104_ERR_CONTROL);
+    const uint8_t u_none[] = {0x68, 0x04, 0x03, 0x00, 0x00, 0x00};
+    CHECK_INT(iec104_apdu_parse(u_none, 6, &a), IEC104_ERR_CONTROL);
+    CHECK_STR(iec104_strerror(0), "ok");
+    CHECK_STR(iec104_strerror(IEC104_ERR_START), "first octet is not 0x68");
+    CHECK_STR(iec104_strerror(IEC104_ERR_LENGTH), "bad APDU length");
+    CHECK_STR(iec104_strerror(IEC104_ERR_CONTROL), "bad control field");
+    CHECK_STR(iec104_strerror(IEC104_ERR_TYPE), "unknown type identification");
+    CHECK_STR(iec104_strerror(IEC104_ERR_COUNT), "bad number of information objects");
+    CHECK_STR(iec104_strerror(IEC104_ERR_SIZE), "ASDU length does not match its type and number of objects");
+    CHECK_STR(iec104_strerror(IEC104_ERR_SPACE), "ASDU too long");
+    CHECK_STR(iec104_strerror(IEC104_ERR_VALUE), "field out of range");
+    CHECK_STR(iec104_strerror(-99), "unknown error");
+}
+
 int main(void) {
     test_primary_vifs();
     test_fd_table();
@@ -457,5 +527,6 @@ int main(void) {
     test_c_fields();
     test_link_header();
     test_ell_afl_tpl();
+    test_iec104_apci();
     return test_summary("test_codec_tables");
 }
