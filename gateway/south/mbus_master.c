@@ -68,6 +68,7 @@ struct mbus_segment {
     int attempt;               /* 0 = first try of this request */
     int pages;                 /* RSP_UD telegrams received for this meter */
     bool fcb;
+    bool *fcb_clear;           /* per configured meter, like mbus_found_meter.fcb_clear */
     char last_error[160];
     uint8_t tx[2048];          /* requests; a wake-up sequence of up to 2 s at 9600 baud */
     size_t tx_len, tx_off;
@@ -322,6 +323,17 @@ static void request_after_gap(mbus_segment *seg) {
 static req_kind first_request(const mbus_segment *seg);
 static req_kind after_wakeup(const mbus_segment *seg);
 
+/* Without a reset before each readout a meter keeps its FCB state from the
+ * last cycle: a readout must go on toggling it, or a meter that checks the FCB
+ * takes the first request for a repeat and sends its previous telegram again. */
+static bool *fcb_memory(mbus_segment *seg) {
+    if (seg->scan_phase != SCAN_IDLE || seg->cfg->reset_nke)
+        return NULL; /* a probe, or a reset gives FCB 1 anyway */
+    if (seg->meter < seg->cfg->n_meters)
+        return seg->fcb_clear ? &seg->fcb_clear[seg->meter] : NULL;
+    return &seg->found[seg->meter - seg->cfg->n_meters].fcb_clear;
+}
+
 /* A meter's readout starts afresh. */
 static void meter_state_reset(mbus_segment *seg) {
     seg->attempt = 0;
@@ -350,6 +362,9 @@ static void begin_meter(mbus_segment *seg) {
     }
     const mbus_meter_cfg *m = current_meter(seg);
     meter_state_reset(seg);
+    bool *clear = fcb_memory(seg);
+    if (clear)
+        seg->fcb = !*clear;
     seg->req = m->wakeup_ns > 0 ? REQ_WAKEUP : after_wakeup(seg);
     request_after_gap(seg);
 }
@@ -622,6 +637,9 @@ static void page_received(mbus_segment *seg) {
         seg->recs[seg->n_recs++].data = NULL; /* pointed into the receive buffer */
     }
     seg->pages++;
+    bool *clear = fcb_memory(seg);
+    if (clear)
+        *clear = seg->fcb; /* answered: the next request toggles */
     if (candidate) {
         /* Different answers in step may AND into a valid frame with a made-up
          * address: only a meter answering a select of the address is real. */
@@ -1180,12 +1198,15 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
                                  char *err, size_t errlen) {
     mbus_segment *seg = calloc(1, sizeof *seg);
     mbus_data *data = calloc(1, sizeof *data);
-    if (!seg || !data) {
+    bool *fcb_clear = calloc(cfg->n_meters ? cfg->n_meters : 1, sizeof *fcb_clear);
+    if (!seg || !data || !fcb_clear) {
         free(seg);
         free(data);
+        free(fcb_clear);
         snprintf(err, errlen, "%s: out of memory", cfg->name);
         return NULL;
     }
+    seg->fcb_clear = fcb_clear;
     seg->cfg = cfg;
     seg->loop = loop;
     seg->hub = hub;
@@ -1199,6 +1220,7 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
             close(fd);
         }
         free(data);
+        free(fcb_clear);
         free(seg);
         return NULL;
     }
@@ -1210,6 +1232,7 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
         loop_del_fd(loop, fd);
         close(fd);
         free(data);
+        free(fcb_clear);
         free(seg);
         return NULL;
     }
@@ -1235,6 +1258,7 @@ void mbus_segment_stop(mbus_segment *seg) {
     for (size_t i = 0; i < seg->n_found; i++)
         free(seg->found[i].cfg.name);
     free(seg->found);
+    free(seg->fcb_clear);
     free(seg->recs);
     free(seg->data);
     free(seg);

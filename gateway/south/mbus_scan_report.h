@@ -20,6 +20,7 @@ typedef struct mbus_found_meter {
     bool pinned;          /* addressed by its complete address (or primary) */
     bool read;            /* answered at least once */
     bool read_in_scan;    /* read as the scan found it: the readout after the scan skips it */
+    bool fcb_clear;       /* without resets: its next readout starts with FCB 0 */
 } mbus_found_meter;
 
 bool mbus_scan_report_write(const char *path, const mbus_segment_cfg *seg,

@@ -405,7 +405,7 @@ static void test_multi_page(void) {
 }
 
 /* A silent meter: the response timeout is waited each time, retries use the
- * same FCB, then not_read; the next meter is read as usual. In the second
+ * same FCB (toggled from the last answer), then not_read; the next meter is read as usual. In the second
  * cycle the first meter's old points turn invalid|not topical. */
 static void test_silence_retries_not_read(void) {
     bench b;
@@ -418,11 +418,12 @@ static void test_silence_retries_not_read(void) {
     /* cycle 1: both meters answer */
     add_step_bytes(&b, "10 7B 07 82 16", p, n);
     add_step(&b, "10 7B 05 80 16", ACW_FRAME);
-    /* cycle 2: meter 7 is silent three times (retries: 2), meter 5 answers */
-    add_step(&b, "10 7B 07 82 16", NULL);
-    add_step(&b, "10 7B 07 82 16", NULL);
-    add_step(&b, "10 7B 07 82 16", NULL);
-    add_step(&b, "10 7B 05 80 16", ACW_FRAME);
+    /* cycle 2: meter 7 is silent three times (retries: 2), meter 5 answers; without
+     * resets each meter's FCB goes on toggling from the answer of cycle 1 */
+    add_step(&b, "10 5B 07 62 16", NULL);
+    add_step(&b, "10 5B 07 62 16", NULL);
+    add_step(&b, "10 5B 07 62 16", NULL);
+    add_step(&b, "10 5B 05 60 16", ACW_FRAME);
     run_segment(&b,
                 "mbus:\n"
                 "  - name: bus2\n"
