@@ -70,19 +70,16 @@ size_t radio_junk_build(radio_junk *j, uint8_t *out, size_t cap) {
 
 static void put_on_air(radio_junk *j, const uint8_t *bytes, size_t len) {
     const radio_junk_spec *s = j->spec;
-    air_tx tx = {.mode = (uint8_t)s->mode, .format = WMBUS_FMT_A,
-                 .channel_khz = air_mode_get(s->mode)->channel_khz, .start_ns = clock_mono_ns(),
-                 .duration_ns = air_time_ns(s->mode, len), .rssi_dbm = s->rssi_dbm, .sender = j->sender};
-    memcpy(tx.bytes, bytes, len);
-    tx.len = len;
-    if (air_transmit(j->air, &tx) < 0) return;
+    int64_t start = clock_mono_ns();
+    int64_t duration = radio_transmit(j->air, s->mode, WMBUS_FMT_A, s->rssi_dbm, j->sender, bytes, len);
+    if (duration < 0) return;
     j->sent++;
     if (j->tr) {
         static const char *const kinds[] = {"random", "crc", "spoof"};
         char ev[96];
         snprintf(ev, sizeof ev, "junk %s %s %.40s %.1f dBm", kinds[s->kind], air_mode_get(s->mode)->name,
                  s->name, s->rssi_dbm);
-        trace_add(j->tr, "air", TRACE_NOTE, 0, tx.start_ns, tx.start_ns + tx.duration_ns, bytes, len, ev);
+        trace_add(j->tr, "air", TRACE_NOTE, 0, start, start + duration, bytes, len, ev);
     }
 }
 

@@ -67,22 +67,31 @@ size_t radio_meter_build(radio_meter *m, uint8_t *out, size_t cap) {
     return len ? wmbus_frame_add_crcs(plain, len, s->format, out, cap) : 0;
 }
 
-static void put_on_air(radio_meter *m, const uint8_t *bytes, size_t len, const char *what) {
-    const radio_meter_spec *s = m->spec;
-    air_tx tx = {.mode = (uint8_t)s->mode, .format = (uint8_t)s->format,
-                 .channel_khz = air_mode_get(s->mode)->channel_khz, .start_ns = clock_mono_ns(),
-                 .duration_ns = air_time_ns(s->mode, len), .rssi_dbm = s->rssi_dbm, .sender = m->index};
+int64_t radio_transmit(air *a, air_mode m, wmbus_format fmt, double rssi_dbm, uint32_t sender,
+                       const uint8_t *bytes, size_t len) {
+    air_tx tx = {.mode = (uint8_t)m, .format = (uint8_t)fmt, .channel_khz = air_mode_get(m)->channel_khz,
+                 .start_ns = clock_mono_ns(), .duration_ns = air_time_ns(m, len), .rssi_dbm = rssi_dbm,
+                 .sender = sender};
+    if (len > sizeof tx.bytes)
+        return -1;
     memcpy(tx.bytes, bytes, len);
     tx.len = len;
-    if (air_transmit(m->air, &tx) < 0)
+    return air_transmit(a, &tx) < 0 ? -1 : tx.duration_ns;
+}
+
+static void put_on_air(radio_meter *m, const uint8_t *bytes, size_t len, const char *what) {
+    const radio_meter_spec *s = m->spec;
+    int64_t start = clock_mono_ns();
+    int64_t duration = radio_transmit(m->air, s->mode, s->format, s->rssi_dbm, m->index, bytes, len);
+    if (duration < 0)
         return;
     m->sent++;
-    m->airtime_ns += tx.duration_ns;
+    m->airtime_ns += duration;
     if (m->tr) {
         char ev[96];
         snprintf(ev, sizeof ev, "%s %s %s %.1f dBm", what, air_mode_get(s->mode)->name, s->name,
                  s->rssi_dbm);
-        trace_add(m->tr, "air", TRACE_NOTE, 0, tx.start_ns, tx.start_ns + tx.duration_ns, bytes, len, ev);
+        trace_add(m->tr, "air", TRACE_NOTE, 0, start, start + duration, bytes, len, ev);
     }
 }
 

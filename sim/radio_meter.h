@@ -73,6 +73,11 @@ void radio_meter_init(radio_meter *m, const radio_meter_spec *spec, uint32_t ind
 /* Schedule the first telegram (relative to now). */
 void radio_meter_start(radio_meter *m);
 void radio_meter_stop(radio_meter *m);
+/* Put bytes on the air now, in mode m (its channel and time on air), frame
+ * format fmt, at rssi_dbm, from sender. Returns the time on air in ns, -1 when
+ * the air refused it. Shared by the meters and the junk transmitters. */
+int64_t radio_transmit(air *a, air_mode m, wmbus_format fmt, double rssi_dbm, uint32_t sender,
+                       const uint8_t *bytes, size_t len);
 /* Build the meter's next telegram as sent on air (with CRCs); returns its length. */
 size_t radio_meter_build(radio_meter *m, uint8_t *out, size_t cap);
 #endif
