@@ -68,27 +68,36 @@ static int connect_loopback(int port) {
     return fd;
 }
 
-/* The master: blocking reads, S frame after w I frames; exits at EOF. */
-static void run_master(int port, int w) {
+/* The master: blocking reads, S frame after w I frames; exits at EOF, with
+ * status 2 when the server broke the window (more than k I frames not yet
+ * acknowledged) or the sequence (N(S) not the next expected). */
+static void run_master(int port, int k, int w) {
     int fd = connect_loopback(port);
     uint8_t f[6], buf[65536];
     if (write(fd, f, iec104_encode_u(f, IEC104_U_STARTDT_ACT)) != 6)
         _exit(1);
     size_t have = 0;
-    unsigned vr = 0, unacked = 0;
+    unsigned vr = 0, unacked = 0, acked = 0; /* acked: N(R) of our last S frame */
     for (;;) {
         ssize_t n = read(fd, buf + have, sizeof buf - have);
         if (n <= 0)
             _exit(0);
         have += (size_t)n;
+        /* What this read returned was sent before the server could see an S frame
+         * written while parsing it: every N(S) in it lies below base + k. */
+        unsigned base = acked;
         size_t off = 0;
         while (have - off >= 2 && have - off >= (size_t)buf[off + 1] + 2) {
             if ((buf[off + 2] & 1) == 0) {
+                unsigned ns = (unsigned)(buf[off + 2] >> 1 | buf[off + 3] << 7);
+                if (ns != vr || (ns - base + IEC104_SEQ_MOD) % IEC104_SEQ_MOD >= (unsigned)k)
+                    _exit(2);
                 vr = (vr + 1) % IEC104_SEQ_MOD;
                 if (++unacked >= (unsigned)w) {
                     if (write(fd, f, iec104_encode_s(f, (uint16_t)vr)) != 6)
                         _exit(1);
                     unacked = 0;
+                    acked = vr;
                 }
             }
             off += (size_t)buf[off + 1] + 2;
@@ -205,14 +214,27 @@ typedef struct result {
     double lat_med_us, lat_p99_us, lat_max_us;
 } result;
 
+/* The master's connection; NULL once it closed (the master hangs up when the
+ * server breaks the protocol). */
+static iec104_conn *master_conn(const iec104_server *srv) {
+    return srv->n_conns ? srv->conns[0] : NULL;
+}
+
+/* Nothing queued or waiting to be written (or nobody left to write to). */
+static bool drained(const iec104_server *srv) {
+    const iec104_conn *c = master_conn(srv);
+    return !c || (!c->spont.n && !c->out_len);
+}
+
 /* Keep the queue filled, never past its bound, for `seconds`; ASDUs sent.
  * Out of line so that `valgrind --tool=callgrind --toggle-collect=rate_slice`
  * counts the instructions the server spends per ASDU. */
-__attribute__((noinline)) static uint64_t rate_slice(gw_loop *loop, datahub *hub, iec104_server *srv, iec104_conn *c,
-                           double seconds, uint64_t *updates) {
+__attribute__((noinline)) static uint64_t rate_slice(gw_loop *loop, datahub *hub,
+                                                     iec104_server *srv, double seconds,
+                                                     uint64_t *updates) {
     uint64_t sent0 = srv->asdus_sent;
     int64_t end = clock_mono_ns() + (int64_t)(seconds * NS_PER_S);
-    while (clock_mono_ns() < end) {
+    for (iec104_conn *c; (c = master_conn(srv)) && clock_mono_ns() < end;) {
         for (int b = 0; b < 256 && c->spont.n + 1 < c->spont.cap; b++, ++*updates)
             publish(hub, (int)(*updates % POINTS), (double)*updates);
         loop_run_once(loop, 10 * NS_PER_MS);
@@ -224,8 +246,8 @@ __attribute__((noinline)) static uint64_t rate_slice(gw_loop *loop, datahub *hub
  * both see the same load of a shared machine. */
 #define SLICES 10
 
-static void measure_rate(gw_loop *loop, datahub *hub, iec104_server *srv, iec104_conn *c,
-                         double seconds, result *r) {
+static void measure_rate(gw_loop *loop, datahub *hub, iec104_server *srv, double seconds,
+                         result *r) {
     pingpong p;
     bool reference = r->k < 2 * r->w && pingpong_open(&p, (size_t)r->w * APDU_LEN);
     uint64_t sent = 0, updates = 0;
@@ -234,7 +256,7 @@ static void measure_rate(gw_loop *loop, datahub *hub, iec104_server *srv, iec104
         if (reference)
             pingpong_slice(&p, seconds / SLICES / 2);
         int64_t t0 = clock_mono_ns();
-        sent += rate_slice(loop, hub, srv, c, seconds / SLICES, &updates);
+        sent += rate_slice(loop, hub, srv, seconds / SLICES, &updates);
         busy += clock_mono_ns() - t0;
     }
     r->rate = (double)sent / ((double)busy / NS_PER_S);
@@ -245,23 +267,40 @@ static void measure_rate(gw_loop *loop, datahub *hub, iec104_server *srv, iec104
 }
 
 /* One update at a time, from publish to the write() that carried it. */
-static void measure_latency(gw_loop *loop, datahub *hub, iec104_server *srv, iec104_conn *c,
-                            result *r) {
+static void measure_latency(gw_loop *loop, datahub *hub, iec104_server *srv, result *r) {
     static int64_t lat[SAMPLES];
-    for (int s = 0; s < SAMPLES; s++) {
-        while (c->out_len || c->spont.n)
+    int n = 0;
+    for (; n < SAMPLES && master_conn(srv); n++) {
+        while (!drained(srv))
             loop_run_once(loop, NS_PER_MS);
         uint64_t before = srv->asdus_sent;
         int64_t t = clock_mono_ns();
-        publish(hub, s % POINTS, 1e6 + s);
-        while (srv->asdus_sent == before || c->out_len)
+        publish(hub, n % POINTS, 1e6 + n);
+        while (master_conn(srv) && (srv->asdus_sent == before || !drained(srv)))
             loop_run_once(loop, NS_PER_MS);
-        lat[s] = clock_mono_ns() - t;
+        lat[n] = clock_mono_ns() - t;
     }
-    qsort(lat, SAMPLES, sizeof lat[0], cmp_i64);
-    r->lat_med_us = (double)lat[SAMPLES / 2] / 1e3;
-    r->lat_p99_us = (double)lat[SAMPLES * 99 / 100] / 1e3;
-    r->lat_max_us = (double)lat[SAMPLES - 1] / 1e3;
+    if (n == 0)
+        return;
+    qsort(lat, (size_t)n, sizeof lat[0], cmp_i64);
+    r->lat_med_us = (double)lat[n / 2] / 1e3;
+    r->lat_p99_us = (double)lat[n * 99 / 100] / 1e3;
+    r->lat_max_us = (double)lat[n - 1] / 1e3;
+}
+
+/* An unthrottled burst of 100,000 updates against the bounded queue. */
+static void burst(gw_loop *loop, datahub *hub, iec104_server *srv, result *r) {
+    uint64_t dropped0 = srv->spont_dropped;
+    for (int i = 0; i < 100000; i++)
+        publish(hub, i % POINTS, -(double)i);
+    r->burst_dropped = srv->spont_dropped - dropped0;
+    const iec104_conn *c = master_conn(srv);
+    printf("iec104 k=%d w=%d: %llu ASDUs sent for %llu updates; burst of 100000 updates: "
+           "%llu dropped (queue bound %d, queued %zu)\n", r->k, r->w,
+           (unsigned long long)r->sent, (unsigned long long)r->updates,
+           (unsigned long long)r->burst_dropped, srv->cfg->queue, c ? c->spont.n : 0);
+    while (!drained(srv))
+        loop_run_once(loop, NS_PER_MS);
 }
 
 static int run(double seconds, result *r) {
@@ -289,31 +328,26 @@ static int run(double seconds, result *r) {
     }
     pid_t child = fork();
     if (child == 0)
-        run_master(iec104_server_port(srv), r->w);
+        run_master(iec104_server_port(srv), r->k, r->w);
     while (srv->n_conns == 0 || !srv->conns[0]->started)
         loop_run_once(loop, 10 * NS_PER_MS);
-    iec104_conn *c = srv->conns[0];
-    measure_rate(loop, hub, srv, c, seconds, r);
-
-    /* bounded queue: an unthrottled burst of 100,000 updates */
-    uint64_t dropped0 = srv->spont_dropped;
-    for (int i = 0; i < 100000; i++)
-        publish(hub, i % POINTS, -(double)i);
-    r->burst_dropped = srv->spont_dropped - dropped0;
-    printf("iec104 k=%d w=%d: %llu ASDUs sent for %llu updates; burst of 100000 updates: "
-           "%llu dropped (queue bound %zu, queued %zu)\n", r->k, r->w,
-           (unsigned long long)r->sent, (unsigned long long)r->updates,
-           (unsigned long long)r->burst_dropped, c->spont.cap, c->spont.n);
-    while (c->spont.n || c->out_len)
-        loop_run_once(loop, NS_PER_MS);
-    measure_latency(loop, hub, srv, c, r);
+    measure_rate(loop, hub, srv, seconds, r);
+    burst(loop, hub, srv, r);
+    measure_latency(loop, hub, srv, r);
+    bool conformant = master_conn(srv) != NULL;
     iec104_server_stop(srv);
-    waitpid(child, NULL, 0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    conformant = conformant && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!conformant)
+        fprintf(stderr, "iec104 k=%d w=%d: the master hung up: protocol violation (more than k "
+                "unacknowledged I frames or a wrong N(S)), exit status %d\n", r->k, r->w,
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     datahub_free(hub);
     loop_free(loop);
     iec104_config_free(cfg);
     cfg_free(root);
-    return 0;
+    return conformant ? 0 : -1;
 }
 
 static void print_load(void) {
