@@ -24,50 +24,51 @@ static void write_value(FILE *f, const dp_value *v) {
     }
 }
 
-/* One ",\"key\":value" member after the first. */
-static void write_str(FILE *f, const char *key, const char *value) {
-    fprintf(f, ",\"%s\":", key);
-    json_write_string(f, value);
+/* Members after the first, from a table: a text (NULL is written null) or a number. */
+typedef struct {
+    const char *key;
+    bool number;
+    const char *s;
+    int64_t i;
+} member;
+
+static void write_members(FILE *f, const member *m, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, ",\"%s\":", m[k].key);
+        if (m[k].number) fprintf(f, "%" PRId64, m[k].i);
+        else json_write_string(f, m[k].s);
+    }
 }
 
-static void write_int(FILE *f, const char *key, int64_t value) {
-    fprintf(f, ",\"%s\":%" PRId64, key, value);
-}
+#define TEXT(k, v) {k, false, v, 0}
+#define NUMBER(k, v) {k, true, NULL, (int64_t)(v)}
 
 static void write_point(FILE *f, const dp *p) {
     const dp_origin *o = &p->origin;
     fputs("{\"id\":", f);
     json_write_string(f, p->id);
-    write_str(f, "meter", o->meter);
-    write_int(f, "record", o->record);
-    write_str(f, "quantity", o->quantity);
-    write_str(f, "unit", p->unit ? p->unit : "");
+    const member head[] = {TEXT("meter", o->meter), NUMBER("record", o->record),
+                           TEXT("quantity", o->quantity), TEXT("unit", p->unit ? p->unit : "")};
+    write_members(f, head, sizeof head / sizeof head[0]);
     fputs(",\"value\":", f);
     write_value(f, &p->value);
-    write_int(f, "quality", p->quality);
-    write_int(f, "ts_ns", p->ts_ns);
-    write_int(f, "storage", o->storage);
-    write_int(f, "tariff", o->tariff);
-    write_int(f, "subunit", o->subunit);
-    write_str(f, "function", o->function);
-    write_str(f, "dif", o->dif_hex);
-    write_str(f, "vif", o->vif_hex);
+    const member tail[] = {NUMBER("quality", p->quality), NUMBER("ts_ns", p->ts_ns),
+                           NUMBER("storage", o->storage),  NUMBER("tariff", o->tariff),
+                           NUMBER("subunit", o->subunit),  TEXT("function", o->function),
+                           TEXT("dif", o->dif_hex),        TEXT("vif", o->vif_hex)};
+    write_members(f, tail, sizeof tail / sizeof tail[0]);
     fputc('}', f);
 }
 
 static void write_meter(FILE *f, const dh_meter *m) {
     fputs("{\"name\":", f);
     json_write_string(f, m->name);
-    write_str(f, "interface", m->interface);
-    write_int(f, "primary_address", m->primary_address);
-    write_str(f, "secondary", m->secondary);
-    write_str(f, "serial", m->serial);
-    write_str(f, "manufacturer", m->manufacturer);
-    write_int(f, "version", m->version);
-    write_int(f, "medium", m->medium);
-    write_str(f, "medium_name", m->medium_name);
-    write_str(f, "status", m->status);
-    write_int(f, "last_read_ns", m->last_read_ns);
+    const member ms[] = {TEXT("interface", m->interface),     NUMBER("primary_address", m->primary_address),
+                         TEXT("secondary", m->secondary),     TEXT("serial", m->serial),
+                         TEXT("manufacturer", m->manufacturer), NUMBER("version", m->version),
+                         NUMBER("medium", m->medium),         TEXT("medium_name", m->medium_name),
+                         TEXT("status", m->status),           NUMBER("last_read_ns", m->last_read_ns)};
+    write_members(f, ms, sizeof ms / sizeof ms[0]);
     fputc('}', f);
 }
 
