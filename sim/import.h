@@ -36,7 +36,24 @@ int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *
 int import_write_mbus(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
 int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
 
+/* One direction of one TCP session as a byte stream, with the time each byte
+ * came (import_tcp.c puts them back together). */
+typedef struct import_stream {
+    uint8_t *b;
+    int64_t *t;
+    size_t n, cap;
+} import_stream;
+
+/* Modbus TCP (import_modbus.c): session k's streams are s[2k + CAP_TO_SLAVE]
+ * and s[2k + CAP_FROM_SLAVE]. Writes one bench master per session into
+ * masters (list items of plant: modbus: masters:) and the recorded answers as
+ * expectations into expect; lead is --at. Returns the number of answers
+ * expected; *last becomes the time of the last one expected, when later. */
+size_t import_modbus_sessions(FILE *masters, FILE *expect, const capture *c, const import_stream *s,
+                              int64_t lead, int64_t *last);
+
 /* Helpers shared by the writers. */
+void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap); /* "0A 1B" */
 void import_seconds(int64_t ns, char *out, size_t cap);      /* "12.345s" */
 void import_yaml_string(FILE *out, const char *s);            /* a quoted scalar */
 void import_wall_text(int64_t wall_ns, char *out, size_t cap); /* 2026-01-01T00:00:00Z */

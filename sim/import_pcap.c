@@ -98,7 +98,10 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     memcpy(&sip, ip + 12, 4);
     memcpy(&dip, ip + 16, 4);
     int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec * 1000LL;
-    session *s = dir == CAP_TO_SLAVE ? find_session(x, sip, sport, dip, true) : find_session(x, dip, dport, sip, false);
+    /* a session starts with the client's SYN or its first payload, never with the
+     * last ACK of one already closed */
+    bool starts = (flags & 0x02) || iplen > ihl + thl;
+    session *s = dir == CAP_TO_SLAVE ? find_session(x, sip, sport, dip, starts) : find_session(x, dip, dport, sip, false);
     if (!s) return 0;
     int conn = (int)(s - x->s);
     if (flags & 0x02) { /* SYN: the stream starts after it */

@@ -5,19 +5,15 @@
  * raw step, disconnect); the recorded server's I frames become expectations
  * (type, cause, IOA, value, within a second of the recorded instant). The
  * plant and gateway come from --base SCENARIO, the scenario the capture's
- * gateway configuration matches. Modbus TCP: not yet. */
+ * gateway configuration matches. Modbus TCP: import_modbus.c writes the
+ * masters and expectations into the same frame. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "iec104.h"
 #include "import.h"
 
-/* One direction of one session, as a byte stream with the time each byte came. */
-typedef struct stream {
-    uint8_t *b;
-    int64_t *t;
-    size_t n, cap;
-} stream;
+typedef import_stream stream;
 
 static int stream_add(stream *s, const uint8_t *b, size_t n, int64_t t) {
     if (s->n + n > s->cap) {
@@ -36,7 +32,7 @@ static int stream_add(stream *s, const uint8_t *b, size_t n, int64_t t) {
     return 0;
 }
 
-static void hex_text(const uint8_t *b, size_t n, char *out, size_t cap) {
+void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap) {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 4 < cap; i++) o += (size_t)snprintf(out + o, cap - o, i ? " %02X" : "%02X", b[i]);
     if (n == 0) out[0] = '\0';
@@ -65,7 +61,7 @@ static void write_master(FILE *out, const capture *c, int conn, const stream *s,
         if (need <= 0 || (size_t)need > s->n - pos || iec104_apdu_parse(s->b + pos, (size_t)need, &a) < 0) break;
         at_text(lead + s->t[pos + (size_t)need - 1], at, sizeof at);
         if (a.kind == IEC104_FRAME_I) {
-            hex_text(a.asdu, a.asdu_len, hex, sizeof hex);
+            import_hex_text(a.asdu, a.asdu_len, hex, sizeof hex);
             fprintf(out, "          - {at: %s, do: raw, hex: \"%s\"}\n", at, hex);
         } else if (a.kind == IEC104_FRAME_U && a.u == IEC104_U_STARTDT_ACT) {
             fprintf(out, "          - {at: %s, do: startdt}\n", at);
@@ -126,51 +122,120 @@ static bool skipped_key(const char *line) {
     return false;
 }
 
-/* Copy the base's plant (without its iec104 masters) and gateway; the
- * replayed masters go into the plant. */
-static int copy_base(FILE *out, const char *base, char *err, size_t errlen, long *plant_end) {
+/* Copy the base's plant (without its iec104 masters, or the masters of its
+ * plant: modbus:) and gateway; the replayed masters go into the plant, where
+ * the marker __MASTERS__ is. */
+static int copy_base(FILE *out, const char *base, bool modbus, char *err, size_t errlen) {
     FILE *f = fopen(base, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read the base scenario %s", base);
         return -1;
     }
     char line[4096];
-    bool skip = false, skip_sub = false, in_plant = false;
-    *plant_end = -1;
+    bool skip = false, skip_sub = false, in_plant = false, in_modbus = false, skip_masters = false;
+    bool has_plant = false, placed = false;
     while (fgets(line, sizeof line, f)) {
         bool top = line[0] != ' ' && line[0] != '\n' && line[0] != '#';
+        bool sub = line[0] == ' ' && line[1] == ' ' && line[2] != ' ' && line[2] != '\n';
+        bool subsub = strncmp(line, "    ", 4) == 0 && line[4] != ' ' && line[4] != '\n';
         if (top) {
             skip = skipped_key(line);
             in_plant = strncmp(line, "plant:", 6) == 0;
-            skip_sub = false;
-        } else if (in_plant && line[0] == ' ' && line[1] == ' ' && line[2] != ' ' && line[2] != '\n') {
-            skip_sub = strncmp(line + 2, "iec104:", 7) == 0;
+            skip_sub = in_modbus = skip_masters = false;
+        } else if (in_plant && sub) {
+            skip_sub = !modbus && strncmp(line + 2, "iec104:", 7) == 0;
+            in_modbus = modbus && strncmp(line + 2, "modbus:", 7) == 0;
+            skip_masters = false;
+            if (in_modbus && strcmp(line + 2, "modbus:\n") != 0) {
+                snprintf(err, errlen, "%s: write plant: modbus: as a block (one key a line) to import into it", base);
+                fclose(f);
+                return -1;
+            }
+        } else if (in_modbus && subsub) {
+            skip_masters = strncmp(line + 4, "masters:", 8) == 0;
         }
-        if (skip || skip_sub || line[0] == '#') continue;
+        if (skip || skip_sub || skip_masters || line[0] == '#') continue;
         fputs(line, out);
         if (in_plant && strncmp(line, "plant:", 6) == 0) {
-            *plant_end = 0;
-            fputs("  iec104:\n    masters:\n      __MASTERS__\n", out);
+            has_plant = true;
+            if (!modbus) fputs("  iec104:\n    masters:\n      __MASTERS__\n", out), placed = true;
         }
+        if (in_modbus && sub) fputs("    masters:\n      __MASTERS__\n", out), placed = true;
     }
     fclose(f);
-    if (*plant_end < 0) {
+    if (!has_plant) {
         snprintf(err, errlen, "%s has no plant: section", base);
         return -1;
     }
-    return 0;
+    return placed ? 0 : 1; /* 1: no plant: modbus: yet, the caller adds one */
+}
+
+/* The base without a plant: modbus: gets one right after plant:. */
+static char *add_modbus_block(char *body) {
+    char *at = strncmp(body, "plant:\n", 7) == 0 ? body : strstr(body, "\nplant:\n");
+    if (!at) return body;
+    at += at == body ? 7 : 8;
+    static const char block[] = "  modbus:\n    masters:\n      __MASTERS__\n";
+    size_t head = (size_t)(at - body), rest = strlen(at);
+    char *out = malloc(head + sizeof block + rest);
+    if (!out) return body;
+    memcpy(out, body, head);
+    memcpy(out + head, block, sizeof block - 1);
+    memcpy(out + head + sizeof block - 1, at, rest + 1);
+    free(body);
+    return out;
+}
+
+/* Port 2404 is IEC 104 and 502 Modbus; another port (--port) is told by the
+ * client's first bytes: an IEC 104 APDU starts with 0x68 and its length. */
+static bool is_iec104(const capture *c) {
+    if (c->server_port == 2404 || c->server_port == 502) return c->server_port == 2404;
+    for (size_t i = 0; i < c->n; i++) {
+        const cap_frame *f = &c->frames[i];
+        if (f->event == CAP_DATA && f->dir == CAP_TO_SLAVE && f->len >= 2)
+            return f->bytes[0] == 0x68 && f->bytes[1] >= 4 && (size_t)f->bytes[1] + 2 <= f->len;
+    }
+    return false;
+}
+
+/* The IEC 104 sessions: masters and the objects they are expected to get. */
+static size_t write_iec104(FILE *m, FILE *e, const capture *c, const stream *s, int64_t lead) {
+    size_t objects = 0;
+    for (unsigned k = 0; k < c->n_conns; k++) {
+        write_master(m, c, (int)k, &s[2 * k + CAP_TO_SLAVE], lead);
+        objects += write_answers(e, (int)k, &s[2 * k + CAP_FROM_SLAVE], lead);
+    }
+    return objects;
+}
+
+static void write_header(FILE *out, const import_opts *o, const capture *c, bool iec104, size_t expected,
+                         const char *dur) {
+    if (iec104)
+        fprintf(out, "# IEC 104: %u session(s) to port %u replayed by bench masters (duration %s); the %zu\n"
+                     "# information objects the recorded server sent are expected, within 1 s.\n",
+                c->n_conns, c->server_port, dur, expected);
+    else
+        fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s), one\n"
+                     "# master per session, every request at its recorded time; the %zu answers the\n"
+                     "# recorded server gave are expected: register and bit values as recorded (they are\n"
+                     "# the gateway's data: the base's plant must be in that state at --at), exception\n"
+                     "# codes as recorded, other functions an answer (not an exception), silence a timeout.\n",
+                c->n_conns, c->server_port, dur, expected);
+    fprintf(out, "# Plant and gateway: %s.\n", o->base_path);
+    char title[PATH_MAX + 64];
+    snprintf(title, sizeof title, "replay of %s (%u %s sessions, %zu %s)", o->capture_path, c->n_conns,
+             iec104 ? "IEC 104" : "Modbus TCP", expected, iec104 ? "objects" : "answers");
+    fputs("name: ", out);
+    import_yaml_string(out, title);
+    fprintf(out, "\nduration: %s\n", dur);
 }
 
 int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
-    if (c->server_port != 2404) {
-        snprintf(err, errlen, "Modbus TCP (port %u) captures cannot be imported yet; IEC 104 (2404) can",
-                 c->server_port);
-        return -1;
-    }
     if (!o->base_path) {
         snprintf(err, errlen, "a pcap import needs --base SCENARIO: the plant and gateway the capture was made against");
         return -1;
     }
+    bool iec104 = is_iec104(c);
     stream *s = calloc(2 * (c->n_conns ? c->n_conns : 1), sizeof *s);
     if (!s) return -1;
     int rc = 0;
@@ -183,30 +248,26 @@ int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *er
     size_t body_len = 0, masters_len = 0, answers_len = 0;
     FILE *b = open_memstream(&body, &body_len), *m = open_memstream(&masters, &masters_len),
          *e = open_memstream(&answers, &answers_len);
-    long plant_end = 0;
-    size_t objects = 0;
+    size_t expected = 0;
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
-    if (rc == 0 && b && m && e) rc = copy_base(b, o->base_path, err, errlen, &plant_end);
-    for (unsigned k = 0; rc == 0 && k < c->n_conns; k++) {
-        write_master(m, c, (int)k, &s[2 * k + CAP_TO_SLAVE], o->at_ns);
-        objects += write_answers(e, (int)k, &s[2 * k + CAP_FROM_SLAVE], o->at_ns);
-    }
+    if (rc == 0 && (!b || !m || !e)) rc = -1;
+    if (rc == 0) rc = copy_base(b, o->base_path, !iec104, err, errlen);
+    if (rc >= 0 && m && e)
+        expected = iec104 ? write_iec104(m, e, c, s, o->at_ns)
+                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last);
     if (b) fclose(b);
     if (m) fclose(m);
     if (e) fclose(e);
+    if (rc == 1) body = add_modbus_block(body), rc = 0;
+    char *mark = rc == 0 && body ? strstr(body, "      __MASTERS__\n") : NULL;
+    if (rc == 0 && !mark) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     if (rc == 0) {
-        char dur[40], title[PATH_MAX + 64];
+        char dur[40];
         import_seconds(o->at_ns + last + 2 * 1000000000LL, dur, sizeof dur);
-        fprintf(out, "# IEC 104: %u session(s) to port %u replayed by bench masters (duration %s); the %zu\n"
-                     "# information objects the recorded server sent are expected, within 1 s.\n"
-                     "# Plant and gateway: %s.\n",
-                c->n_conns, c->server_port, dur, objects, o->base_path);
-        snprintf(title, sizeof title, "replay of %s (%u IEC 104 sessions, %zu objects)", o->capture_path,
-                 c->n_conns, objects);
-        fputs("name: ", out);
-        import_yaml_string(out, title);
-        fprintf(out, "\nduration: %s\n", dur);
-        char *mark = strstr(body, "      __MASTERS__\n");
+        write_header(out, o, c, iec104, expected, dur);
         fwrite(body, 1, (size_t)(mark - body), out);
         fputs(masters, out);
         fputs(mark + strlen("      __MASTERS__\n"), out);
