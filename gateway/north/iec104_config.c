@@ -88,7 +88,39 @@ static bool parse_row(iec104_map *m, const cfg_node *row, int group, cfg_err *er
     return parse_deadband(m, row, err);
 }
 
-static bool parse_group(iec104_config *c, const cfg_node *g, cfg_err *err) {
+/* Rows by IOA while parsing (open addressing; row index + 1, 0 = empty), so the
+ * duplicate check stays linear for tens of thousands of rows. */
+typedef struct ioa_set {
+    size_t *slots;
+    size_t cap;
+} ioa_set;
+
+static size_t *ioa_slot(const ioa_set *s, const iec104_map *map, uint32_t ioa) {
+    size_t j = (ioa * 2654435761u) & (s->cap - 1);
+    while (s->slots[j] && map[s->slots[j] - 1].ioa != ioa)
+        j = (j + 1) & (s->cap - 1);
+    return &s->slots[j];
+}
+
+/* Room for n rows (at most half full). */
+static bool ioa_reserve(ioa_set *s, const iec104_map *map, size_t n) {
+    if (n * 2 <= s->cap)
+        return true;
+    size_t cap = s->cap ? s->cap : 64;
+    while (cap < n * 2)
+        cap *= 2;
+    ioa_set grown = {calloc(cap, sizeof *grown.slots), cap};
+    if (!grown.slots)
+        return false;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i])
+            *ioa_slot(&grown, map, map[s->slots[i] - 1].ioa) = s->slots[i];
+    free(s->slots);
+    *s = grown;
+    return true;
+}
+
+static bool parse_group(iec104_config *c, ioa_set *seen, const cfg_node *g, cfg_err *err) {
     static const char *const keys[] = {"group", "label", "points", NULL};
     long long group;
     const char *label;
@@ -104,16 +136,20 @@ static bool parse_group(iec104_config *c, const cfg_node *g, cfg_err *err) {
     if (!all)
         return cfg_fail(err, g, "out of memory");
     c->map = all;
+    if (!ioa_reserve(seen, c->map, c->n_map + rows->n))
+        return cfg_fail(err, g, "out of memory");
     for (size_t i = 0; i < rows->n; i++) {
         iec104_map *m = &c->map[c->n_map];
         memset(m, 0, sizeof *m);
         c->n_map++;
         if (!parse_row(m, rows->items[i], (int)group, err))
             return false;
-        for (size_t k = 0; k + 1 < c->n_map; k++)
-            if (c->map[k].ioa == m->ioa)
-                return cfg_fail(err, cfg_get(rows->items[i], "ioa"),
-                                "IOA %u is already mapped at line %d", m->ioa, c->map[k].line);
+        size_t *slot = ioa_slot(seen, c->map, m->ioa);
+        if (*slot)
+            return cfg_fail(err, cfg_get(rows->items[i], "ioa"),
+                            "IOA %u is already mapped at line %d", m->ioa,
+                            c->map[*slot - 1].line);
+        *slot = c->n_map;
     }
     return true;
 }
@@ -124,10 +160,12 @@ static bool parse_mapping(iec104_config *c, const cfg_node *sec, cfg_err *err) {
         return true;
     if (mapping->kind != CFG_SEQ)
         return cfg_fail(err, mapping, "mapping must be a list of groups");
-    for (size_t i = 0; i < mapping->n; i++)
-        if (!parse_group(c, mapping->items[i], err))
-            return false;
-    return true;
+    ioa_set seen = {NULL, 0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < mapping->n; i++)
+        ok = parse_group(c, &seen, mapping->items[i], err);
+    free(seen.slots);
+    return ok;
 }
 
 static bool parse_timers(iec104_config *c, const cfg_node *sec, cfg_err *err) {

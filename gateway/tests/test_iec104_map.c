@@ -1,6 +1,8 @@
 /* Unit tests of the IEC 104 server's mapping: push modes with the deadband
  * measured from the last transmitted value (CU-XE #44), conversions with
  * scaling and overflow, quality bits, and configuration errors with positions. */
+#include <stdlib.h>
+
 #include "iec104_int.h"
 #include "clock.h"
 #include "test.h"
@@ -135,8 +137,40 @@ static void test_config(void) {
                        "push: deadband needs a deadband");
 }
 
+/* Duplicate IOAs are found across groups and among thousands of rows (the
+ * check keeps a set of IOAs, grown per group). */
+static void test_duplicate_ioa_across_groups(void) {
+    enum { ROWS = 3000 };
+    size_t cap = 64 + 2 * ROWS * 64;
+    char *yaml = malloc(cap);
+    size_t n = (size_t)snprintf(yaml, cap, "mapping:\n");
+    for (int g = 0; g < 2; g++) {
+        n += (size_t)snprintf(yaml + n, cap - n, "  - points:\n");
+        for (int i = 0; i < ROWS; i++)
+            n += (size_t)snprintf(yaml + n, cap - n,
+                                  "      - {type: M_SP_NA_1, point: p%d, ioa: %d}\n",
+                                  g * ROWS + i, 1 + g * ROWS + i);
+    }
+    cfg_err err;
+    cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
+    iec104_config *c = root ? iec104_config_parse(root, &err) : NULL;
+    CHECK(c != NULL);
+    if (c)
+        CHECK_INT(c->n_map, 2 * ROWS);
+    iec104_config_free(c);
+    cfg_free(root);
+    /* a third group repeats IOA 1500, the first group's row 1500 (line 3 + 1499) */
+    snprintf(yaml + n, cap - n, "  - points:\n      - {type: M_SP_NA_1, point: d, ioa: 1500}\n");
+    char want[80];
+    snprintf(want, sizeof want, "gw.yaml:%d:42: IOA 1500 is already mapped at line %d",
+             2 * ROWS + 5, 1502);
+    check_config_error(yaml, want);
+    free(yaml);
+}
+
 int main(void) {
     test_absolute_deadband();
+    test_duplicate_ioa_across_groups();
     test_relative_and_modes();
     test_conversions();
     test_config();
