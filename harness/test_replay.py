@@ -273,3 +273,104 @@ def test_pcap_import_needs_a_base(hil_setup, tmp_path):
                                    "-o", tmp_path / "x.yaml", "--fixtures", tmp_path], ROOT)
     assert rc == 1
     assert "needs --base SCENARIO" in text
+
+
+MODBUS_BASE = "scenarios/modbus/mbus_to_register_formats.yaml"
+
+
+def _import_modbus(hil_setup, tmp_path, capture):
+    out = tmp_path / "scenarios" / "replay" / "modbus_tcp_session.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rc, text, _ = _run(hil_setup, ["import", "auto", capture, "--base", MODBUS_BASE, "--at", "8s",
+                                   "-o", out, "--fixtures", tmp_path / "fixtures"], ROOT)
+    assert rc == 0, text
+    return out.read_text().replace(str(capture), "fixtures/captures/modbus_tcp_session.pcapng")
+
+
+def test_modbus_pcapng_import_is_what_is_committed(hil_setup, tmp_path):
+    """The real Modbus TCP capture (dumpcap on lo while mbpoll and a raw socket read
+    gwd: fixtures/captures/modbus_tcp_session.sh) imports to the committed scenario."""
+    mine = _import_modbus(hil_setup, tmp_path, "fixtures/captures/modbus_tcp_session.pcapng")
+    committed = (ROOT / "scenarios" / "replay" / "modbus_tcp_session.yaml").read_text()
+    assert mine == committed
+    # what the capture holds: 8 sessions (mbpoll runs, one with units 32 and 33, and the
+    # raw socket's pipelined, split and unknown-function requests)
+    assert "(8 Modbus TCP sessions, 12 answers)" in committed
+    # two requests in one segment, then one split over two (0.2 s apart: its last byte counts)
+    assert ('{at: 11.029147459s, unit: 1, bank: holding, address: 0, count: 2}\n'
+            '          - {at: 11.029147459s, unit: 1, bank: input, address: 0, count: 2}\n'
+            '          - {at: 11.53015478s, unit: 5, bank: holding, address: 34, count: 4}') in committed
+    assert "master: m3, unit: 33, function: 4, address: 0" in committed
+    assert "master: m6, unit: 1, function: 3, address: 100, exception: 2" in committed
+    assert "master: m7, unit: 1, function: 6, exception: 2" in committed
+    assert "master: m8, unit: 1, function: 17, exception: 1" in committed
+    assert 'registers: "0x4259 0x48B4 0xB448 0x5942' in committed  # 54.321 in four byte orders
+
+
+def test_modbus_pcap_reassembly_gives_the_same_scenario(hil_setup, tmp_path):
+    """The same capture as classic pcap with every client segment cut in two (the
+    MBAP header apart from the PDU), every server segment retransmitted and the first
+    two mbpoll requests' sessions unchanged: the same masters and expectations."""
+    from scapy.all import TCP, Raw, rdpcap  # noqa: E402
+    from scapy.utils import wrpcap  # noqa: E402
+    pkts, split = [], 0
+    for p in rdpcap(str(ROOT / "fixtures" / "captures" / "modbus_tcp_session.pcapng")):
+        data = bytes(p[TCP].payload) if TCP in p else b""
+        if data and p[TCP].dport == 502 and len(data) > 3:
+            a, b = p.copy(), p.copy()
+            a[TCP].remove_payload()
+            b[TCP].remove_payload()
+            a, b = a / Raw(data[:3]), b / Raw(data[3:])
+            b[TCP].seq = p[TCP].seq + 3
+            for q in (a, b):
+                del q["IP"].len, q["IP"].chksum, q[TCP].chksum
+                q.time = p.time
+            pkts += [a, b]
+            split += 1
+        elif data:
+            pkts += [p, p.copy()]
+        else:
+            pkts.append(p)
+    assert split == 12
+    cap = tmp_path / "messy.pcap"
+    wrpcap(str(cap), pkts, nano=True)
+    assert cap.read_bytes()[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")  # pcap (ns), not pcapng
+    mine = _import_modbus(hil_setup, tmp_path, cap)
+    committed = (ROOT / "scenarios" / "replay" / "modbus_tcp_session.yaml").read_text()
+    assert mine.splitlines()[1:] == committed.splitlines()[1:]
+
+
+def test_modbus_unanswered_request_becomes_a_timeout(hil_setup, tmp_path):
+    """A request the recorded server left unanswered is expected to time out; the
+    gateway answers it (exception 01), so the replay fails there and only there."""
+    from scapy.all import TCP, rdpcap  # noqa: E402
+    from scapy.utils import wrpcap  # noqa: E402
+    pkts = rdpcap(str(ROOT / "fixtures" / "captures" / "modbus_tcp_session.pcapng"))
+    last_answer = max(i for i, p in enumerate(pkts) if TCP in p and p[TCP].sport == 502 and bytes(p[TCP].payload))
+    assert bytes(pkts[last_answer][TCP].payload)[7:] == b"\x91\x01"  # the exception 01 answer
+    cap = tmp_path / "silent.pcap"
+    wrpcap(str(cap), [p for i, p in enumerate(pkts) if i != last_answer], nano=True)
+    (tmp_path / "fixtures").mkdir()
+    mine = _import_modbus(hil_setup, tmp_path, cap)
+    assert "master: m8, unit: 1, function: 17, timeout: true, after: 11.832353451s, before: 12.832353451s" in mine
+    sc = tmp_path / "scenarios" / "replay" / "modbus_tcp_session.yaml"
+    (tmp_path / "fixtures" / "mbus").symlink_to(ROOT / "fixtures" / "mbus")
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "run", sc], tmp_path)
+    assert rc == 1, text
+    fails = [l for l in text.splitlines() if l.startswith("FAIL")]
+    assert len(fails) == 1 and "m8 fc=17 unit 1 no answer" in fails[0] and "exception 1" in fails[0], text
+
+
+def test_modbus_replay_fails_on_a_changed_register(hil_setup, tmp_path):
+    """The committed replay passes; with one recorded register changed (what an older
+    gateway would have served) it fails naming the master, the address and both values."""
+    sc = _scratch_copy(tmp_path, "scenarios/replay/modbus_tcp_session.yaml")
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r1", sc], tmp_path)
+    assert rc == 0, text
+    assert "PASS  modbus master m8 fc=3 unit 5 address 34 registers 0x00AF 0x544A 0x544A 0x00AF" in text
+    sc.write_text(sc.read_text().replace('registers: "0x00AF 0x544A 0x544A 0x00AF"',
+                                         'registers: "0x00AF 0x544B 0x544A 0x00AF"'))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r2", sc], tmp_path)
+    assert rc == 1, text
+    assert ("FAIL  modbus master m8 fc=3 unit 5 address 34 registers 0x00AF 0x544B 0x544A 0x00AF: "
+            "expected that in the last answer, observed 0x00AF 0x544A 0x544A 0x00AF") in text

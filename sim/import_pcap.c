@@ -97,7 +97,7 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     uint32_t sip, dip;
     memcpy(&sip, ip + 12, 4);
     memcpy(&dip, ip + 16, 4);
-    int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec * 1000LL;
+    int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec; /* tv_usec holds ns */
     /* a session starts with the client's SYN or its first payload, never with the
      * last ACK of one already closed */
     bool starts = (flags & 0x02) || iplen > ihl + thl;
@@ -119,7 +119,8 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
 
 int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen) {
     char perr[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *pc = pcap_open_offline(path, perr);
+    /* nanoseconds: a pcapng of dumpcap has them (a µs pcap is scaled exactly) */
+    pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!pc) {
         snprintf(err, errlen, "%s:1:1: not a pcap/pcapng file libpcap can read: %s", path, perr);
         return -1;
