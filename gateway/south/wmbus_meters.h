@@ -22,10 +22,13 @@ typedef struct wmbus_meter {
     uint16_t manufacturer;
     uint8_t version, device_type;
     /* link quality */
-    uint64_t heard;             /* telegrams accepted (not duplicates) */
+    uint64_t heard;             /* telegrams that decoded (not duplicates) */
     uint64_t missed;            /* access numbers skipped */
     uint64_t duplicates;
     uint64_t wrong_key, no_key, mac_mismatch, undecodable;
+    uint64_t rejected;          /* telegrams refused (the four above): anyone can send
+                                   a meter's link header, so they move neither heard,
+                                   missed, RSSI nor the last-heard time */
     double rssi_dbm, rssi_sum;  /* last, and sum over heard (for the mean) */
     int64_t first_heard_ns, last_heard_ns; /* monotonic */
     bool has_access;
@@ -71,7 +74,7 @@ uint64_t wmbus_fingerprint(const uint8_t *frame, size_t len);
 bool wmbus_meter_is_duplicate(wmbus_meter *mt, uint64_t fingerprint, int64_t now_ns,
                               int64_t window_ns);
 
-/* Count a heard telegram: RSSI and access-number gaps (a jump of k > 1
+/* Count a heard telegram (one that decoded): RSSI and access-number gaps (a jump of k > 1
  * means k - 1 telegrams were not heard). Returns the gap counted. */
 unsigned wmbus_meter_heard(wmbus_meter *mt, bool has_access, uint8_t access, double rssi_dbm,
                            int64_t now_ns);

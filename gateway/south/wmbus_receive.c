@@ -71,6 +71,7 @@ static void publish_link(wmbus_radio *r, wmbus_meter *mt, int64_t now, int64_t w
                    (double)wmbus_meter_expected(mt, r->started_ns, now), "", wall);
     publish_number(r, mt->name, "link/missed", DP_INT, (double)mt->missed, "", wall);
     publish_number(r, mt->name, "link/duplicates", DP_INT, (double)mt->duplicates, "", wall);
+    publish_number(r, mt->name, "link/rejected", DP_INT, (double)mt->rejected, "", wall);
     if (mt->heard) {
         publish_number(r, mt->name, "link/rssi", DP_DOUBLE, mt->rssi_dbm, "dBm", wall);
         publish_number(r, mt->name, "link/rssi_mean", DP_DOUBLE, mt->rssi_sum / (double)mt->heard,
@@ -111,14 +112,12 @@ static void publish_state(wmbus_radio *r) {
         publish_link(r, mt, now, wall);
         mt->dirty = false;
     }
-    for (size_t i = 0; i < r->meters.n_listen; i++) {
-        wmbus_meter *mt = &r->meters.listen[i];
-        if (!mt->dirty)
-            continue;
-        publish_meter(r, mt, "listen");
-        publish_link(r, mt, now, wall);
-        mt->dirty = false;
-    }
+    /* Listen-cache entries are not published as meters or points: they may
+     * not be ours (a neighbour's meters, random addresses of a jammer), and
+     * the datahub and the store keep whatever is published for good, so a
+     * stream of new addresses would grow them without bound. They show as
+     * `listen` events (bounded by the store's retention), in the log and in
+     * the module's listen_size / listen_evicted. */
     publish_counters(r, wall);
 }
 
@@ -176,14 +175,20 @@ static oms_sec_outcome failed_security(const telegram *t) {
     return t->sec.outcome;
 }
 
+/* A refused telegram is counted and stored, but it may come from anyone
+ * sending the meter's link header: it moves the meter's status only while
+ * the meter has never decoded (a wrong or missing key must show), never
+ * that of a meter whose own telegrams decode. */
 static void reject(wmbus_radio *r, wmbus_meter *mt, const char *status, const char *why,
                    const uint8_t *frame, size_t len) {
     char text[320];
     snprintf(text, sizeof text, "%s: %s", mt->name, why);
     r->stats.rejected++;
+    mt->rejected++;
     log_warn(WMBUS_MOD, "%s: telegram rejected: %s", r->cfg->name, text);
     wmbus_event(r, "rejected", mt->name, text, frame, len);
-    publish_meter(r, mt, status);
+    if (mt->heard == 0)
+        publish_meter(r, mt, status);
     publish_security(r, mt, clock_wall_ns());
 }
 
@@ -222,8 +227,11 @@ static void take_unknown(wmbus_radio *r, const uint8_t *f, bool has_rssi, double
         return;
     if (is_new) {
         char text[160];
-        snprintf(text, sizeof text, "new meter heard: %s version %u device type %u%s%s", mt->name + 7,
-                 f[8], f[9], evicted[0] ? ", cache full, forgot " : "", evicted);
+        char level[24] = "";
+        if (has_rssi)
+            snprintf(level, sizeof level, ", %ld dBm", lround(rssi));
+        snprintf(text, sizeof text, "new meter heard: %s version %u device type %u%s%s%s", mt->name + 7,
+                 f[8], f[9], level, evicted[0] ? ", cache full, forgot " : "", evicted);
         log_info(WMBUS_MOD, "%s: %s", r->cfg->name, text);
         wmbus_event(r, "listen", mt->name, text, NULL, 0);
     }
@@ -267,6 +275,10 @@ void wmbus_radio_receive(wmbus_radio *r, const uint8_t *payload, size_t n, bool 
     mt->manufacturer = man, mt->version = frame[8], mt->device_type = frame[9];
     decode_with_keys(r, mt, frame, len);
     const telegram *t = r->tg;
+    if (t->has_error) {
+        take_security_failure(r, mt, frame, len);
+        return;
+    }
     bool has_access = t->has_tpl && t->tpl.kind != WMBUS_TPL_NONE;
     uint8_t access = t->tpl.access_number;
     if (!has_access && t->has_ell) {
@@ -274,8 +286,5 @@ void wmbus_radio_receive(wmbus_radio *r, const uint8_t *payload, size_t n, bool 
         access = t->ell.acc;
     }
     wmbus_meter_heard(mt, has_access, access, rssi, now);
-    if (t->has_error)
-        take_security_failure(r, mt, frame, len);
-    else
-        accept_telegram(r, mt);
+    accept_telegram(r, mt);
 }
