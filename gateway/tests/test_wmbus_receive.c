@@ -1,0 +1,181 @@
+/* The receive path of the radio driver (wmbus_radio_receive) with telegrams
+ * built like a meter's: a spoofed telegram (the meter's link header, random
+ * ciphertext) is refused and counted in link/rejected, without moving the
+ * meter's heard, missed, RSSI or status; a meter with a really wrong key
+ * still shows wrong_key; listen-cache entries are events, never meters or
+ * points in the datahub. The module's port does not exist: the driver
+ * reports it missing and the telegrams are handed in directly. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "datahub.h"
+#include "im871a.h"
+#include "log.h"
+#include "loop.h"
+#include "mbus_app.h"
+#include "oms_crypto.h"
+#include "test.h"
+#include "wmbus_build.h"
+#include "wmbus_config.h"
+#include "wmbus_radio.h"
+
+static const uint8_t KEY[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t SPOOF_KEY[16] = {0xA5, 0x5A, 0x01};
+
+enum { RSSI_METER = 150, RSSI_SPOOFER = 90 }; /* raw RSSI bytes of the module */
+
+typedef struct seen {
+    int rejected, rejected_with_bytes, listen, listen_with_level;
+} seen;
+
+static void count_events(const dh_update *u, void *arg) {
+    seen *s = arg;
+    if (u->kind != DH_EVENT)
+        return;
+    if (strcmp(u->event->kind, "rejected") == 0) {
+        s->rejected++;
+        s->rejected_with_bytes += u->event->bytes != NULL && u->event->len > 20;
+    }
+    if (strcmp(u->event->kind, "listen") == 0) {
+        s->listen++;
+        s->listen_with_level += strstr(u->event->text, " dBm") != NULL;
+    }
+}
+
+/* A mode 5 telegram of meter id (BCD) with one volume record, encrypted with key. */
+static size_t telegram(oms_crypto *c, uint32_t id, const uint8_t *key, uint8_t access, int64_t litres,
+                       uint8_t *out) {
+    uint8_t rec[32];
+    mbus_enc_record vol = {.vif = {0x13}, .n_vif = 1, .coding = MBUS_ENC_INT, .size = 4, .raw = litres};
+    size_t n = mbus_encode_record(&vol, rec, sizeof rec);
+    wmbus_build b = {.c = 0x44, .manufacturer = wmbus_manufacturer_code("KAM"), .id_bcd = id,
+                     .version = 1, .device_type = 7, .access_number = access, .mode = 5, .key = key};
+    return wmbus_build_frame(c, &b, rec, n, out, WMBUS_FRAME_MAX);
+}
+
+/* Hand a built frame (L first) to the driver as a WMBUSMSG_IND delivers it. */
+static void receive(wmbus_radio *r, const uint8_t *frame, size_t len, uint8_t rssi) {
+    wmbus_radio_receive(r, frame + 1, len - 1, true, rssi);
+}
+
+static cfg_node *root;
+
+static wmbus_config *parse(const char *yaml) {
+    cfg_err err;
+    cfg_free(root);
+    root = cfg_load_string(yaml, "test.yaml", &err);
+    wmbus_config *cfg = root ? wmbus_config_parse(cfg_get(root, "wmbus"), &err) : NULL;
+    if (!cfg)
+        fprintf(stderr, "test_wmbus_receive: %s\n", err.msg);
+    return cfg;
+}
+
+static double point(const datahub *hub, const char *id) {
+    const dp *p = datahub_get(hub, id);
+    if (!p)
+        return -9999;
+    return p->value.type == DP_INT ? (double)p->value.i : p->value.d;
+}
+
+static const char *status(const datahub *hub, const char *meter) {
+    const dh_meter *m = datahub_get_meter(hub, meter);
+    return m && m->status ? m->status : "(none)";
+}
+
+static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
+    wmbus_config *cfg = parse(
+        "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+        "  meters: [{name: m, id: \"77000002\", key: 000102030405060708090A0B0C0D0E0F},\n"
+        "           {name: w, id: \"77000009\", key: 000102030405060708090A0B0C0D0E0F}]}]\n");
+    datahub *hub = datahub_new();
+    seen ev = {0};
+    datahub_subscribe(hub, count_events, &ev);
+    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    uint8_t f[WMBUS_FRAME_MAX];
+    /* before the meter's first good telegram a refused one shows: wrong_key */
+    receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 7, 1, f), RSSI_SPOOFER);
+    CHECK_STR(status(hub, "m"), "wrong_key");
+    receive(r, f, telegram(c, 0x77000002, KEY, 10, 5000, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "ok");
+    /* spoofed telegrams between good ones: an access number far ahead, another RSSI */
+    receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 200, 2, f), RSSI_SPOOFER);
+    CHECK_STR(status(hub, "m"), "ok");
+    receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 90, 3, f), RSSI_SPOOFER);
+    receive(r, f, telegram(c, 0x77000002, KEY, 11, 5005, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "ok");
+    /* a meter whose key is really wrong never decodes: wrong_key stays */
+    receive(r, f, telegram(c, 0x77000009, SPOOF_KEY, 1, 4, f), RSSI_METER);
+    receive(r, f, telegram(c, 0x77000009, SPOOF_KEY, 2, 5, f), RSSI_METER);
+    wmbus_radio_stats st;
+    wmbus_radio_get_stats(r, &st);
+    CHECK_INT(st.telegrams, 7);
+    CHECK_INT(st.accepted, 2);
+    CHECK_INT(st.rejected, 5);
+    wmbus_radio_stop(r); /* publishes the link figures */
+    CHECK_NEAR(point(hub, "m/0"), 5.005, 1e-9);
+    CHECK_NEAR(point(hub, "m/link/heard"), 2, 0);
+    CHECK_NEAR(point(hub, "m/link/missed"), 0, 0);
+    CHECK_NEAR(point(hub, "m/link/expected"), 2, 0);
+    CHECK_NEAR(point(hub, "m/link/rejected"), 3, 0);
+    CHECK_NEAR(point(hub, "m/link/rssi"), im_rssi_dbm(RSSI_METER), 1e-9);
+    CHECK_NEAR(point(hub, "m/link/rssi_mean"), im_rssi_dbm(RSSI_METER), 1e-9);
+    CHECK_NEAR(point(hub, "m/security/wrong_key"), 3, 0);
+    CHECK_STR(status(hub, "m"), "ok");
+    CHECK(datahub_get_meter(hub, "m")->last_read_ns > 0);
+    CHECK_NEAR(point(hub, "w/link/heard"), 0, 0);
+    CHECK_NEAR(point(hub, "w/link/rejected"), 2, 0);
+    CHECK(datahub_get(hub, "w/link/rssi") == NULL);
+    CHECK_STR(status(hub, "w"), "wrong_key");
+    CHECK_INT(datahub_get_meter(hub, "w")->last_read_ns, 0);
+    /* every refused telegram is still an event with its bytes */
+    CHECK_INT(ev.rejected, 5);
+    CHECK_INT(ev.rejected_with_bytes, 5);
+    datahub_free(hub);
+    wmbus_config_free(cfg);
+}
+
+static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
+    wmbus_config *cfg = parse(
+        "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+        "  listen: true, listen_cache: 2, meters: []}]\n");
+    datahub *hub = datahub_new();
+    seen ev = {0};
+    datahub_subscribe(hub, count_events, &ev);
+    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    uint8_t f[WMBUS_FRAME_MAX];
+    for (uint32_t k = 1; k <= 5; k++)
+        receive(r, f, telegram(c, 0x99000000 + k, KEY, (uint8_t)k, 1, f), RSSI_METER);
+    wmbus_radio_stats st;
+    wmbus_radio_get_stats(r, &st);
+    CHECK_INT(st.unknown, 5);
+    wmbus_radio_stop(r);
+    CHECK_INT(ev.listen, 5);
+    CHECK_INT(ev.listen_with_level, 5);
+    CHECK_NEAR(point(hub, "l/listen_size"), 2, 0);
+    CHECK_NEAR(point(hub, "l/listen_evicted"), 3, 0);
+    /* no meter and no point of the cache itself: the module's counters only */
+    CHECK_INT(datahub_meter_count(hub), 0);
+    for (size_t i = 0; i < datahub_count(hub); i++)
+        CHECK_MSG(strncmp(datahub_at(hub, i)->id, "l/", 2) == 0, "point %s", datahub_at(hub, i)->id);
+    datahub_free(hub);
+    wmbus_config_free(cfg);
+}
+
+int main(void) {
+    log_set_level(LOG_LVL_ERROR);
+    oms_crypto *c = oms_crypto_new();
+    gw_loop *loop = loop_new();
+    test_spoofed_telegrams(c, loop);
+    test_listen_stays_out_of_the_datahub(c, loop);
+    loop_free(loop);
+    oms_crypto_free(c);
+    cfg_free(root);
+    return test_summary("test_wmbus_receive");
+}
