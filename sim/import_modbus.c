@@ -56,6 +56,9 @@ static adu *answer_to(const adu *req, adu *answers, size_t n) {
     return NULL;
 }
 
+/* Function codes 1..127: 0 is not one, 128 and above are exception answers. */
+static bool sendable_function(const adu *r) { return r->pdu[0] >= 1 && r->pdu[0] <= 127; }
+
 static bool is_read(const adu *r) { return r->pdu_len == 5 && r->pdu[0] >= 1 && r->pdu[0] <= 4; }
 
 static unsigned read_address(const adu *r) { return (unsigned)(r->pdu[1] << 8 | r->pdu[2]); }
@@ -68,7 +71,7 @@ static void write_step(FILE *m, const adu *r, int64_t lead) {
     if (is_read(r)) {
         fprintf(m, "          - {at: %s, unit: %u, bank: %s, address: %u, count: %u}\n", at, r->unit,
                 bank[r->pdu[0]], read_address(r), read_count(r));
-    } else if (r->pdu[0] >= 1 && r->pdu[0] <= 127) {
+    } else if (sendable_function(r)) {
         import_hex_text(r->pdu + 1, r->pdu_len - 1, hex, sizeof hex);
         fprintf(m, "          - {at: %s, unit: %u, function: %u, data: \"%s\"}\n", at, r->unit, r->pdu[0], hex);
     } else {
@@ -130,13 +133,17 @@ size_t import_modbus_sessions(FILE *masters, FILE *expect, const capture *c, con
         adu *reqs, *answers;
         size_t n = cut_adus(&s[2 * k + CAP_TO_SLAVE], &reqs);
         size_t n_answers = cut_adus(&s[2 * k + CAP_FROM_SLAVE], &answers);
-        if (n > 0) {
+        size_t sendable = 0;
+        for (size_t i = 0; i < n; i++) sendable += sendable_function(&reqs[i]);
+        if (sendable > 0) {
             fprintf(masters, "      - name: m%u\n        tcp: true\n        timeout: 1s\n        reads:\n", k + 1);
             written++;
+        } else if (n > 0) {
+            fprintf(masters, "      # session %u: no request a bench master can send\n", k + 1);
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && sendable > 0; i++) {
             write_step(masters, &reqs[i], lead);
-            if (reqs[i].pdu[0] >= 1 && reqs[i].pdu[0] <= 127)
+            if (sendable_function(&reqs[i]))
                 expected += write_expectation(expect, (int)k, reqs, n, i, answer_to(&reqs[i], answers, n_answers),
                                               lead, last);
         }
