@@ -154,8 +154,9 @@ static void decode_with_keys(wmbus_radio *r, const wmbus_meter *mt, const uint8_
     size_t n = 0;
     if (mt->cfg && mt->cfg->has_key)
         cand[n++] = mt->cfg->key;
-    n += wmbus_keys_match(&r->cfg->keys, mt->id_bcd, mt->manufacturer, mt->version,
-                          mt->device_type, cand + n, WMBUS_MAX_CANDIDATES - n);
+    uint16_t man = (uint16_t)(plain[2] | plain[3] << 8); /* the telegram's header */
+    n += wmbus_keys_match(&r->cfg->keys, mt->id_bcd, man, plain[8], plain[9], cand + n,
+                          WMBUS_MAX_CANDIDATES - n);
     decode_keys *k = &r->dec->keys;
     k->n = 0;
     k->has_default = false;
@@ -272,9 +273,13 @@ void wmbus_radio_receive(wmbus_radio *r, const uint8_t *payload, size_t n, bool 
         r->stats.duplicates++;
         return;
     }
-    mt->manufacturer = man, mt->version = frame[8], mt->device_type = frame[9];
     decode_with_keys(r, mt, frame, len);
     const telegram *t = r->tg;
+    /* The header's manufacturer, version and device type describe the meter
+     * (its row in the store): taken from a telegram that decoded, or from any
+     * while the meter never decoded; a refused one may be a spoofer's. */
+    if (!t->has_error || mt->heard == 0)
+        mt->manufacturer = man, mt->version = frame[8], mt->device_type = frame[9];
     if (t->has_error) {
         take_security_failure(r, mt, frame, len);
         return;

@@ -44,14 +44,19 @@ static void count_events(const dh_update *u, void *arg) {
 }
 
 /* A mode 5 telegram of meter id (BCD) with one volume record, encrypted with key. */
-static size_t telegram(oms_crypto *c, uint32_t id, const uint8_t *key, uint8_t access, int64_t litres,
-                       uint8_t *out) {
+static size_t telegram_v(oms_crypto *c, uint32_t id, uint8_t version, const uint8_t *key, uint8_t access,
+                         int64_t litres, uint8_t *out) {
     uint8_t rec[32];
     mbus_enc_record vol = {.vif = {0x13}, .n_vif = 1, .coding = MBUS_ENC_INT, .size = 4, .raw = litres};
     size_t n = mbus_encode_record(&vol, rec, sizeof rec);
     wmbus_build b = {.c = 0x44, .manufacturer = wmbus_manufacturer_code("KAM"), .id_bcd = id,
-                     .version = 1, .device_type = 7, .access_number = access, .mode = 5, .key = key};
+                     .version = version, .device_type = 7, .access_number = access, .mode = 5, .key = key};
     return wmbus_build_frame(c, &b, rec, n, out, WMBUS_FRAME_MAX);
+}
+
+static size_t telegram(oms_crypto *c, uint32_t id, const uint8_t *key, uint8_t access, int64_t litres,
+                       uint8_t *out) {
+    return telegram_v(c, id, 1, key, access, litres, out);
 }
 
 /* Hand a built frame (L first) to the driver as a WMBUSMSG_IND delivers it. */
@@ -104,9 +109,10 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     /* spoofed telegrams between good ones: an access number far ahead, another RSSI */
     receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 200, 2, f), RSSI_SPOOFER);
     CHECK_STR(status(hub, "m"), "ok");
-    receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 90, 3, f), RSSI_SPOOFER);
     receive(r, f, telegram(c, 0x77000002, KEY, 11, 5005, f), RSSI_METER);
     CHECK_STR(status(hub, "m"), "ok");
+    /* the last word is a spoofer's, claiming another version */
+    receive(r, f, telegram_v(c, 0x77000002, 0x55, SPOOF_KEY, 90, 3, f), RSSI_SPOOFER);
     /* a meter whose key is really wrong never decodes: wrong_key stays */
     receive(r, f, telegram(c, 0x77000009, SPOOF_KEY, 1, 4, f), RSSI_METER);
     receive(r, f, telegram(c, 0x77000009, SPOOF_KEY, 2, 5, f), RSSI_METER);
@@ -126,6 +132,7 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     CHECK_NEAR(point(hub, "m/security/wrong_key"), 3, 0);
     CHECK_STR(status(hub, "m"), "ok");
     CHECK(datahub_get_meter(hub, "m")->last_read_ns > 0);
+    CHECK_INT(datahub_get_meter(hub, "m")->version, 1); /* not the spoofer's 0x55 */
     CHECK_NEAR(point(hub, "w/link/heard"), 0, 0);
     CHECK_NEAR(point(hub, "w/link/rejected"), 2, 0);
     CHECK(datahub_get(hub, "w/link/rssi") == NULL);
