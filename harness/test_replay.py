@@ -374,3 +374,22 @@ def test_modbus_replay_fails_on_a_changed_register(hil_setup, tmp_path):
     assert rc == 1, text
     assert ("FAIL  modbus master m8 fc=3 unit 5 address 34 registers 0x00AF 0x544B 0x544A 0x00AF: "
             "expected that in the last answer, observed 0x00AF 0x544A 0x544A 0x00AF") in text
+
+
+def test_modbus_capture_with_idle_compressed_still_passes(hil_setup, tmp_path):
+    """--compress-idle applies to network captures too: the 3.8 s of requests shrink
+    to under a second and the gateway still gives every recorded answer."""
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "mbus").symlink_to(ROOT / "fixtures" / "mbus")
+    out = tmp_path / "scenarios" / "fast.yaml"
+    out.parent.mkdir()
+    rc, text, _ = _run(hil_setup, ["import", "pcap", "fixtures/captures/modbus_tcp_session.pcapng", "--base",
+                                   MODBUS_BASE, "--at", "8s", "--compress-idle", "100ms", "-o", out,
+                                   "--fixtures", tmp_path / "fixtures"], ROOT)
+    assert rc == 0, text
+    ats = [float(a) for a in re.findall(r"- \{at: ([0-9.]+)s, unit:", out.read_text())]
+    assert len(ats) == 12 and ats[0] == pytest.approx(8.020228889)
+    assert ats[-1] - ats[0] < 1.0
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "run", out], tmp_path)
+    assert rc == 0, text
+    assert len([l for l in text.splitlines() if l.startswith("PASS  modbus master")]) == 12
