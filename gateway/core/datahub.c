@@ -22,6 +22,7 @@ typedef struct point_entry {
     dp point;
     char *id;
     char *strings;
+    size_t strings_cap; /* reused by the next publish when its strings fit */
 } point_entry;
 
 typedef struct meter_entry {
@@ -127,16 +128,19 @@ static const char *pack_str(packer *p, const char *s) {
     return dst;
 }
 
-/* Copy src's strings into one fresh buffer; *copy gets pointers into it. */
-static char *copy_point(const dp *src, dp *copy) {
+static size_t point_strings_size(const dp *src) {
     const dp_origin *o = &src->origin;
     size_t bytes = src->value.type == DP_BYTES && src->value.bytes ? src->value.len : 0;
-    size_t size = 1 + bytes + str_size(src->unit) + str_size(o->meter) + str_size(o->quantity) +
-                  str_size(o->dif_hex) + str_size(o->vif_hex) + str_size(o->function) +
-                  (src->value.type == DP_STRING ? str_size(src->value.s) : 0);
-    packer p = {malloc(size), 0};
-    if (!p.buf)
-        return NULL;
+    return 1 + bytes + str_size(src->unit) + str_size(o->meter) + str_size(o->quantity) +
+           str_size(o->dif_hex) + str_size(o->vif_hex) + str_size(o->function) +
+           (src->value.type == DP_STRING ? str_size(src->value.s) : 0);
+}
+
+/* Copy src's strings into buf (size bytes at least); *copy gets pointers into it. */
+static void copy_point(const dp *src, dp *copy, char *buf) {
+    const dp_origin *o = &src->origin;
+    size_t bytes = src->value.type == DP_BYTES && src->value.bytes ? src->value.len : 0;
+    packer p = {buf, 0};
     *copy = *src;
     copy->value.s = NULL;
     copy->value.bytes = NULL;
@@ -154,7 +158,6 @@ static char *copy_point(const dp *src, dp *copy) {
     copy->origin.dif_hex = pack_str(&p, o->dif_hex);
     copy->origin.vif_hex = pack_str(&p, o->vif_hex);
     copy->origin.function = pack_str(&p, o->function);
-    return p.buf;
 }
 
 static char *copy_meter(const dh_meter *src, dh_meter *copy) {
@@ -242,18 +245,41 @@ static point_entry *new_point_entry(datahub *hub, const char *id) {
 }
 
 /* Store a copy of point as the latest state of its id; NULL on failure. */
+static bool within(const void *p, const char *buf, size_t cap) {
+    uintptr_t c = (uintptr_t)p, b = (uintptr_t)buf;
+    return p && buf && c >= b && c < b + cap;
+}
+
+static bool strings_within(const dp *src, const char *buf, size_t cap) {
+    const dp_origin *o = &src->origin;
+    const void *v = src->value.type == DP_BYTES    ? (const void *)src->value.bytes
+                    : src->value.type == DP_STRING ? (const void *)src->value.s
+                                                   : NULL;
+    return within(v, buf, cap) || within(src->unit, buf, cap) || within(o->meter, buf, cap) ||
+           within(o->quantity, buf, cap) || within(o->dif_hex, buf, cap) ||
+           within(o->vif_hex, buf, cap) || within(o->function, buf, cap);
+}
+
 static const dp *store_point(datahub *hub, const dp *point) {
     long at = index_find(hub, &hub->point_index, point_name, point->id);
     point_entry *e = at >= 0 ? hub->points[at] : new_point_entry(hub, point->id);
     if (!e)
         return NULL;
-    dp copy;
-    /* Copy before freeing the old strings: point may be the stored one. */
-    char *strings = copy_point(point, &copy);
-    if (!strings)
+    /* Most publishes update a value with the same strings: they are packed into the
+     * entry's buffer again, without an allocation. Not when the point's strings
+     * lie in that buffer (a republished stored point): they are copied first. */
+    size_t size = point_strings_size(point);
+    char *buf = e->strings;
+    bool reuse = size <= e->strings_cap && !strings_within(point, e->strings, e->strings_cap);
+    if (!reuse && !(buf = malloc(size)))
         return NULL;
-    free(e->strings);
-    e->strings = strings;
+    dp copy;
+    copy_point(point, &copy, buf);
+    if (!reuse) {
+        free(e->strings);
+        e->strings = buf;
+        e->strings_cap = size;
+    }
     e->point = copy;
     e->point.id = e->id;
     return &e->point;

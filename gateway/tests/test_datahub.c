@@ -112,6 +112,42 @@ static void test_copy_semantics(void) {
     datahub_free(hub);
 }
 
+/* Updates reuse the entry's string buffer when they fit: the strings stay right
+ * when they shrink, grow, or come from the stored point itself. */
+static void test_update_reuses_strings(void) {
+    datahub *hub = datahub_new();
+    dp p = make_point("m/0", "m", 0, 1);
+    p.unit = "m3";
+    datahub_publish(hub, &p);
+    const dp *got = datahub_get(hub, "m/0");
+    const char *unit_before = got->unit;
+    p.value.d = 2;
+    datahub_publish(hub, &p);
+    CHECK(got->unit == unit_before); /* same strings: packed in place */
+    CHECK_NEAR(got->value.d, 2, 0);
+    CHECK_STR(got->unit, "m3");
+    p.unit = "a much longer unit than before";
+    datahub_publish(hub, &p);
+    CHECK_STR(got->unit, "a much longer unit than before");
+    CHECK_STR(got->origin.function, "instantaneous");
+    p.unit = "h";
+    p.origin.quantity = "on_time";
+    datahub_publish(hub, &p);
+    CHECK_STR(got->unit, "h");
+    CHECK_STR(got->origin.quantity, "on_time");
+    CHECK_STR(got->origin.meter, "m");
+    dp again = *got; /* its strings lie in the hub's own buffer */
+    again.quality = 3;
+    again.value.type = DP_STRING;
+    again.value.s = got->origin.function;
+    datahub_publish(hub, &again);
+    CHECK_INT(got->quality, 3);
+    CHECK_STR(got->value.s, "instantaneous");
+    CHECK_STR(got->unit, "h");
+    CHECK_STR(got->origin.dif_hex, "04");
+    datahub_free(hub);
+}
+
 static void test_subscribers(void) {
     datahub *hub = datahub_new();
     seen s = {{0}};
@@ -274,6 +310,7 @@ static void test_dump_json(void) {
 
 int main(void) {
     test_copy_semantics();
+    test_update_reuses_strings();
     test_subscribers();
     test_meter_quality();
     test_many_points();
