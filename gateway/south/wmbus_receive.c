@@ -176,10 +176,28 @@ static oms_sec_outcome failed_security(const telegram *t) {
     return t->sec.outcome;
 }
 
+/* How long a meter that decoded before may go without a good telegram before
+ * refused ones are taken for its own (a replaced meter, a changed key): three
+ * of its intervals, configured or else as observed. 0: not known yet. */
+static int64_t silence_limit_ns(const wmbus_meter *mt) {
+    int64_t interval = mt->cfg ? mt->cfg->interval_ns : 0;
+    if (interval <= 0 && mt->heard >= 2)
+        interval = (mt->last_heard_ns - mt->first_heard_ns) / (int64_t)(mt->heard - 1);
+    return interval > 0 ? 3 * interval : 0;
+}
+
 /* A refused telegram is counted and stored, but it may come from anyone
- * sending the meter's link header: it moves the meter's status only while
- * the meter has never decoded (a wrong or missing key must show), never
- * that of a meter whose own telegrams decode. */
+ * sending the meter's link header: it moves the meter's status while the
+ * meter has never decoded (a wrong or missing key must show) or once its own
+ * telegrams have stopped decoding for three intervals, never while they
+ * keep decoding. */
+static bool refusal_moves_status(const wmbus_meter *mt) {
+    if (mt->heard == 0)
+        return true;
+    int64_t limit = silence_limit_ns(mt);
+    return limit > 0 && clock_mono_ns() - mt->last_heard_ns > limit;
+}
+
 static void reject(wmbus_radio *r, wmbus_meter *mt, const char *status, const char *why,
                    const uint8_t *frame, size_t len) {
     char text[320];
@@ -188,7 +206,7 @@ static void reject(wmbus_radio *r, wmbus_meter *mt, const char *status, const ch
     mt->rejected++;
     log_warn(WMBUS_MOD, "%s: telegram rejected: %s", r->cfg->name, text);
     wmbus_event(r, "rejected", mt->name, text, frame, len);
-    if (mt->heard == 0)
+    if (refusal_moves_status(mt))
         publish_meter(r, mt, status);
     publish_security(r, mt, clock_wall_ns());
 }

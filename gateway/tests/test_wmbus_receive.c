@@ -2,12 +2,14 @@
  * built like a meter's: a spoofed telegram (the meter's link header, random
  * ciphertext) is refused and counted in link/rejected, without moving the
  * meter's heard, missed, RSSI or status; a meter with a really wrong key
- * still shows wrong_key; listen-cache entries are events, never meters or
+ * still shows wrong_key, and so does a re-keyed one once its own telegrams
+ * stopped decoding for three intervals; listen-cache entries are events, never meters or
  * points in the datahub. The module's port does not exist: the driver
  * reports it missing and the telegrams are handed in directly. */
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "datahub.h"
 #include "im871a.h"
@@ -145,6 +147,34 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     wmbus_config_free(cfg);
 }
 
+/* A meter replaced (or re-keyed) after decoding: its refused telegrams move the
+ * status once no good one came for three of its intervals, not before. */
+static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
+    wmbus_config *cfg = parse(
+        "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+        "  meters: [{name: m, id: \"77000003\", interval: 60s,\n"
+        "            key: 000102030405060708090A0B0C0D0E0F}]}]\n");
+    datahub *hub = datahub_new();
+    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    uint8_t f[WMBUS_FRAME_MAX];
+    receive(r, f, telegram(c, 0x77000003, KEY, 1, 100, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "ok");
+    clock_virtual_advance(clock_mono_ns() + 120 * NS_PER_S); /* two intervals: may be a spoofer */
+    receive(r, f, telegram(c, 0x77000003, SPOOF_KEY, 2, 1, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "ok");
+    clock_virtual_advance(clock_mono_ns() + 61 * NS_PER_S); /* past three: its own telegrams */
+    receive(r, f, telegram(c, 0x77000003, SPOOF_KEY, 3, 1, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "wrong_key");
+    receive(r, f, telegram(c, 0x77000003, KEY, 4, 101, f), RSSI_METER);
+    CHECK_STR(status(hub, "m"), "ok");
+    wmbus_radio_stop(r);
+    datahub_free(hub);
+    wmbus_config_free(cfg);
+}
+
 static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
     wmbus_config *cfg = parse(
         "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
@@ -178,8 +208,11 @@ static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
 int main(void) {
     log_set_level(LOG_LVL_ERROR);
     oms_crypto *c = oms_crypto_new();
+    clock_use_virtual(1767225600LL * NS_PER_S);
+    clock_virtual_advance(NS_PER_S);
     gw_loop *loop = loop_new();
     test_spoofed_telegrams(c, loop);
+    test_rekeyed_meter(c, loop);
     test_listen_stays_out_of_the_datahub(c, loop);
     loop_free(loop);
     oms_crypto_free(c);
