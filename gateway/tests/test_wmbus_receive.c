@@ -90,18 +90,50 @@ static const char *status(const datahub *hub, const char *meter) {
     return m && m->status ? m->status : "(none)";
 }
 
+/* A driver on a datahub that counts the events, from a configuration text. */
+typedef struct rig {
+    wmbus_config *cfg;
+    datahub *hub;
+    seen ev;
+    wmbus_radio *r;
+} rig;
+
+static bool rig_start(rig *g, gw_loop *loop, const char *yaml) {
+    memset(g, 0, sizeof *g);
+    g->cfg = parse(yaml);
+    g->hub = datahub_new();
+    datahub_subscribe(g->hub, count_events, &g->ev);
+    g->r = g->cfg ? wmbus_radio_start(&g->cfg->modules[0], loop, g->hub) : NULL;
+    CHECK(g->r != NULL);
+    if (!g->r) {
+        datahub_free(g->hub);
+        wmbus_config_free(g->cfg);
+    }
+    return g->r != NULL;
+}
+
+/* Stops the driver (it publishes the link figures) before the checks that follow. */
+static void rig_stop(rig *g) {
+    wmbus_radio_stop(g->r);
+    g->r = NULL;
+}
+
+static void rig_end(rig *g) {
+    if (g->r)
+        wmbus_radio_stop(g->r);
+    datahub_free(g->hub);
+    wmbus_config_free(g->cfg);
+}
+
 static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
-    wmbus_config *cfg = parse(
-        "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
-        "  meters: [{name: m, id: \"77000002\", key: 000102030405060708090A0B0C0D0E0F},\n"
-        "           {name: w, id: \"77000009\", key: 000102030405060708090A0B0C0D0E0F}]}]\n");
-    datahub *hub = datahub_new();
-    seen ev = {0};
-    datahub_subscribe(hub, count_events, &ev);
-    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
-    CHECK(r != NULL);
-    if (!r)
+    rig g;
+    if (!rig_start(&g, loop,
+                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "  meters: [{name: m, id: \"77000002\", key: 000102030405060708090A0B0C0D0E0F},\n"
+                   "           {name: w, id: \"77000009\", key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
         return;
+    wmbus_radio *r = g.r;
+    datahub *hub = g.hub;
     uint8_t f[WMBUS_FRAME_MAX];
     /* before the meter's first good telegram a refused one shows: wrong_key */
     receive(r, f, telegram(c, 0x77000002, SPOOF_KEY, 7, 1, f), RSSI_SPOOFER);
@@ -123,7 +155,7 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     CHECK_INT(st.telegrams, 7);
     CHECK_INT(st.accepted, 2);
     CHECK_INT(st.rejected, 5);
-    wmbus_radio_stop(r); /* publishes the link figures */
+    rig_stop(&g);
     CHECK_NEAR(point(hub, "m/0"), 5.005, 1e-9);
     CHECK_NEAR(point(hub, "m/link/heard"), 2, 0);
     CHECK_NEAR(point(hub, "m/link/missed"), 0, 0);
@@ -141,24 +173,22 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     CHECK_STR(status(hub, "w"), "wrong_key");
     CHECK_INT(datahub_get_meter(hub, "w")->last_read_ns, 0);
     /* every refused telegram is still an event with its bytes */
-    CHECK_INT(ev.rejected, 5);
-    CHECK_INT(ev.rejected_with_bytes, 5);
-    datahub_free(hub);
-    wmbus_config_free(cfg);
+    CHECK_INT(g.ev.rejected, 5);
+    CHECK_INT(g.ev.rejected_with_bytes, 5);
+    rig_end(&g);
 }
 
 /* A meter replaced (or re-keyed) after decoding: its refused telegrams move the
  * status once no good one came for three of its intervals, not before. */
 static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
-    wmbus_config *cfg = parse(
-        "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
-        "  meters: [{name: m, id: \"77000003\", interval: 60s,\n"
-        "            key: 000102030405060708090A0B0C0D0E0F}]}]\n");
-    datahub *hub = datahub_new();
-    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
-    CHECK(r != NULL);
-    if (!r)
+    rig g;
+    if (!rig_start(&g, loop,
+                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "  meters: [{name: m, id: \"77000003\", interval: 60s,\n"
+                   "            key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
         return;
+    wmbus_radio *r = g.r;
+    datahub *hub = g.hub;
     uint8_t f[WMBUS_FRAME_MAX];
     receive(r, f, telegram(c, 0x77000003, KEY, 1, 100, f), RSSI_METER);
     CHECK_STR(status(hub, "m"), "ok");
@@ -170,39 +200,33 @@ static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
     CHECK_STR(status(hub, "m"), "wrong_key");
     receive(r, f, telegram(c, 0x77000003, KEY, 4, 101, f), RSSI_METER);
     CHECK_STR(status(hub, "m"), "ok");
-    wmbus_radio_stop(r);
-    datahub_free(hub);
-    wmbus_config_free(cfg);
+    rig_end(&g);
 }
 
 static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
-    wmbus_config *cfg = parse(
-        "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
-        "  listen: true, listen_cache: 2, meters: []}]\n");
-    datahub *hub = datahub_new();
-    seen ev = {0};
-    datahub_subscribe(hub, count_events, &ev);
-    wmbus_radio *r = cfg ? wmbus_radio_start(&cfg->modules[0], loop, hub) : NULL;
-    CHECK(r != NULL);
-    if (!r)
+    rig g;
+    if (!rig_start(&g, loop,
+                   "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "  listen: true, listen_cache: 2, meters: []}]\n"))
         return;
+    wmbus_radio *r = g.r;
+    datahub *hub = g.hub;
     uint8_t f[WMBUS_FRAME_MAX];
     for (uint32_t k = 1; k <= 5; k++)
         receive(r, f, telegram(c, 0x99000000 + k, KEY, (uint8_t)k, 1, f), RSSI_METER);
     wmbus_radio_stats st;
     wmbus_radio_get_stats(r, &st);
     CHECK_INT(st.unknown, 5);
-    wmbus_radio_stop(r);
-    CHECK_INT(ev.listen, 5);
-    CHECK_INT(ev.listen_with_level, 5);
+    rig_stop(&g);
+    CHECK_INT(g.ev.listen, 5);
+    CHECK_INT(g.ev.listen_with_level, 5);
     CHECK_NEAR(point(hub, "l/listen_size"), 2, 0);
     CHECK_NEAR(point(hub, "l/listen_evicted"), 3, 0);
     /* no meter and no point of the cache itself: the module's counters only */
     CHECK_INT(datahub_meter_count(hub), 0);
     for (size_t i = 0; i < datahub_count(hub); i++)
         CHECK_MSG(strncmp(datahub_at(hub, i)->id, "l/", 2) == 0, "point %s", datahub_at(hub, i)->id);
-    datahub_free(hub);
-    wmbus_config_free(cfg);
+    rig_end(&g);
 }
 
 int main(void) {
