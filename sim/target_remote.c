@@ -44,11 +44,12 @@ static void common_options(argv_list *a, const target_map *m) {
     snprintf(a->port, sizeof a->port, "%u", m->ssh_port);
 }
 
-/* Start the command with stdout and stderr to the log; its pid, or -1. */
-static pid_t spawn_argv(const argv_list *a, const char *log) {
+/* Log the command line after mark, then fork + exec it: stdin from /dev/null,
+ * stdout to out_fd (or the log when -1), stderr to the log. Its pid, or -1. */
+static pid_t start_argv(const argv_list *a, const char *log, const char *mark, int out_fd) {
     FILE *lf = log ? fopen(log, "a") : NULL;
     if (lf) {
-        fputs("$ (background)", lf);
+        fputs(mark, lf);
         for (int i = 0; i < a->n; i++) fprintf(lf, " %s", a->v[i]);
         fputc('\n', lf);
         fflush(lf);
@@ -58,7 +59,7 @@ static pid_t spawn_argv(const argv_list *a, const char *log) {
         int null = open("/dev/null", O_RDWR);
         int logfd = lf ? fileno(lf) : null;
         dup2(null, 0);
-        dup2(logfd, 1);
+        dup2(out_fd >= 0 ? out_fd : logfd, 1);
         dup2(logfd, 2);
         execvp(a->v[0], (char *const *)a->v);
         _exit(127);
@@ -67,28 +68,17 @@ static pid_t spawn_argv(const argv_list *a, const char *log) {
     return pid;
 }
 
+/* Start the command with stdout and stderr to the log; its pid, or -1. */
+static pid_t spawn_argv(const argv_list *a, const char *log) {
+    return start_argv(a, log, "$ (background)", -1);
+}
+
 /* fork + exec; stdout to out (when given) else the log; stderr to the log. Waits for
  * the command: it runs between the scenario's phases, never while the plant is live. */
 static int run_argv(const argv_list *a, const char *log, char *out, size_t cap) {
     int pipefd[2] = {-1, -1};
     if (out && pipe(pipefd) < 0) return -1;
-    FILE *lf = log ? fopen(log, "a") : NULL;
-    if (lf) {
-        fputs("$", lf);
-        for (int i = 0; i < a->n; i++) fprintf(lf, " %s", a->v[i]);
-        fputc('\n', lf);
-        fflush(lf);
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        int logfd = lf ? fileno(lf) : null;
-        dup2(null, 0);
-        dup2(out ? pipefd[1] : logfd, 1);
-        dup2(logfd, 2);
-        execvp(a->v[0], (char *const *)a->v);
-        _exit(127);
-    }
+    pid_t pid = start_argv(a, log, "$", out ? pipefd[1] : -1);
     if (out) close(pipefd[1]);
     size_t len = 0;
     if (out && pid > 0) {
@@ -106,7 +96,6 @@ static int run_argv(const argv_list *a, const char *log, char *out, size_t cap) 
         out[len] = '\0';
     }
     if (out) close(pipefd[0]);
-    if (lf) fclose(lf);
     if (pid < 0) return -1;
     int status;
     while (waitpid(pid, &status, 0) < 0)
