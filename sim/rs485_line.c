@@ -261,18 +261,8 @@ rs485_line *rs485_line_new(const hplc_net_spec *spec, gw_loop *loop, trace *tr, 
     ln->pacer.byte_ns = ln->byte_ns;
     for (size_t i = 0; i < ln->n; i++) {
         station *s = &ln->st[i];
-        const hplc_node_spec *ns = &spec->node[i];
-        dlms_meter_spec ms = spec->meter;
-        if (ln->n > 1) {
-            size_t l = strlen(ms.serial);
-            snprintf(ms.serial + (l > 24 ? 24 : l), sizeof ms.serial - (l > 24 ? 24 : l), "%04zu", i + 1);
-        }
-        ms.systitle[6] = (uint8_t)((i + 1) >> 8);
-        ms.systitle[7] = (uint8_t)(i + 1);
-        if (ns->has_password) snprintf(ms.password, sizeof ms.password, "%s", ns->password);
-        if (ns->has_ek) memcpy(ms.keys.ek, ns->ek, DLMS_KEY_LEN);
-        if (ns->has_drift) ms.drift_ppm = ns->drift_ppm;
-        if (ns->has_offset) ms.clock_offset_ns = ns->clock_offset_ns;
+        dlms_meter_spec ms;
+        hplc_node_meter_spec(spec, i, &ms); /* the same meters as on a power line */
         s->line = ln;
         s->index = i;
         s->addr = hdlc_server_addr(spec->logical, (uint16_t)(spec->physical + i), 0);
