@@ -988,15 +988,21 @@ static bool drop_duplicate(mbus_segment *seg) {
     const mbus_found_meter *m = &seg->found[k];
     if (!m->pinned || !m->cfg.has_secondary)
         return false;
-    bool dup = false;
-    for (size_t i = 0; i < seg->cfg->n_meters && !dup; i++)
-        dup = seg->cfg->meters[i].has_secondary &&
-              mbus_scan_mask_match(seg->cfg->meters[i].secondary_text, m->cfg.secondary_text);
-    for (size_t i = 0; i < seg->n_found && !dup; i++)
-        dup = i != k && seg->found[i].pinned && seg->found[i].cfg.has_secondary &&
-              strcmp(seg->found[i].cfg.secondary_text, m->cfg.secondary_text) == 0;
-    if (!dup)
+    bool *known_fcb = NULL; /* the known meter's FCB memory */
+    for (size_t i = 0; i < seg->cfg->n_meters && !known_fcb; i++)
+        if (seg->cfg->meters[i].has_secondary &&
+            mbus_scan_mask_match(seg->cfg->meters[i].secondary_text, m->cfg.secondary_text))
+            known_fcb = &seg->fcb_clear[i];
+    for (size_t i = 0; i < seg->n_found && !known_fcb; i++)
+        if (i != k && seg->found[i].pinned && seg->found[i].cfg.has_secondary &&
+            strcmp(seg->found[i].cfg.secondary_text, m->cfg.secondary_text) == 0)
+            known_fcb = &seg->found[i].fcb_clear;
+    if (!known_fcb)
         return false;
+    /* The known meter answered this request: its next readout toggles from it
+     * (set before drop_found moves the found meters). */
+    if (!seg->cfg->reset_nke)
+        *known_fcb = seg->fcb;
     log_info(MOD, "%s: %s is already known: dropped", seg->cfg->name, m->cfg.secondary_text);
     drop_found(seg, k);
     if (!discovery_done(seg, MBUS_PROBE_SINGLE))

@@ -368,6 +368,32 @@ static void test_secondary_wrong_meter(void) {
     bench_close(&b);
 }
 
+/* Without resets, a scan whose probe isolates a configured meter reads it at
+ * discovery (REQ_UD2 with FCB 1), finds it is already known and drops it: the
+ * configured meter's readout right after must toggle to FCB 0, or a meter
+ * checking the FCB takes it for a repeat and sends the scan's telegram again. */
+static void test_scan_rediscovery_toggles_fcb(void) {
+    bench b;
+    mbus_segment_stats st;
+    if (!bench_open(&b))
+        return;
+    add_step(&b, "68 0B 0B 68 53 FD 52 7F 03 49 11 FF FF FF FF 7A 16", "E5"); /* probe 1149037F */
+    add_step(&b, "10 7B FD 78 16", ACW_FRAME); /* read at discovery: water7, known */
+    add_step(&b, "68 0B 0B 68 53 FD 52 78 03 49 11 FF FF FF FF 73 16", "E5"); /* water7's readout */
+    add_step(&b, "10 5B FD 58 16", ACW_FRAME);
+    run_segment(&b,
+                SEGMENT_HEAD "    reset: none\n"
+                             "    scan: {mode: secondary, mask: \"1149037F\"}\n"
+                             "    meters:\n"
+                             "      - name: water7\n"
+                             "        secondary: \"11490378\"\n",
+                3000, &st);
+    CHECK_INT(b.n_requests, 4);
+    CHECK_INT(st.meters_read, 1);
+    CHECK_NEAR(point_double(b.hub, "water7/1"), 54.321, 1e-9);
+    bench_close(&b);
+}
+
 /* Three pages: FCB toggles 7B, 5B, 7B; a silent page is asked again with the
  * same FCB; records are numbered across pages; max_pages ends the readout. */
 static void test_multi_page(void) {
@@ -760,6 +786,7 @@ int main(void) {
     test_primary_readout();
     test_secondary_readout();
     test_secondary_wrong_meter();
+    test_scan_rediscovery_toggles_fcb();
     test_multi_page();
     test_silence_retries_not_read();
     test_bad_frames_rejected();
