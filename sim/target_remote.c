@@ -103,6 +103,21 @@ static int run_argv(const argv_list *a, const char *log, char *out, size_t cap) 
     return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
+/* "ssh OPTIONS -p PORT [-O control] USER@HOST [cmd]" into a. */
+static void ssh_to(argv_list *a, const target_map *m, const char *control, const char *cmd) {
+    push(a, "ssh");
+    common_options(a, m);
+    push(a, "-p");
+    push(a, a->port);
+    if (control) {
+        push(a, "-O");
+        push(a, control);
+    }
+    snprintf(a->dest, sizeof a->dest, "%s@%s", m->ssh_user, m->ssh_host);
+    push(a, a->dest);
+    if (cmd) push(a, cmd);
+}
+
 int target_ssh(const target_map *m, const char *log, char *out, size_t cap, const char *fmt, ...) {
     char cmd[4096];
     va_list ap;
@@ -110,13 +125,7 @@ int target_ssh(const target_map *m, const char *log, char *out, size_t cap, cons
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     argv_list a = {.n = 0};
-    push(&a, "ssh");
-    common_options(&a, m);
-    push(&a, "-p");
-    push(&a, a.port);
-    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
-    push(&a, a.dest);
-    push(&a, cmd);
+    ssh_to(&a, m, NULL, cmd);
     return run_argv(&a, log, out, cap);
 }
 
@@ -125,13 +134,7 @@ int target_ssh(const target_map *m, const char *log, char *out, size_t cap, cons
 pid_t target_ssh_spawn_piped(const target_map *m, const char *log, const char *cmd, int *to_remote,
                              int *from_remote) {
     argv_list a = {.n = 0};
-    push(&a, "ssh");
-    common_options(&a, m);
-    push(&a, "-p");
-    push(&a, a.port);
-    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
-    push(&a, a.dest);
-    push(&a, cmd);
+    ssh_to(&a, m, NULL, cmd);
     int in[2], out[2];
     if (pipe(in) < 0) return -1;
     if (pipe(out) < 0) {
@@ -174,13 +177,7 @@ pid_t target_ssh_spawn_piped(const target_map *m, const char *log, const char *c
 
 pid_t target_ssh_spawn(const target_map *m, const char *log, const char *cmd) {
     argv_list a = {.n = 0};
-    push(&a, "ssh");
-    common_options(&a, m);
-    push(&a, "-p");
-    push(&a, a.port);
-    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
-    push(&a, a.dest);
-    push(&a, cmd);
+    ssh_to(&a, m, NULL, cmd);
     return spawn_argv(&a, log);
 }
 
@@ -222,13 +219,6 @@ int target_scp_dir_from(const target_map *m, const char *log, const char *remote
 void target_ssh_close(const target_map *m) {
     if (!m->ssh_host) return;
     argv_list a = {.n = 0};
-    push(&a, "ssh");
-    common_options(&a, m);
-    push(&a, "-p");
-    push(&a, a.port);
-    push(&a, "-O");
-    push(&a, "exit");
-    snprintf(a.dest, sizeof a.dest, "%s@%s", m->ssh_user, m->ssh_host);
-    push(&a, a.dest);
+    ssh_to(&a, m, "exit", NULL);
     run_argv(&a, NULL, NULL, 0);
 }
