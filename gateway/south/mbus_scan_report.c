@@ -3,7 +3,36 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+bool text_file_replace(const char *path, text_file_body body, const void *arg, char *err,
+                       size_t errlen) {
+    size_t n = strlen(path) + sizeof ".tmp";
+    char *tmp = malloc(n);
+    if (!tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return false;
+    }
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    body(f, arg);
+    bool ok = fflush(f) == 0 && !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return false;
+    }
+    free(tmp);
+    return true;
+}
 
 static void write_row(FILE *f, const char *segment, const mbus_meter_cfg *m,
                       const mbus_header *h, bool read) {
@@ -21,28 +50,26 @@ static void write_row(FILE *f, const char *segment, const mbus_meter_cfg *m,
     fprintf(f, "%s\n", read ? "read" : "not_read");
 }
 
+typedef struct scan_report {
+    const mbus_segment_cfg *seg;
+    const mbus_found_meter *found;
+    size_t n;
+    int64_t wall_ns;
+} scan_report;
+
+static void write_report(FILE *f, const void *arg) {
+    const scan_report *rep = arg;
+    fprintf(f, "# commission report of segment %s at %lld s since the epoch: %zu meters found\n",
+            rep->seg->name, (long long)(rep->wall_ns / 1000000000LL), rep->n);
+    fprintf(f, "segment;meter;addressing;primary;secondary;id;manufacturer;version;medium;"
+               "medium_name;status\n");
+    for (size_t i = 0; i < rep->n; i++)
+        write_row(f, rep->seg->name, &rep->found[i].cfg, &rep->found[i].hdr, rep->found[i].read);
+}
+
 bool mbus_scan_report_write(const char *path, const mbus_segment_cfg *seg,
                             const mbus_found_meter *found, size_t n, int64_t wall_ns,
                             char *err, size_t errlen) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return false;
-    }
-    fprintf(f, "# commission report of segment %s at %lld s since the epoch: %zu meters found\n",
-            seg->name, (long long)(wall_ns / 1000000000LL), n);
-    fprintf(f, "segment;meter;addressing;primary;secondary;id;manufacturer;version;medium;"
-               "medium_name;status\n");
-    for (size_t i = 0; i < n; i++)
-        write_row(f, seg->name, &found[i].cfg, &found[i].hdr, found[i].read);
-    bool ok = fflush(f) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        return false;
-    }
-    return true;
+    scan_report rep = {.seg = seg, .found = found, .n = n, .wall_ns = wall_ns};
+    return text_file_replace(path, write_report, &rep, err, errlen);
 }

@@ -156,7 +156,7 @@ static bool parse_timing(wmbus_module_cfg *mod, const cfg_node *m, cfg_err *err)
 
 static bool parse_module(wmbus_config *cfg, const cfg_node *m, cfg_err *err) {
     static const char *const keys[] = {"name", "device", "baud", "link_mode", "listen", "listen_cache",
-                                       "cycle", "check_interval", "response_timeout", "retries",
+                                       "listen_list", "cycle", "check_interval", "response_timeout", "retries",
                                        "duplicate_window", "filter", "keys", "meters", NULL};
     if (m->kind != CFG_MAP)
         return cfg_fail(err, m, "a radio module must be a map");
@@ -166,13 +166,14 @@ static bool parse_module(wmbus_config *cfg, const cfg_node *m, cfg_err *err) {
     cfg->modules = all;
     wmbus_module_cfg *mod = &cfg->modules[cfg->n_modules++];
     memset(mod, 0, sizeof *mod);
-    const char *name, *device, *mode;
+    const char *name, *device, *mode, *list;
     long long baud, cache;
     if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err) ||
         !cfg_require(m, "device", CFG_SCALAR, err) || !cfg_str(m, "name", NULL, &name, err) ||
         !cfg_str(m, "device", NULL, &device, err) || !cfg_int(m, "baud", 57600, 1200, 921600, &baud, err) ||
         !cfg_str(m, "link_mode", "T1", &mode, err) || !cfg_bool(m, "listen", false, &mod->listen, err) ||
         !cfg_int(m, "listen_cache", WMBUS_LISTEN_CACHE_MAX, 1, WMBUS_LISTEN_CACHE_MAX, &cache, err) ||
+        !cfg_str(m, "listen_list", NULL, &list, err) ||
         !parse_timing(mod, m, err) || !parse_filter(cfg_get(m, "filter"), &mod->filter, err))
         return false;
     mod->name = strdup(name);
@@ -181,6 +182,12 @@ static bool parse_module(wmbus_config *cfg, const cfg_node *m, cfg_err *err) {
     mod->listen_cache = (int)cache;
     mod->link_mode = im_mode_parse(mode);
     if (!mod->name || !mod->device)
+        return cfg_fail(err, m, "out of memory");
+    if (list && !mod->listen) /* without listen mode nothing fills the cache */
+        return cfg_fail(err, cfg_get(m, "listen_list"), "listen_list needs listen: true");
+    if (list && !list[0])
+        return cfg_fail(err, cfg_get(m, "listen_list"), "listen_list must be a file name");
+    if (list && !(mod->listen_list = strdup(list)))
         return cfg_fail(err, m, "out of memory");
     if (!name[0] || strlen(name) >= WMBUS_NAME_MAX || strchr(name, '/'))
         return cfg_fail(err, cfg_get(m, "name"), "name must be 1..63 characters without '/'");
@@ -240,6 +247,7 @@ void wmbus_config_free(wmbus_config *cfg) {
         free(m->name);
         free(m->device);
         free(m->keys_path);
+        free(m->listen_list);
         wmbus_keys_free(&m->keys);
     }
     free(cfg->modules);

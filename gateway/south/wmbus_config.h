@@ -40,6 +40,7 @@ typedef struct wmbus_module_cfg {
     int link_mode;             /* IM_MODE_* */
     bool listen;               /* record unknown meters */
     int listen_cache;          /* 1..500 */
+    char *listen_list;         /* NULL: none; the cache as CSV (only with listen) */
     int64_t cycle_ns;          /* link quality/counters and DH_CYCLE_END */
     int64_t check_interval_ns; /* module health check */
     int64_t response_timeout_ns;

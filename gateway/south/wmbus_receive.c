@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mbus_app.h"
 #include "mbus_publish.h"
+#include "wmbus_listen_list.h"
 #include "wmbus_radio_int.h"
 
 #define LINK_HEADER_NO_L 9 /* C M M A A A A A A */
@@ -116,18 +117,29 @@ static void publish_state(wmbus_radio *r) {
      * not be ours (a neighbour's meters, random addresses of a jammer), and
      * the datahub and the store keep whatever is published for good, so a
      * stream of new addresses would grow them without bound. They show as
-     * `listen` events (bounded by the store's retention), in the log and in
-     * the module's listen_size / listen_evicted. */
+     * `listen` events (bounded by the store's retention), in the log, in
+     * the module's listen_size / listen_evicted and in the listen list file. */
     publish_counters(r, wall);
+}
+
+/* The listen list file (listen_list:) as the cache is now. */
+static void write_listen_list(wmbus_radio *r) {
+    char err[320];
+    if (r->cfg->listen_list &&
+        !wmbus_listen_list_write(r->cfg->listen_list, &r->meters, clock_mono_ns(), clock_wall_ns(),
+                                 err, sizeof err))
+        log_error(WMBUS_MOD, "%s: cannot write the listen list %s", r->cfg->name, err);
 }
 
 void wmbus_publish_cycle(wmbus_radio *r) {
     publish_state(r);
+    write_listen_list(r);
     datahub_cycle_end(r->hub, r->source, clock_wall_ns());
 }
 
 void wmbus_publish_final(wmbus_radio *r) {
     publish_state(r);
+    write_listen_list(r);
 }
 
 /* ---- the receive path ------------------------------------------------------- */

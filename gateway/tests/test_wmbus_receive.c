@@ -7,7 +7,9 @@
  * points in the datahub. The module's port does not exist: the driver
  * reports it missing and the telegrams are handed in directly. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -203,30 +205,101 @@ static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
     rig_end(&g);
 }
 
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+#define LIST_HEADER                                                                          \
+    "address;manufacturer;id;version;device_type;device_type_name;telegrams;rssi_dbm;"      \
+    "rssi_mean_dbm;first_heard;last_heard\n"
+
+/* Five unknown meters ten seconds apart into a cache of 2 (plus a re-sent
+ * telegram and a meter heard twice): the listen events, the counters, and the
+ * listen list file at the cycle end and at the stop; nothing of the cache in
+ * the datahub. Virtual time: mono 600 s is 2026-01-01T00:10:00Z. */
 static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
+    char dir[] = "/tmp/test_wmbus_receive_XXXXXX", path[64], yaml[512], tmp[80];
+    if (!mkdtemp(dir)) {
+        CHECK_MSG(false, "mkdtemp failed");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/listen.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(yaml, sizeof yaml,
+             "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1m,\n"
+             "  listen: true, listen_cache: 2, listen_list: %s, meters: []}]\n", path);
+    clock_virtual_advance(600 * NS_PER_S);
     rig g;
-    if (!rig_start(&g, loop,
-                   "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
-                   "  listen: true, listen_cache: 2, meters: []}]\n"))
+    if (!rig_start(&g, loop, yaml))
         return;
     wmbus_radio *r = g.r;
     datahub *hub = g.hub;
     uint8_t f[WMBUS_FRAME_MAX];
-    for (uint32_t k = 1; k <= 5; k++)
-        receive(r, f, telegram(c, 0x99000000 + k, KEY, (uint8_t)k, 1, f), RSSI_METER);
+    size_t len = 0;
+    for (uint32_t k = 1; k <= 5; k++) {
+        if (k > 1)
+            clock_virtual_advance(clock_mono_ns() + 10 * NS_PER_S);
+        len = telegram(c, 0x99000000 + k, KEY, (uint8_t)k, 1, f);
+        receive(r, f, len, RSSI_METER);
+    }
+    receive(r, f, len, RSSI_METER); /* 99000005 re-sent: a duplicate, not a telegram heard */
+    clock_virtual_advance(clock_mono_ns() + 10 * NS_PER_S);
+    receive(r, f, telegram(c, 0x99000004, KEY, 6, 1, f), RSSI_SPOOFER);
+    CHECK(read_text(path) == NULL); /* not before the cycle ends */
+    clock_virtual_advance(clock_mono_ns() + 10 * NS_PER_S); /* 660 s: the cycle ends */
+    loop_run_once(loop, 0);
+    /* -43.2 dBm is raw 150, -75.7 raw 90 */
+    CHECK_STR(read_text(path) ? read_text(path) : "(none)",
+              LIST_HEADER
+              "KAM-99000004;KAM;99000004;1;7;water;2;-75.7;-59.5;"
+              "2026-01-01T00:10:30.000Z;2026-01-01T00:10:50.000Z\n"
+              "KAM-99000005;KAM;99000005;1;7;water;1;-43.2;-43.2;"
+              "2026-01-01T00:10:40.000Z;2026-01-01T00:10:40.000Z\n");
+    CHECK(read_text(tmp) == NULL);
+    /* a sixth meter replaces the least recently heard (99000005); the stop writes the list */
+    clock_virtual_advance(clock_mono_ns() + 10 * NS_PER_S);
+    receive(r, f, telegram(c, 0x99000006, KEY, 1, 1, f), RSSI_SPOOFER);
     wmbus_radio_stats st;
     wmbus_radio_get_stats(r, &st);
-    CHECK_INT(st.unknown, 5);
+    CHECK_INT(st.unknown, 8);
     rig_stop(&g);
-    CHECK_INT(g.ev.listen, 5);
-    CHECK_INT(g.ev.listen_with_level, 5);
+    CHECK_STR(read_text(path) ? read_text(path) : "(none)",
+              LIST_HEADER
+              "KAM-99000006;KAM;99000006;1;7;water;1;-75.7;-75.7;"
+              "2026-01-01T00:11:10.000Z;2026-01-01T00:11:10.000Z\n"
+              "KAM-99000004;KAM;99000004;1;7;water;2;-75.7;-59.5;"
+              "2026-01-01T00:10:30.000Z;2026-01-01T00:10:50.000Z\n");
+    CHECK_INT(g.ev.listen, 6);
+    CHECK_INT(g.ev.listen_with_level, 6);
     CHECK_NEAR(point(hub, "l/listen_size"), 2, 0);
-    CHECK_NEAR(point(hub, "l/listen_evicted"), 3, 0);
+    CHECK_NEAR(point(hub, "l/listen_evicted"), 4, 0);
     /* no meter and no point of the cache itself: the module's counters only */
     CHECK_INT(datahub_meter_count(hub), 0);
     for (size_t i = 0; i < datahub_count(hub); i++)
         CHECK_MSG(strncmp(datahub_at(hub, i)->id, "l/", 2) == 0, "point %s", datahub_at(hub, i)->id);
     rig_end(&g);
+    remove(path);
+    rmdir(dir);
+}
+
+/* listen_list without listen mode is a configuration error at the key. */
+static void test_listen_list_needs_listen(void) {
+    cfg_err err;
+    cfg_node *n = cfg_load_string("wmbus: [{name: l, device: /dev/null,\n"
+                                  "  listen_list: /tmp/x.csv}]\n", "test.yaml", &err);
+    CHECK(n != NULL);
+    wmbus_config *cfg = n ? wmbus_config_parse(cfg_get(n, "wmbus"), &err) : NULL;
+    CHECK(cfg == NULL);
+    CHECK_STR(err.msg, "test.yaml:2:16: listen_list needs listen: true");
+    wmbus_config_free(cfg);
+    cfg_free(n);
 }
 
 int main(void) {
@@ -238,6 +311,7 @@ int main(void) {
     test_spoofed_telegrams(c, loop);
     test_rekeyed_meter(c, loop);
     test_listen_stays_out_of_the_datahub(c, loop);
+    test_listen_list_needs_listen();
     loop_free(loop);
     oms_crypto_free(c);
     cfg_free(root);
