@@ -16,7 +16,9 @@
  * first) and published like a wired readout: points "<meter>/<record>",
  * the meter, "rejected" events for wrong key / no key / MAC mismatch.
  * Every cycle the link quality of each meter ("<meter>/link/...") and the
- * module's counters are published and DH_CYCLE_END "wmbus:<module>" is sent. */
+ * module's counters are published, the listen list file (listen_list:) is
+ * written, and DH_CYCLE_END "wmbus:<module>" is sent; at the stop the same
+ * without the cycle end. */
 #ifndef GW_WMBUS_RADIO_H
 #define GW_WMBUS_RADIO_H
 #include <stddef.h>
