@@ -523,16 +523,21 @@ static void watcher_cmd(const trun *r, char *out, size_t cap) {
     const char *svc = r->map->service;
     out[0] = '\0';
     if (r->sc->stop_after_cycles <= 0 || !watch_on_device(r)) return;
+    /* Started before the gateway, it takes what is already there (reports or a dump
+     * left by an earlier run) as its baseline: only newer ones count as cycles. */
     if (r->cycle_reports[0])
         snprintf(out, cap,
-                 "( c=0; while sleep 0.25; do set -- '%s'/*.csv; [ -e \"$1\" ] || set -- '%s'/*.json; "
-                 "[ -e \"$1\" ] || set --; if [ $# -gt $c ]; then c=$#; echo \"%s cycles $c\"; fi; done ) & w=$!; ",
+                 "( reports() { set -- '%s'/*.csv; [ -e \"$1\" ] || set -- '%s'/*.json; "
+                 "[ -e \"$1\" ] || set --; echo $#; }; b=$(reports); c=0; "
+                 "while sleep 0.25; do n=$(($(reports) - b)); "
+                 "if [ $n -gt $c ]; then c=$n; echo \"%s cycles $c\"; fi; done ) & w=$!; ",
                  r->cycle_reports, r->cycle_reports, svc);
     else
         snprintf(out, cap,
-                 "( c=0; l=; while sleep 0.25; do m=$(stat -c %%y '%s' 2>/dev/null) || continue; "
+                 "( l=$(stat -c %%y '%s' 2>/dev/null); c=0; "
+                 "while sleep 0.25; do m=$(stat -c %%y '%s' 2>/dev/null) || continue; "
                  "[ \"$m\" = \"$l\" ] && continue; l=$m; c=$((c+1)); echo \"%s cycles $c\"; done ) & w=$!; ",
-                 r->cycle_dump, svc);
+                 r->cycle_dump, r->cycle_dump, svc);
 }
 
 static int run_plant(trun *r) {
@@ -549,10 +554,11 @@ static int run_plant(trun *r) {
         const char *svc = r->map->service;
         watcher_cmd(r, watch, sizeof watch);
         snprintf(cmd, sizeof cmd,
-                 "systemctl start %s || exit 1; pid=$(systemctl show -p MainPID --value %s); "
-                 "echo \"%s started, pid $pid\"; w=; %sread -r line; [ -n \"$w\" ] && kill \"$w\"; "
+                 "w=; %ssystemctl start %s || { [ -n \"$w\" ] && kill \"$w\"; exit 1; }; "
+                 "pid=$(systemctl show -p MainPID --value %s); "
+                 "echo \"%s started, pid $pid\"; read -r line; [ -n \"$w\" ] && kill \"$w\"; "
                  "[ \"${pid:-0}\" -gt 0 ] && kill -TERM \"$pid\"; systemctl stop %s; echo \"%s stopped\"",
-                 svc, svc, svc, watch, svc, svc);
+                 watch, svc, svc, svc, svc, svc);
         r->ctl_pid = target_ssh_spawn_piped(r->map, r->log, cmd, &r->ctl_in, &r->ctl_out);
         if (r->ctl_pid < 0) {
             snprintf(msg, sizeof msg, "device: cannot start ssh to start %s", svc);
