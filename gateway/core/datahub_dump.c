@@ -12,6 +12,7 @@
 #include "datahub.h"
 #include "json_write.h"
 #include "log.h"
+#include "text_file.h"
 
 static void write_value(FILE *f, const dp_value *v) {
     switch (v->type) {
@@ -86,30 +87,17 @@ static void write_document(FILE *f, const datahub *hub) {
     fputs("\n]}\n", f);
 }
 
+static void write_hub(FILE *f, const void *hub) {
+    write_document(f, hub);
+}
+
 int datahub_dump_json(const datahub *hub, const char *path) {
     if (!hub || !path)
         return -1;
-    size_t len = strlen(path) + 5;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        log_error("datahub", "cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
+    char err[512];
+    if (!text_file_replace(path, write_hub, hub, false, err, sizeof err)) {
+        log_error("datahub", "cannot write %s", err);
         return -1;
     }
-    write_document(f, hub);
-    bool failed = ferror(f) != 0;
-    if (fclose(f) != 0)
-        failed = true;
-    if (failed || rename(tmp, path) != 0) {
-        log_error("datahub", "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text_file.h"
 #include "report_transport.h"
 
 typedef struct file_transport {
@@ -15,23 +16,21 @@ typedef struct file_transport {
     char *dir;
 } file_transport;
 
+typedef struct bytes {
+    const char *body;
+    size_t len;
+} bytes;
+
+static void write_bytes(FILE *f, const void *arg) {
+    const bytes *b = arg;
+    fwrite(b->body, 1, b->len, f);
+}
+
+/* Synced to disk before the rename: a report the outbox counts as delivered is there. */
 static bool write_file(const char *path, const char *body, size_t len) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(body, 1, len, f) == len;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-    }
-    return ok;
+    char err[256];
+    bytes b = {body, len};
+    return text_file_replace(path, write_bytes, &b, true, err, sizeof err);
 }
 
 static void file_send(rpt_transport *t, const store_msg *msg) {

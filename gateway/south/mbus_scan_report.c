@@ -1,38 +1,11 @@
 /* mbus_scan_report: the commission report (see mbus_scan_report.h). */
 #include "mbus_scan_report.h"
+#include "text_file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool text_file_replace(const char *path, text_file_body body, const void *arg, char *err,
-                       size_t errlen) {
-    size_t n = strlen(path) + sizeof ".tmp";
-    char *tmp = malloc(n);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return false;
-    }
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    body(f, arg);
-    bool ok = fflush(f) == 0 && !ferror(f);
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return false;
-    }
-    free(tmp);
-    return true;
-}
 
 static void write_row(FILE *f, const char *segment, const mbus_meter_cfg *m,
                       const mbus_header *h, bool read) {
@@ -71,5 +44,5 @@ bool mbus_scan_report_write(const char *path, const mbus_segment_cfg *seg,
                             const mbus_found_meter *found, size_t n, int64_t wall_ns,
                             char *err, size_t errlen) {
     scan_report rep = {.seg = seg, .found = found, .n = n, .wall_ns = wall_ns};
-    return text_file_replace(path, write_report, &rep, err, errlen);
+    return text_file_replace(path, write_report, &rep, false, err, errlen);
 }

@@ -4,8 +4,7 @@
  * cycle that follows a scan, so that every found meter has been read once and
  * its manufacturer, version and medium are known:
  *   segment;meter;addressing;primary;secondary;id;manufacturer;version;medium;medium_name;status
- * status is "read" or "not_read". It is written to FILE.tmp and renamed
- * (text_file_replace, below, which the wireless M-Bus listen list uses too). */
+ * status is "read" or "not_read". It replaces FILE whole (text_file.h). */
 #ifndef GW_MBUS_SCAN_REPORT_H
 #define GW_MBUS_SCAN_REPORT_H
 #include <stdbool.h>
@@ -29,10 +28,4 @@ bool mbus_scan_report_write(const char *path, const mbus_segment_cfg *seg,
                             const mbus_found_meter *found, size_t n, int64_t wall_ns,
                             char *err, size_t errlen);
 
-/* Replace path whole or not at all: body writes PATH.tmp, which is flushed
- * and renamed over path, so a reader never sees half a file (the commission
- * report, the wireless M-Bus listen list). false with err set ("path: why"). */
-typedef void (*text_file_body)(FILE *f, const void *arg);
-bool text_file_replace(const char *path, text_file_body body, const void *arg, char *err,
-                       size_t errlen);
 #endif

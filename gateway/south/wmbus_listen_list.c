@@ -7,7 +7,7 @@
 
 #include "clock.h"
 #include "mbus_app.h"
-#include "mbus_scan_report.h"
+#include "text_file.h"
 
 typedef struct listen_list {
     const wmbus_meter *rows[WMBUS_LISTEN_CACHE_MAX];
@@ -68,5 +68,5 @@ bool wmbus_listen_list_write(const char *path, const wmbus_meters *m, int64_t mo
     for (size_t i = 0; i < l.n; i++)
         l.rows[i] = &m->listen[i];
     qsort(l.rows, l.n, sizeof l.rows[0], newest_first);
-    return text_file_replace(path, write_list, &l, err, errlen);
+    return text_file_replace(path, write_list, &l, false, err, errlen);
 }
