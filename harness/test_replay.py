@@ -230,30 +230,39 @@ def test_pcap_import_is_what_is_committed(hil_setup, tmp_path):
     assert out.read_text() == (ROOT / "scenarios" / "replay" / "iec104_interrogation.yaml").read_text()
 
 
-def test_pcap_reassembly_drops_retransmissions_and_joins_split_segments(hil_setup, tmp_path):
-    """The same session with every client segment split in two and every server
-    segment sent twice (a retransmission), as pcapng: the same scenario."""
+def _messy_session(capture, server_port, cut):
+    """The capture's packets with every client segment to server_port cut in two after
+    `cut` bytes and every other segment with data sent twice (a retransmission); the
+    packets and how many were cut."""
     from scapy.all import TCP, Raw, rdpcap  # noqa: E402
-    from scapy.utils import wrpcapng  # noqa: E402
-    pkts = []
-    for p in rdpcap(str(ROOT / "fixtures" / "captures" / "iec104_interrogation.pcap")):
+    pkts, split = [], 0
+    for p in rdpcap(str(capture)):
         # The TCP payload as bytes: once scapy's IEC 104 layer is loaded (another test
         # module imports it), port 2404 payloads are dissected as IEC 104, not Raw.
-        data = bytes(p[TCP].payload)
-        if data and p[TCP].dport == 2404 and len(data) > 2:
+        data = bytes(p[TCP].payload) if TCP in p else b""
+        if data and p[TCP].dport == server_port and len(data) > cut:
             a, b = p.copy(), p.copy()
             a[TCP].remove_payload()
             b[TCP].remove_payload()
-            a, b = a / Raw(data[:2]), b / Raw(data[2:])
-            b[TCP].seq = p[TCP].seq + 2
+            a, b = a / Raw(data[:cut]), b / Raw(data[cut:])
+            b[TCP].seq = p[TCP].seq + cut
             for q in (a, b):
                 del q["IP"].len, q["IP"].chksum, q[TCP].chksum
                 q.time = p.time
             pkts += [a, b]
+            split += 1
         elif data:
             pkts += [p, p.copy()]
         else:
             pkts.append(p)
+    return pkts, split
+
+
+def test_pcap_reassembly_drops_retransmissions_and_joins_split_segments(hil_setup, tmp_path):
+    """The same session with every client segment split in two and every server
+    segment sent twice (a retransmission), as pcapng: the same scenario."""
+    from scapy.utils import wrpcapng  # noqa: E402
+    pkts, _ = _messy_session(ROOT / "fixtures" / "captures" / "iec104_interrogation.pcap", 2404, 2)
     cap = tmp_path / "messy.pcapng"
     wrpcapng(str(cap), pkts)
     out = tmp_path / "scenarios" / "iec104_interrogation.yaml"
@@ -311,26 +320,8 @@ def test_modbus_pcap_reassembly_gives_the_same_scenario(hil_setup, tmp_path):
     """The same capture as classic pcap with every client segment cut in two (the
     MBAP header apart from the PDU), every server segment retransmitted and the first
     two mbpoll requests' sessions unchanged: the same masters and expectations."""
-    from scapy.all import TCP, Raw, rdpcap  # noqa: E402
     from scapy.utils import wrpcap  # noqa: E402
-    pkts, split = [], 0
-    for p in rdpcap(str(ROOT / "fixtures" / "captures" / "modbus_tcp_session.pcapng")):
-        data = bytes(p[TCP].payload) if TCP in p else b""
-        if data and p[TCP].dport == 502 and len(data) > 3:
-            a, b = p.copy(), p.copy()
-            a[TCP].remove_payload()
-            b[TCP].remove_payload()
-            a, b = a / Raw(data[:3]), b / Raw(data[3:])
-            b[TCP].seq = p[TCP].seq + 3
-            for q in (a, b):
-                del q["IP"].len, q["IP"].chksum, q[TCP].chksum
-                q.time = p.time
-            pkts += [a, b]
-            split += 1
-        elif data:
-            pkts += [p, p.copy()]
-        else:
-            pkts.append(p)
+    pkts, split = _messy_session(ROOT / "fixtures" / "captures" / "modbus_tcp_session.pcapng", 502, 3)
     assert split == 12
     cap = tmp_path / "messy.pcap"
     wrpcap(str(cap), pkts, nano=True)
