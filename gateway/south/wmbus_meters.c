@@ -125,16 +125,26 @@ uint64_t wmbus_fingerprint(const uint8_t *frame, size_t len) {
     return h ^ len;
 }
 
-bool wmbus_meter_is_duplicate(wmbus_meter *mt, uint64_t fp, int64_t now_ns, int64_t window_ns) {
+bool wmbus_meter_seen(wmbus_meter *mt, uint64_t fp, int64_t now_ns, int64_t window_ns) {
     for (unsigned i = 0; i < WMBUS_DEDUP_SLOTS; i++)
         if (mt->recent[i] == fp && mt->recent_ns[i] != 0 && now_ns - mt->recent_ns[i] <= window_ns) {
             mt->duplicates++;
             mt->dirty = true;
             return true;
         }
+    return false;
+}
+
+void wmbus_meter_remember(wmbus_meter *mt, uint64_t fp, int64_t now_ns) {
     mt->recent[mt->recent_next] = fp;
     mt->recent_ns[mt->recent_next] = now_ns ? now_ns : 1;
     mt->recent_next = (mt->recent_next + 1) % WMBUS_DEDUP_SLOTS;
+}
+
+bool wmbus_meter_is_duplicate(wmbus_meter *mt, uint64_t fp, int64_t now_ns, int64_t window_ns) {
+    if (wmbus_meter_seen(mt, fp, now_ns, window_ns))
+        return true;
+    wmbus_meter_remember(mt, fp, now_ns);
     return false;
 }
 

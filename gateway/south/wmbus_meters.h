@@ -69,8 +69,11 @@ wmbus_meter *wmbus_meters_listen(wmbus_meters *m, uint32_t id_bcd, uint16_t manu
  * CI on (repeaters change the link layer, not the message). */
 uint64_t wmbus_fingerprint(const uint8_t *frame, size_t len);
 
-/* Has this meter sent the same telegram within window_ns? If not, it is
- * remembered. */
+/* Has this meter sent the same telegram within window_ns (counted as a duplicate)? */
+bool wmbus_meter_seen(wmbus_meter *mt, uint64_t fingerprint, int64_t now_ns, int64_t window_ns);
+/* Remember a telegram for duplicate suppression (the oldest of the slots goes). */
+void wmbus_meter_remember(wmbus_meter *mt, uint64_t fingerprint, int64_t now_ns);
+/* wmbus_meter_seen, and if not, wmbus_meter_remember. */
 bool wmbus_meter_is_duplicate(wmbus_meter *mt, uint64_t fingerprint, int64_t now_ns,
                               int64_t window_ns);
 

@@ -299,11 +299,16 @@ void wmbus_radio_receive(wmbus_radio *r, const uint8_t *payload, size_t n, bool 
         return;
     }
     int64_t now = clock_mono_ns();
-    if (wmbus_meter_is_duplicate(mt, fp, now, r->cfg->duplicate_window_ns)) {
+    if (wmbus_meter_seen(mt, fp, now, r->cfg->duplicate_window_ns)) {
         r->stats.duplicates++;
         return;
     }
     decode_with_keys(r, mt, frame, len);
+    /* Only telegrams that decode take a slot of the duplicate filter: a flood of
+     * refused ones (anyone can send the meter's header) must not push out the
+     * fingerprints of its own telegrams. */
+    if (!r->tg->has_error)
+        wmbus_meter_remember(mt, fp, now);
     const telegram *t = r->tg;
     /* The header's manufacturer, version and device type describe the meter
      * (its row in the store): taken from a telegram that decoded, or from any

@@ -180,6 +180,37 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     rig_end(&g);
 }
 
+/* Refused telegrams take no slot of the duplicate filter: after a flood of
+ * spoofs the meter's own telegram, received again (a repeater), is still a
+ * duplicate, not heard twice; a spoof sent twice is refused twice. */
+static void test_spoofs_leave_the_duplicate_filter_alone(oms_crypto *c, gw_loop *loop) {
+    rig g;
+    if (!rig_start(&g, loop,
+                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "  meters: [{name: m, id: \"77000004\", key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
+        return;
+    uint8_t own[WMBUS_FRAME_MAX], f[WMBUS_FRAME_MAX];
+    size_t n = telegram(c, 0x77000004, KEY, 1, 700, own);
+    receive(g.r, own, n, RSSI_METER);
+    for (uint8_t k = 0; k < 6; k++) {
+        size_t sn = telegram(c, 0x77000004, SPOOF_KEY, (uint8_t)(100 + k), 1, f);
+        receive(g.r, f, sn, RSSI_SPOOFER);
+        if (k == 5)
+            receive(g.r, f, sn, RSSI_SPOOFER); /* the same spoof again */
+    }
+    receive(g.r, own, n, RSSI_METER); /* the meter's telegram through a repeater */
+    wmbus_radio_stats st;
+    wmbus_radio_get_stats(g.r, &st);
+    CHECK_INT(st.accepted, 1);
+    CHECK_INT(st.duplicates, 1);
+    CHECK_INT(st.rejected, 7);
+    rig_stop(&g);
+    CHECK_NEAR(point(g.hub, "m/link/heard"), 1, 0);
+    CHECK_NEAR(point(g.hub, "m/link/duplicates"), 1, 0);
+    CHECK_NEAR(point(g.hub, "m/link/rejected"), 7, 0);
+    rig_end(&g);
+}
+
 /* A meter replaced (or re-keyed) after decoding: its refused telegrams move the
  * status once no good one came for three of its intervals, not before. */
 static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
@@ -310,6 +341,7 @@ int main(void) {
     gw_loop *loop = loop_new();
     test_spoofed_telegrams(c, loop);
     test_rekeyed_meter(c, loop);
+    test_spoofs_leave_the_duplicate_filter_alone(c, loop);
     test_listen_stays_out_of_the_datahub(c, loop);
     test_listen_list_needs_listen();
     loop_free(loop);
