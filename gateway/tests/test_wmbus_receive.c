@@ -100,8 +100,12 @@ typedef struct rig {
     wmbus_radio *r;
 } rig;
 
-static bool rig_start(rig *g, gw_loop *loop, const char *yaml) {
+/* module: the radio module's keys after its device and link mode. */
+static bool rig_start(rig *g, gw_loop *loop, const char *module) {
     memset(g, 0, sizeof *g);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "wmbus: [{device: /nonexistent/wmbus-test, link_mode: T1,\n  %s}]\n", module);
     g->cfg = parse(yaml);
     g->hub = datahub_new();
     datahub_subscribe(g->hub, count_events, &g->ev);
@@ -130,9 +134,9 @@ static void rig_end(rig *g) {
 static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
     rig g;
     if (!rig_start(&g, loop,
-                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "name: r, cycle: 1h,\n"
                    "  meters: [{name: m, id: \"77000002\", key: 000102030405060708090A0B0C0D0E0F},\n"
-                   "           {name: w, id: \"77000009\", key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
+                   "           {name: w, id: \"77000009\", key: 000102030405060708090A0B0C0D0E0F}]"))
         return;
     wmbus_radio *r = g.r;
     datahub *hub = g.hub;
@@ -186,8 +190,8 @@ static void test_spoofed_telegrams(oms_crypto *c, gw_loop *loop) {
 static void test_spoofs_leave_the_duplicate_filter_alone(oms_crypto *c, gw_loop *loop) {
     rig g;
     if (!rig_start(&g, loop,
-                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
-                   "  meters: [{name: m, id: \"77000004\", key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
+                   "name: r, cycle: 1h,\n"
+                   "  meters: [{name: m, id: \"77000004\", key: 000102030405060708090A0B0C0D0E0F}]"))
         return;
     uint8_t own[WMBUS_FRAME_MAX], f[WMBUS_FRAME_MAX];
     size_t n = telegram(c, 0x77000004, KEY, 1, 700, own);
@@ -216,9 +220,9 @@ static void test_spoofs_leave_the_duplicate_filter_alone(oms_crypto *c, gw_loop 
 static void test_rekeyed_meter(oms_crypto *c, gw_loop *loop) {
     rig g;
     if (!rig_start(&g, loop,
-                   "wmbus: [{name: r, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1h,\n"
+                   "name: r, cycle: 1h,\n"
                    "  meters: [{name: m, id: \"77000003\", interval: 60s,\n"
-                   "            key: 000102030405060708090A0B0C0D0E0F}]}]\n"))
+                   "            key: 000102030405060708090A0B0C0D0E0F}]"))
         return;
     wmbus_radio *r = g.r;
     datahub *hub = g.hub;
@@ -256,19 +260,18 @@ static char *read_text(const char *path) {
  * listen list file at the cycle end and at the stop; nothing of the cache in
  * the datahub. Virtual time: mono 600 s is 2026-01-01T00:10:00Z. */
 static void test_listen_stays_out_of_the_datahub(oms_crypto *c, gw_loop *loop) {
-    char dir[] = "/tmp/test_wmbus_receive_XXXXXX", path[64], yaml[512], tmp[80];
+    char dir[] = "/tmp/test_wmbus_receive_XXXXXX", path[64], module[256], tmp[80];
     if (!mkdtemp(dir)) {
         CHECK_MSG(false, "mkdtemp failed");
         return;
     }
     snprintf(path, sizeof path, "%s/listen.csv", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    snprintf(yaml, sizeof yaml,
-             "wmbus: [{name: l, device: /nonexistent/wmbus-test, link_mode: T1, cycle: 1m,\n"
-             "  listen: true, listen_cache: 2, listen_list: %s, meters: []}]\n", path);
+    snprintf(module, sizeof module,
+             "name: l, cycle: 1m, listen: true, listen_cache: 2, listen_list: %s, meters: []", path);
     clock_virtual_advance(600 * NS_PER_S);
     rig g;
-    if (!rig_start(&g, loop, yaml))
+    if (!rig_start(&g, loop, module))
         return;
     wmbus_radio *r = g.r;
     datahub *hub = g.hub;
