@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 
+#include "dlms_wrapper.h"
+#include "log.h"
+
 /* Every transport's link object starts with its network: the tag to dispatch on. */
 typedef struct link_head {
     const dlms_network_cfg *net;
@@ -84,4 +87,15 @@ void dlms_link_drop(dlms_link *l) {
 
 void dlms_link_free(dlms_link *l) {
     if (l) ops_of(l)->free(l);
+}
+
+size_t dlms_link_wrap(const dlms_network_cfg *n, const dlms_meter_cfg *m, const uint8_t *apdu,
+                      size_t len, uint8_t *out, size_t cap) {
+    size_t w = wrapper_encode(out, cap, m->client, m->logical, apdu, len);
+    if (!w || w > n->max_bytes) {
+        log_warn("dlms", "%s: %zu-byte APDU does not fit a %zu-byte packet", m->name, len,
+                 n->max_bytes);
+        return 0;
+    }
+    return w;
 }

@@ -34,4 +34,10 @@ void dlms_link_close_session(dlms_link *l);
  * the next job starts on a fresh one; the other transports: nothing. */
 void dlms_link_drop(dlms_link *l);
 void dlms_link_free(dlms_link *l);
+
+/* For the wrapper transports (UDP, TCP): apdu of meter m in the IEC 62056-47
+ * wrapper into out. Its length, or 0 (logged) when it does not fit cap or the
+ * network's max_bytes. */
+size_t dlms_link_wrap(const dlms_network_cfg *n, const dlms_meter_cfg *m, const uint8_t *apdu,
+                      size_t len, uint8_t *out, size_t cap);
 #endif

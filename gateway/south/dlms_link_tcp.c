@@ -217,12 +217,8 @@ dlms_link *dlms_link_tcp_open(const dlms_network_cfg *n, const dlms_meter_cfg *m
 
 int dlms_link_tcp_send(dlms_link *l, const uint8_t *apdu, size_t len) {
     uint8_t frame[FRAME_MAX];
-    size_t n = wrapper_encode(frame, sizeof frame, l->meter->client, l->meter->logical, apdu, len);
-    if (!n || n > l->net->max_bytes) {
-        log_warn(MOD, "%s: %zu-byte APDU does not fit a %zu-byte packet", l->meter->name, len,
-                 l->net->max_bytes);
-        return -1;
-    }
+    size_t n = dlms_link_wrap(l->net, l->meter, apdu, len, frame, sizeof frame);
+    if (!n) return -1;
     if (l->state == TCP_DOWN) {
         if (clock_mono_ns() < l->not_before) return -1; /* reconnect delay: counted as lost */
         if (!start_connect(l)) return -1;

@@ -94,12 +94,8 @@ dlms_link *dlms_link_udp_open(const dlms_network_cfg *n, const dlms_meter_cfg *m
 
 int dlms_link_udp_send(dlms_link *l, const uint8_t *apdu, size_t len) {
     uint8_t buf[DGRAM_MAX];
-    size_t n = wrapper_encode(buf, sizeof buf, l->meter->client, l->meter->logical, apdu, len);
-    if (!n || n > l->net->max_bytes) {
-        log_warn(MOD, "%s: %zu-byte APDU does not fit a %zu-byte packet", l->meter->name, len,
-                 l->net->max_bytes);
-        return -1;
-    }
+    size_t n = dlms_link_wrap(l->net, l->meter, apdu, len, buf, sizeof buf);
+    if (!n) return -1;
     ssize_t w = iochan_write(l->ch, buf, n);
     if (w < 0 && errno != ECONNREFUSED) {
         log_debug(MOD, "%s: send: %s", l->meter->name, strerror(errno));
