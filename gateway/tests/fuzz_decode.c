@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "decode.h"
+#include "fuzz_fixture.h"
 
 static decoder *keyed, *bare;
 static telegram tg;
@@ -14,16 +15,8 @@ static char json[DECODE_JSON_MAX];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!keyed) {
-        keyed = decoder_new();
-        bare = decoder_new();
-        if (!keyed || !bare)
-            abort();
-        /* the key of the Annex N examples, so decryption paths run on seeds */
-        decode_parse_key("0102030405060708090A0B0C0D0E0F11", keyed->keys.default_key);
-        keyed->keys.has_default = true;
-        decode_keys_add_line(&keyed->keys, "55667788 000102030405060708090A0B0C0D0E0F", json, 64);
-    }
+    if (!keyed)
+        fuzz_decoders(&keyed, &bare);
     for (int pass = 0; pass < 2; pass++) {
         bool ok = decode_telegram(pass ? bare : keyed, data, size, &tg);
         size_t n = decode_json(&tg, json, sizeof json);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "datahub.h"
+#include "fuzz_fixture.h"
 #include "iec104_int.h"
 #include "log.h"
 #include "loop.h"
@@ -53,15 +54,6 @@ static cfg_node *root;
 static iec104_config *cfg;
 static iec104_server *srv;
 
-static void publish(const char *id, dp_type type, double v) {
-    dp p = {.id = id, .unit = "", .ts_ns = clock_wall_ns()};
-    p.value.type = type;
-    p.value.d = v;
-    p.value.i = (int64_t)v;
-    p.value.b = v != 0;
-    p.origin.record = -1;
-    datahub_publish(hub, &p);
-}
 
 static void setup(void) {
     cfg_err err = {{0}};
@@ -77,12 +69,12 @@ static void setup(void) {
         fprintf(stderr, "fuzz_iec104 setup: %s\n", err.msg);
         abort();
     }
-    publish("m/0", DP_DOUBLE, 12.5);
-    publish("m/1", DP_DOUBLE, 0.25);
-    publish("m/2", DP_BOOL, 1);
-    publish("m/3", DP_BOOL, 0);
-    publish("m/4", DP_INT, 123456);
-    publish("m/5", DP_INT, 17);
+    fuzz_publish(hub, NULL, "m/0", DP_DOUBLE, 12.5);
+    fuzz_publish(hub, NULL, "m/1", DP_DOUBLE, 0.25);
+    fuzz_publish(hub, NULL, "m/2", DP_BOOL, 1);
+    fuzz_publish(hub, NULL, "m/3", DP_BOOL, 0);
+    fuzz_publish(hub, NULL, "m/4", DP_INT, 123456);
+    fuzz_publish(hub, NULL, "m/5", DP_INT, 17);
     srv = iec104_server_start(cfg, loop, hub, why, sizeof why);
     if (!srv) {
         fprintf(stderr, "fuzz_iec104 setup: %s\n", why);

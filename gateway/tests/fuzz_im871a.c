@@ -8,20 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+#include "fuzz_fixture.h"
 #include "im871a.h"
 
 static decoder *keyed, *bare;
 static telegram tg;
 
 static void setup(void) {
-    char err[64];
-    keyed = decoder_new();
-    bare = decoder_new();
-    if (!keyed || !bare)
-        abort();
-    decode_parse_key("0102030405060708090A0B0C0D0E0F11", keyed->keys.default_key);
-    keyed->keys.has_default = true;
-    decode_keys_add_line(&keyed->keys, "55667788 000102030405060708090A0B0C0D0E0F", err, sizeof err);
+    fuzz_decoders(&keyed, &bare);
 }
 
 /* The driver prepends the L field the module strips. */

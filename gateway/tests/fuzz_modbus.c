@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "config.h"
 #include "datahub.h"
+#include "fuzz_fixture.h"
 #include "log.h"
 #include "modbus_server_int.h"
 
@@ -40,16 +41,6 @@ static mbs_state states[N_CONFIGS];
 static datahub *hub;
 static mbs_decision dec;
 
-static void publish(const char *id, dp_type type, double v) {
-    dp p = {.id = id, .unit = "", .ts_ns = clock_wall_ns()};
-    p.value.type = type;
-    p.value.d = v;
-    p.value.i = (int64_t)v;
-    p.value.b = v != 0;
-    p.origin.record = -1;
-    p.origin.meter = "m";
-    datahub_publish(hub, &p);
-}
 
 static void setup(void) {
     log_set_level(LOG_LVL_ERROR);
@@ -58,11 +49,11 @@ static void setup(void) {
                   .manufacturer = "ACW", .version = 7, .medium = 7, .medium_name = "water",
                   .status = "ok", .last_read_ns = clock_wall_ns()};
     datahub_meter(hub, &m);
-    publish("m/0", DP_DOUBLE, 12.5);
-    publish("m/1", DP_INT, -42);
-    publish("m/2", DP_BOOL, 1);
-    publish("m/3", DP_BOOL, 0);
-    publish("m/4", DP_INT, 65535);
+    fuzz_publish(hub, "m", "m/0", DP_DOUBLE, 12.5);
+    fuzz_publish(hub, "m", "m/1", DP_INT, -42);
+    fuzz_publish(hub, "m", "m/2", DP_BOOL, 1);
+    fuzz_publish(hub, "m", "m/3", DP_BOOL, 0);
+    fuzz_publish(hub, "m", "m/4", DP_INT, 65535);
     for (size_t i = 0; i < N_CONFIGS; i++) {
         cfg_err err = {{0}};
         roots[i] = cfg_load_string(configs[i], "fuzz.yaml", &err);
