@@ -571,10 +571,16 @@ static void test_checksum_event(void) {
 
 /* ---- configuration -------------------------------------------------------- */
 
+/* The mbus section of a configuration text named gw.yaml; *root is freed by the caller. */
+static mbus_config *parse_config(const char *yaml, cfg_node **root, cfg_err *err) {
+    *root = cfg_load_string(yaml, "gw.yaml", err);
+    return *root ? mbus_config_parse(cfg_get(*root, "mbus"), err) : NULL;
+}
+
 static void expect_config_error(const char *yaml, const char *want) {
     cfg_err err = {{0}};
-    cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
-    mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+    cfg_node *root;
+    mbus_config *cfg = parse_config(yaml, &root, &err);
     CHECK_MSG(cfg == NULL, "accepted: %s", yaml);
     CHECK_MSG(strcmp(err.msg, want) == 0, "got \"%s\", want \"%s\"", err.msg, want);
     mbus_config_free(cfg);
@@ -592,8 +598,8 @@ static void test_reset_modes(void) {
         char yaml[256];
         snprintf(yaml, sizeof yaml, CFG_HEAD "    reset: %s\n    meters: []\n", names[i]);
         cfg_err err = {{0}};
-        cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
-        mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+        cfg_node *root;
+        mbus_config *cfg = parse_config(yaml, &root, &err);
         CHECK_MSG(cfg != NULL, "%s: %s", names[i], err.msg);
         if (cfg) {
             CHECK_INT(cfg->segments[0].reset_mode, modes[i]);
@@ -615,8 +621,8 @@ static void test_request_modes(void) {
         char yaml[256];
         snprintf(yaml, sizeof yaml, CFG_HEAD "%s    meters: []\n", lines[i]);
         cfg_err err = {{0}};
-        cfg_node *root = cfg_load_string(yaml, "gw.yaml", &err);
-        mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+        cfg_node *root;
+        mbus_config *cfg = parse_config(yaml, &root, &err);
         CHECK_MSG(cfg != NULL, "%s: %s", lines[i], err.msg);
         if (cfg)
             CHECK_INT(cfg->segments[0].request_mode, modes[i]);
@@ -630,9 +636,9 @@ static void test_request_modes(void) {
 /* scan.every: a periodic scan finds meters added to the bus. */
 static void test_scan_every(void) {
     cfg_err err = {{0}};
-    cfg_node *root = cfg_load_string(CFG_HEAD "    scan: {mode: secondary, every: 30s}\n    meters: []\n",
-                                     "gw.yaml", &err);
-    mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+    cfg_node *root;
+    mbus_config *cfg = parse_config(CFG_HEAD "    scan: {mode: secondary, every: 30s}\n    meters: []\n",
+                                    &root, &err);
     CHECK_MSG(cfg != NULL, "%s", err.msg);
     if (cfg)
         CHECK_INT(cfg->segments[0].scan.every_ns, 30 * NS_PER_S);
@@ -645,15 +651,15 @@ static void test_scan_every(void) {
 
 static void test_config(void) {
     cfg_err err = {{0}};
-    cfg_node *root = cfg_load_string(CFG_HEAD "    meters:\n"
-                                              "      - name: a\n"
-                                              "        primary: 250\n"
-                                              "      - name: b\n"
-                                              "        secondary: 1234567F2C2D0107\n"
-                                              "        baud: 9600\n"
-                                              "        wakeup: 60ms\n",
-                                     "gw.yaml", &err);
-    mbus_config *cfg = root ? mbus_config_parse(cfg_get(root, "mbus"), &err) : NULL;
+    cfg_node *root;
+    mbus_config *cfg = parse_config(CFG_HEAD "    meters:\n"
+                                             "      - name: a\n"
+                                             "        primary: 250\n"
+                                             "      - name: b\n"
+                                             "        secondary: 1234567F2C2D0107\n"
+                                             "        baud: 9600\n"
+                                             "        wakeup: 60ms\n",
+                                    &root, &err);
     CHECK_MSG(cfg != NULL, "%s", err.msg);
     if (cfg) {
         const mbus_segment_cfg *s = &cfg->segments[0];
