@@ -12,14 +12,15 @@ Runs with Debian's /usr/bin/python3 packages: python3-scapy, tshark, python3-yam
 """
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-scapy_iec104 = pytest.importorskip("scapy.contrib.scada.iec104")
+import peers  # noqa: E402
+
+scapy_iec104 = peers.module("scapy.contrib.scada.iec104", "python3-scapy", module_level=True)
 from scapy.layers.inet import IP, TCP  # noqa: E402
 from scapy.layers.l2 import Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
@@ -134,14 +135,13 @@ def parse_duration(text):
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
 def test_tshark_dissects_without_errors(runs, scenario, tmp_path):
-    if not shutil.which("tshark"):
-        pytest.skip("tshark is not installed")
+    tshark = peers.program("tshark", "tshark")
     apdus = gateway_apdus(runs[scenario])
     assert apdus, "the scenario exchanged no APDU"
     pcap = tmp_path / f"{scenario.stem}.pcap"
     write_pcap(apdus, pcap)
     port = apdus[0][2]
-    out = subprocess.run(["tshark", "-r", str(pcap), "-d", f"tcp.port=={port},iec60870_104",
+    out = subprocess.run([tshark, "-r", str(pcap), "-d", f"tcp.port=={port},iec60870_104",
                           "-V"], capture_output=True, text=True, check=True).stdout
     assert "Malformed" not in out
     assert "[Expert Info (Error" not in out

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import peers
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -38,19 +40,14 @@ def wait_port(port, seconds=5.0):
 
 
 def pymodbus_client(port):
-    try:
-        from pymodbus.client import ModbusTcpClient
-    except ImportError:
-        pytest.skip("python3-pymodbus not installed (ci/deps)")
+    ModbusTcpClient = peers.module("pymodbus.client", "python3-pymodbus").ModbusTcpClient
     c = ModbusTcpClient("127.0.0.1", port=port)
     assert c.connect()
     return c
 
 
 def mbpoll(*args):
-    if subprocess.run(["which", "mbpoll"], capture_output=True).returncode != 0:
-        pytest.skip("mbpoll not installed (ci/deps)")
-    out = subprocess.run(["mbpoll", "-m", "tcp", "-1", *args], capture_output=True, text=True,
+    out = subprocess.run([peers.program("mbpoll", "mbpoll"), "-m", "tcp", "-1", *args], capture_output=True, text=True,
                          timeout=10).stdout
     return [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("[")]
 
@@ -96,14 +93,11 @@ modbus_server:
 
 @pytest.fixture
 def chain(hil_setup, tmp_path):
+    # pymodbus's server needs pyserial (Debian's package only recommends it)
+    peers.module("pymodbus.server", "python3-pymodbus, python3-serial")
     meter, server = free_port(), free_port()
     peer = subprocess.Popen(["/usr/bin/python3", str(HERE / "modbus_peer_meter.py"), str(meter)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        import pymodbus  # noqa: F401
-    except ImportError:
-        peer.kill()
-        pytest.skip("python3-pymodbus not installed (ci/deps)")
     assert wait_port(meter), "the pymodbus meter did not start"
     cfg = tmp_path / "gwd.yaml"
     cfg.write_text(GATEWAY.format(work=tmp_path, meter=meter, server=server))

@@ -45,9 +45,19 @@ expect: []
 
 
 def gwd_children(pid):
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True,
-                         text=True).stdout
-    return [int(l.split()[0]) for l in out.splitlines() if "gwd" in l]
+    """The gwd processes whose parent is PID, read from /proc (no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'
+        ppid = int(text[text.rindex(")") + 2:].split()[1])
+        if ppid == pid and b"gwd" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def run_once(hil_setup, scenario, work, kill_after):

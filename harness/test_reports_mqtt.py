@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import peers
 from mqtt_broker import Broker, Recorder
 
 SCENARIO = """\
@@ -42,8 +43,8 @@ expect: []
 
 
 def test_broker_down_then_back(hil_setup, tmp_path):
-    if subprocess.run(["which", "mosquitto"], capture_output=True).returncode != 0:
-        pytest.skip("mosquitto not installed (ci/deps)")
+    peers.program("mosquitto", "mosquitto")
+    peers.program("mosquitto_sub", "mosquitto-clients")
     broker = Broker(tmp_path / "broker")
     broker.start()
     rec = Recorder(broker.port, "gw-test/#")
