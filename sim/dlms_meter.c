@@ -41,6 +41,9 @@ struct dlms_meter {
     uint32_t block;
     uint8_t invoke;
     unsigned blocks_sent, clock_sets;
+    size_t *block_ends;       /* quirk repeat_boundary_rows: where each block ends in result */
+    size_t n_block_ends;
+    bool empty_block_sent;    /* quirk empty_last_block: the closing empty block went out */
 };
 
 /* ---- fixture ------------------------------------------------------------------- */
@@ -55,16 +58,18 @@ static bool get_obis(const cfg_node *m, const char *key, uint8_t out[6], cfg_err
 
 bool dlms_meter_spec_load(const char *path, dlms_meter_spec *s, cfg_err *err) {
     static const char *const keys[] = {"serial", "registers", "clock", "load_profile", "events",
-                                       "relay", "max_pdu", NULL};
+                                       "relay", "max_pdu", "quirks", NULL};
     static const char *const rkeys[] = {"obis", "class", "scaler", "unit", "start", "per_hour", NULL};
     memset(s, 0, sizeof *s);
     s->profile_reg = -1;
     s->max_pdu = 512;
     s->relay = true;
+    s->invocation_counter = 1;
+    s->quirks.event_burst = 1;
     cfg_node *root = cfg_load_file(path, err);
     if (!root) return false;
     bool ok = false;
-    const cfg_node *regs, *c, *lp, *ev;
+    const cfg_node *regs, *c, *lp, *ev, *qk;
     const char *serial;
     long long pdu;
     if (!cfg_only_keys(root, keys, err) || !cfg_str(root, "serial", "00000001", &serial, err) ||
@@ -108,6 +113,7 @@ bool dlms_meter_spec_load(const char *path, dlms_meter_spec *s, cfg_err *err) {
         (!get_obis(ev, "obis", s->events_obis, err) ||
          !cfg_duration_ns(ev, "every", 6 * HOUR_NS, &s->events_every_ns, err)))
         goto out;
+    if ((qk = cfg_get(root, "quirks")) && !dlms_quirks_parse(qk, &s->quirks, err)) goto out;
     ok = true;
 out:
     cfg_free(root);
@@ -124,23 +130,31 @@ dlms_meter *dlms_meter_new(const dlms_meter_spec *spec, int64_t start_wall_ns) {
     m->clock_base_wall = start_wall_ns;
     m->clock_base_value = start_wall_ns + spec->clock_offset_ns;
     m->relay = spec->relay;
-    m->fc_tx = 1;
+    m->fc_tx = spec->invocation_counter;
     m->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)strlen(spec->serial) ^ (uint64_t)spec->serial[0] << 32;
     for (const char *p = spec->serial; *p; p++) m->rng = m->rng * 1099511628211ULL ^ (uint8_t)*p;
     return m;
 }
 
+static void drop_result(dlms_meter *m) {
+    free(m->result);
+    m->result = NULL;
+    free(m->block_ends);
+    m->block_ends = NULL;
+    m->n_block_ends = 0;
+    m->empty_block_sent = false;
+}
+
 void dlms_meter_free(dlms_meter *m) {
     if (!m) return;
-    free(m->result);
+    drop_result(m);
     free(m);
 }
 
 void dlms_meter_reset(dlms_meter *m) {
     m->as = AS_NONE;
     m->ciphered = false;
-    free(m->result);
-    m->result = NULL;
+    drop_result(m);
 }
 
 int64_t dlms_meter_time_ns(const dlms_meter *m) {
@@ -184,15 +198,18 @@ static void put_profile(const dlms_meter *m, axdr_writer *w, bool events, int64_
     if (to > now) to = now;
     if (from < first) from = first;
     int64_t t0 = from <= 0 ? 0 : ((from + period - 1) / period) * period;
+    int burst = events && m->spec.quirks.event_burst > 1 ? m->spec.quirks.event_burst : 1;
     size_t count = 0;
-    for (int64_t t = t0; t <= to; t += period) count++;
+    for (int64_t t = t0; t <= to; t += period) count += (size_t)burst;
     axdr_put_array(w, count);
-    for (int64_t t = t0; t <= to; t += period) {
-        axdr_put_structure(w, 2);
-        put_now(w, t);
-        if (events) axdr_put_uint16(w, (uint16_t)(1 + (t / period) % 2)); /* 1 power down, 2 power up */
-        else put_reg_value(w, reg_raw(m, &m->spec.regs[m->spec.profile_reg], t));
-    }
+    for (int64_t t = t0; t <= to; t += period)
+        for (int j = 0; j < burst; j++) {
+            axdr_put_structure(w, 2);
+            put_now(w, t);
+            /* 1 power down, 2 power up; a burst adds 128, 129, ... in the same second */
+            if (events) axdr_put_uint16(w, (uint16_t)(j == 0 ? 1 + (t / period) % 2 : 127 + j));
+            else put_reg_value(w, reg_raw(m, &m->spec.regs[m->spec.profile_reg], t));
+        }
 }
 
 /* Encode attribute `attr` of the object into w; returns a data-access-result. */
@@ -223,7 +240,14 @@ static uint8_t get_attribute(dlms_meter *m, const cosem_ref *ref, const dlms_acc
         if (memcmp(r->obis, ref->obis, 6) != 0) continue;
         if (ref->class_id != r->class_id) return DAR_OBJECT_UNDEFINED;
         switch (ref->index) {
-        case 2: put_reg_value(w, reg_raw(m, r, now)); return DAR_SUCCESS;
+        case 2:
+            if (dlms_quirks_malformed(&m->spec.quirks, r->obis)) { /* an element of no known type */
+                axdr_put_u8(w, 0xFF);
+                axdr_put_u8(w, 0x00);
+                return DAR_SUCCESS;
+            }
+            put_reg_value(w, reg_raw(m, r, now));
+            return DAR_SUCCESS;
         case 3:
             axdr_put_structure(w, 2);
             axdr_put_int8(w, r->scaler);
@@ -278,46 +302,127 @@ static size_t finish(dlms_meter *m, const uint8_t *plain, size_t len, uint8_t *o
 
 /* Room for the data of one block given the answer PDU limit. */
 static size_t block_room(const dlms_meter *m) {
-    size_t overhead = 3 + 1 + 4 + 1 + 3 + (m->ciphered ? 2 + 5 + DLMS_TAG_LEN + 1 : 0);
+    size_t overhead = 3 + 1 + 4 + 1 + 3 + (m->ciphered ? 2 + 5 + DLMS_TAG_LEN + 1 : 0) +
+                      m->spec.quirks.trailing_bytes;
     return m->client_pdu > overhead + 1 ? m->client_pdu - overhead : 1;
 }
 
-static size_t send_block(dlms_meter *m, uint8_t *out, size_t cap) {
-    uint8_t plain[4096];
+/* Quirk trailing_bytes: zeros after the plain GET response (before ciphering). */
+static size_t with_trailing(const dlms_meter *m, uint8_t *plain, size_t len, size_t cap) {
+    size_t n = m->spec.quirks.trailing_bytes;
+    if (len + n > cap) return len;
+    memset(plain + len, 0, n);
+    return len + n;
+}
+
+static size_t send_get_response(dlms_meter *m, const dlms_get_response *r, uint8_t *plain, size_t pcap,
+                                uint8_t *out, size_t cap) {
     axdr_writer w;
+    axdr_writer_init(&w, plain, pcap);
+    dlms_get_response_encode(&w, r);
+    if (w.overflow) return 0;
+    return finish(m, plain, with_trailing(m, plain, w.len, pcap), out, cap);
+}
+
+static size_t send_block(dlms_meter *m, uint8_t *out, size_t cap) {
+    uint8_t plain[4096 + 80];
     size_t n = m->result_len - m->result_off, room = block_room(m);
-    if (n > room) n = room;
-    if (n > sizeof plain - 16) n = sizeof plain - 16;
+    if (m->block_ends && m->block < m->n_block_ends) n = m->block_ends[m->block] - m->result_off;
+    else if (n > room) n = room;
+    if (n > 4096) n = 4096;
     m->block_off = m->result_off;
+    bool last = m->result_off + n == m->result_len && !m->spec.quirks.empty_last_block;
     dlms_get_response r = {.kind = GETR_BLOCK, .invoke = m->invoke, .block = ++m->block,
-                           .last_block = m->result_off + n == m->result_len, .block_ok = true,
+                           .last_block = last, .block_ok = true,
                            .raw = m->result + m->result_off, .raw_len = n};
     m->result_off += n;
     m->blocks_sent++;
-    axdr_writer_init(&w, plain, sizeof plain);
-    dlms_get_response_encode(&w, &r);
-    return finish(m, plain, w.len, out, cap);
+    return send_get_response(m, &r, plain, sizeof plain, out, cap);
+}
+
+/* Quirk empty_last_block: after the data, an empty block marked last that repeats
+ * the number of the block before. */
+static size_t send_empty_last(dlms_meter *m, uint8_t *out, size_t cap) {
+    uint8_t plain[64];
+    dlms_get_response r = {.kind = GETR_BLOCK, .invoke = m->invoke, .block = m->block, .last_block = true,
+                           .block_ok = true, .raw = m->result, .raw_len = 0};
+    m->empty_block_sent = true;
+    m->blocks_sent++;
+    return send_get_response(m, &r, plain, sizeof plain, out, cap);
+}
+
+/* Quirk repeat_boundary_rows: the result is rebuilt so that every block holds whole
+ * entries and each block after the first starts with the last entry of the block
+ * before; the array's count still says the distinct entries. */
+static void plan_repeated_rows(dlms_meter *m) {
+    axdr_reader r;
+    dlms_value v;
+    size_t room = block_room(m), rows[4096], n = 0;
+    axdr_reader_init(&r, m->result, m->result_len);
+    if (!axdr_value(&r, &v) || v.type != DT_ARRAY) return;
+    size_t header = r.pos;
+    while (axdr_remaining(&r) > 0 && n < 4096 && axdr_skip(&r)) rows[n++] = r.pos; /* row ends */
+    if (n < 2 || r.err) return;
+    uint8_t *out = malloc(2 * m->result_len + 64);
+    size_t *ends = calloc(n + 1, sizeof *ends), len = 0, nb = 0, i = 0;
+    if (!out || !ends) goto fail;
+    while (i < n) {
+        size_t start = len;
+        if (nb > 0) { /* repeat the block before's last entry */
+            size_t from = i >= 2 ? rows[i - 2] : header;
+            memcpy(out + len, m->result + from, rows[i - 1] - from);
+            len += rows[i - 1] - from;
+        } else {
+            memcpy(out, m->result, header);
+            len = header;
+        }
+        size_t first = i;
+        while (i < n) {
+            size_t from = i ? rows[i - 1] : header, row = rows[i] - from;
+            if (len - start + row > room && i > first) break;
+            memcpy(out + len, m->result + from, row);
+            len += row;
+            i++;
+        }
+        if (len - start > room) goto fail; /* entries longer than a block: no quirk */
+        ends[nb++] = len;
+    }
+    free(m->result);
+    m->result = out;
+    m->result_len = len;
+    m->block_ends = ends;
+    m->n_block_ends = nb;
+    return;
+fail:
+    free(out);
+    free(ends);
+}
+
+static bool is_profile_buffer(const dlms_get_request *q) {
+    return q->kind == GET_NORMAL && q->ref[0].class_id == 7 && q->ref[0].index == 2;
+}
+
+static size_t handle_get_next(dlms_meter *m, const dlms_get_request *q, uint8_t *out, size_t cap) {
+    if (m->result && m->block > 0 && q->block == m->block - 1) { /* our answer was lost: again */
+        m->result_off = m->block_off;
+        m->block--;
+    }
+    if (m->result && q->block == m->block && m->result_off >= m->result_len &&
+        m->spec.quirks.empty_last_block && !m->empty_block_sent)
+        return send_empty_last(m, out, cap);
+    if (!m->result || q->block != m->block || m->result_off >= m->result_len) {
+        uint8_t plain[80];
+        dlms_get_response r = {.kind = GETR_BLOCK, .invoke = q->invoke, .block = q->block,
+                               .last_block = true, .block_ok = false};
+        r.res[0].error = m->result ? DAR_DATA_BLOCK_UNAVAILABLE : DAR_NO_LONG_GET_IN_PROGRESS;
+        return send_get_response(m, &r, plain, sizeof plain, out, cap);
+    }
+    return send_block(m, out, cap);
 }
 
 static size_t handle_get(dlms_meter *m, const dlms_get_request *q, uint8_t *out, size_t cap) {
-    if (q->kind == GET_NEXT) {
-        if (m->result && m->block > 0 && q->block == m->block - 1) { /* our answer was lost: again */
-            m->result_off = m->block_off;
-            m->block--;
-        }
-        if (!m->result || q->block != m->block || m->result_off >= m->result_len) {
-            uint8_t plain[16];
-            axdr_writer w;
-            dlms_get_response r = {.kind = GETR_BLOCK, .invoke = q->invoke, .block = q->block,
-                                   .last_block = true, .block_ok = false};
-            r.res[0].error = m->result ? DAR_DATA_BLOCK_UNAVAILABLE : DAR_NO_LONG_GET_IN_PROGRESS;
-            axdr_writer_init(&w, plain, sizeof plain);
-            dlms_get_response_encode(&w, &r);
-            return finish(m, plain, w.len, out, cap);
-        }
-        return send_block(m, out, cap);
-    }
-    uint8_t *data = malloc(RESULT_MAX), *plain = malloc(RESULT_MAX + 64);
+    if (q->kind == GET_NEXT) return handle_get_next(m, q, out, cap);
+    uint8_t *data = malloc(RESULT_MAX), *plain = malloc(RESULT_MAX + 128);
     size_t n = 0;
     if (!data || !plain) goto done;
     axdr_writer dw;
@@ -335,14 +440,14 @@ static size_t handle_get(dlms_meter *m, const dlms_get_request *q, uint8_t *out,
     axdr_writer_init(&pw, plain, RESULT_MAX + 64);
     dlms_get_response_encode(&pw, &r);
     size_t overhead = m->ciphered ? 2 + 5 + DLMS_TAG_LEN + 2 : 0;
-    if (pw.len + overhead <= m->client_pdu) {
-        n = finish(m, plain, pw.len, out, cap);
+    if (pw.len + overhead + m->spec.quirks.trailing_bytes <= m->client_pdu) {
+        n = finish(m, plain, with_trailing(m, plain, pw.len, RESULT_MAX + 128), out, cap);
         goto done;
     }
     /* too large for one APDU: the data goes out in blocks; for a normal GET that
      * is the Data alone (after C4 01 invoke 00), for a list the count and the
      * get-data-results (after C4 03 invoke) */
-    free(m->result);
+    drop_result(m);
     size_t skip = q->kind == GET_WITH_LIST ? 3 : 4;
     m->result_len = pw.len - skip;
     m->result = malloc(m->result_len);
@@ -351,6 +456,7 @@ static size_t handle_get(dlms_meter *m, const dlms_get_request *q, uint8_t *out,
     m->result_off = 0;
     m->block = 0;
     m->invoke = q->invoke;
+    if (m->spec.quirks.repeat_boundary_rows && is_profile_buffer(q)) plan_repeated_rows(m);
     n = send_block(m, out, cap);
 done:
     free(data);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dlms_quirks.h"
 #include "dlms_apdu.h"
 #include "dlms_cipher.h"
 
@@ -48,6 +49,8 @@ typedef struct dlms_meter_spec {
     char password[DLMS_MAX_SECRET + 1];
     dlms_keys keys;
     uint8_t systitle[8];
+    uint32_t invocation_counter; /* HLS: the first frame counter the meter sends (1 default) */
+    dlms_quirks quirks;          /* what it does beside the standard (dlms_quirks.h) */
 } dlms_meter_spec;
 
 typedef struct dlms_meter dlms_meter;

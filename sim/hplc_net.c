@@ -66,7 +66,7 @@ struct hplc_net {
 
 static bool parse_node(const cfg_node *n, hplc_net_spec *s, cfg_err *err) {
     static const char *const keys[] = {"node", "join_at", "drop_at", "return_at", "password", "ek",
-                                       "drift_ppm", "clock_offset", NULL};
+                                       "drift_ppm", "clock_offset", "quirks", NULL};
     long long idx;
     const char *pw, *ek;
     if (!cfg_only_keys(n, keys, err) || !cfg_int(n, "node", 0, 0, (long long)s->nodes - 1, &idx, err))
@@ -79,6 +79,10 @@ static bool parse_node(const cfg_node *n, hplc_net_spec *s, cfg_err *err) {
         !cfg_double(n, "drift_ppm", 0, &ns->drift_ppm, err) ||
         !cfg_duration_ns(n, "clock_offset", 0, &ns->clock_offset_ns, err))
         return false;
+    const cfg_node *qk = cfg_get(n, "quirks");
+    ns->quirks = s->meter.quirks; /* the network's, overridden by the node's own keys */
+    if (qk && !dlms_quirks_parse(qk, &ns->quirks, err)) return false;
+    ns->has_quirks = qk != NULL;
     ns->has_drift = cfg_get(n, "drift_ppm") != NULL;
     ns->has_offset = cfg_get(n, "clock_offset") != NULL;
     if (pw) {
@@ -96,7 +100,8 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
     static const char *const keys[] = {"name", "nodes", "meter", "hops", "max_hops", "hop_latency",
                                        "loss", "bandwidth", "max_packet", "seed", "auth",
                                        "password", "ek", "ak", "system_title", "node", "transport",
-                                       "baud", "logical", "physical", "max_info", "response_delay", NULL};
+                                       "baud", "logical", "physical", "max_info", "response_delay", "quirks",
+                                       "invocation_counter", NULL};
     const char *name, *meter, *auth, *pw, *transport;
     long long nodes, hops, max_hops, max_packet, seed, baud, logical, physical, max_info;
     memset(s, 0, sizeof *s);
@@ -136,6 +141,11 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
     if (meter[0] == '/') snprintf(path, sizeof path, "%s", meter);
     else snprintf(path, sizeof path, "%s/%s", base_dir, meter);
     if (!dlms_meter_spec_load(path, &s->meter, err)) return false;
+    const cfg_node *qk = cfg_get(n, "quirks");
+    if (qk && !dlms_quirks_parse(qk, &s->meter.quirks, err)) return false;
+    long long ic;
+    if (!cfg_int(n, "invocation_counter", 1, 0, UINT32_MAX, &ic, err)) return false;
+    s->meter.invocation_counter = (uint32_t)ic;
     if (strcmp(auth, "lls") == 0) s->meter.auth = DLMS_AUTH_LLS;
     else if (strcmp(auth, "hls") == 0) s->meter.auth = DLMS_AUTH_HLS_GMAC;
     else if (strcmp(auth, "none") != 0) return cfg_fail(err, cfg_get(n, "auth"), "auth must be none, lls or hls");
@@ -178,6 +188,7 @@ void hplc_node_meter_spec(const hplc_net_spec *spec, size_t i, dlms_meter_spec *
     if (ns->has_ek) memcpy(ms->keys.ek, ns->ek, DLMS_KEY_LEN);
     if (ns->has_drift) ms->drift_ppm = ns->drift_ppm;
     if (ns->has_offset) ms->clock_offset_ns = ns->clock_offset_ns;
+    if (ns->has_quirks) ms->quirks = ns->quirks;
 }
 
 /* ---- network ----------------------------------------------------------------------- */

@@ -30,6 +30,8 @@ typedef struct hplc_node_spec {
     bool has_drift;
     int64_t clock_offset_ns;
     bool has_offset;
+    dlms_quirks quirks;    /* the network's quirks with this node's own keys on top */
+    bool has_quirks;
 } hplc_node_spec;
 
 typedef enum { HPLC_TR_UDP, HPLC_TR_HDLC, HPLC_TR_TCP } hplc_transport;

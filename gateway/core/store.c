@@ -917,7 +917,8 @@ bool store_state_set(gw_store *s, const char *key, int64_t value) {
 int64_t store_point_latest_ts(gw_store *s, const char *point) {
     if (s)
         flush_samples(s); /* readings still waiting for their batch count too */
-    sqlite3_stmt *st = s ? prepare_now(s, "SELECT max(ts_ns) FROM readings WHERE point = ?") : NULL;
+    sqlite3_stmt *st = s ? prepare_now(s, "SELECT max(ts_ns) FROM readings WHERE point = ? AND"
+                                          " (quality & 2) = 0") : NULL;
     if (!st)
         return 0;
     sqlite3_bind_text(st, 1, point, -1, SQLITE_TRANSIENT);
@@ -926,4 +927,24 @@ int64_t store_point_latest_ts(gw_store *s, const char *point) {
         ts = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return ts;
+}
+
+size_t store_point_samples_at(gw_store *s, const char *point, int64_t ts, store_sample_fn fn, void *arg) {
+    if (s)
+        flush_samples(s);
+    sqlite3_stmt *st = s ? prepare_now(s, "SELECT value, value_text FROM readings WHERE point = ?"
+                                          " AND ts_ns = ? AND (quality & 2) = 0 ORDER BY id") : NULL;
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, point, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, ts);
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        bool num = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        fn(arg, num, num ? sqlite3_column_double(st, 0) : 0, text);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
 }

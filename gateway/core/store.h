@@ -72,6 +72,12 @@ void store_msg_free(store_msg *m);
 bool store_state_get(gw_store *store, const char *key, int64_t *value);
 bool store_state_set(gw_store *store, const char *key, int64_t value);
 /* Newest ts_ns of a point in readings (committed or pending), 0 when none:
- * where a profile read resumes after a restart. */
+ * where a profile read resumes after a restart. Samples flagged not topical (the
+ * marks of a failed read, at the time of the failure) do not count. */
 int64_t store_point_latest_ts(gw_store *store, const char *point);
+/* Each sample of a point at exactly ts, oldest first, as stored: a number, or a
+ * text (strings; bytes as hex), or neither. Returns how many. The DLMS client
+ * rebuilds from it which profile entries of its newest second it has. */
+typedef void (*store_sample_fn)(void *arg, bool has_number, double number, const char *text);
+size_t store_point_samples_at(gw_store *store, const char *point, int64_t ts, store_sample_fn fn, void *arg);
 #endif

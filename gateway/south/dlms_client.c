@@ -5,7 +5,7 @@
  * request). A job walks: AARQ -> (HLS: reply_to_HLS_authentication) -> one
  * step per due object -> RLRQ. Answers that arrive when nothing is awaited
  * (late duplicates after a retry) are dropped. */
-#include "dlms_client.h"
+#include "dlms_client_int.h"
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -27,101 +27,14 @@
 #include "log.h"
 #include "strhash.h"
 
-#define MOD "dlms"
-#define TX_MAX 2048
-#define RX_MAX 4096
-#define BLOCK_MAX (1u << 20) /* largest block-transfer result we assemble */
-#define CHALLENGE_LEN 8
-
 static const uint8_t HLS_OBIS[6] = {0, 0, 40, 0, 0, 255};
-
-typedef enum { STEP_AARQ, STEP_HLS, STEP_OBJECTS, STEP_RELEASE } job_step;
-
-typedef struct obj_rt {
-    bool have_su;
-    int8_t scaler;
-    uint8_t unit;
-    bool have_columns;
-    size_t n_columns;
-    int64_t last_entry_ns; /* profiles: newest entry published (wall ns), 0 none */
-} obj_rt;
-
-typedef struct net net;
-
-typedef struct meter {
-    const dlms_meter_cfg *cfg;
-    net *net;
-    dlms_link *link;
-    unsigned due;            /* bit g: polling group g is due */
-    unsigned job_groups;     /* groups this job reads */
-    bool queued, busy, awaiting;
-    int64_t not_before;      /* reconnect delay after a failure (mono ns) */
-    job_step step;
-    size_t obj;
-    int sub;
-    bool req_is_list;        /* the pending GET is with-list */
-    uint8_t invoke;
-    uint8_t tx[TX_MAX];
-    size_t tx_len;
-    int attempt;
-    loop_timer_id timer;
-    uint8_t *blk;            /* block transfer assembly */
-    size_t blk_len, blk_cap;
-    uint32_t blk_no;
-    uint16_t pdu;            /* the meter's max receive PDU */
-    uint32_t fc;             /* our frame counter */
-    uint32_t fc_limit;       /* reserved in the store up to here (0: no store) */
-    uint8_t peer_title[8];
-    bool ciphered;
-    uint8_t challenge[CHALLENGE_LEN];
-    uint8_t stoc[64];
-    size_t stoc_len;
-    bool blk_pending;        /* the next request is GET-next of a block transfer */
-    uint64_t rng;
-    obj_rt *objs;
-    char serial[64];
-    char error[240];
-    const char *error_kind;  /* "not_read", "auth_failed", "rejected" */
-    unsigned values;
-} meter;
-
-struct net {
-    const dlms_network_cfg *cfg;
-    dlms_client *c;
-    meter *meters;
-    size_t n;
-    int active;
-    size_t next;             /* round-robin start of the queue scan */
-    loop_timer_id pump_timer;
-    bool cycle_open;
-    char source[DLMS_NAME_MAX + 8];
-};
-
-typedef struct group_tick {
-    dlms_client *c;
-    dlms_group g;
-} group_tick;
-
-struct dlms_client {
-    group_tick ticks[DLMS_GROUPS];
-    const dlms_config *cfg;
-    gw_loop *loop;
-    datahub *hub;
-    net *nets;
-    size_t n;
-    loop_timer_id group_timer[DLMS_GROUPS];
-    gw_store *store;         /* NULL: nothing survives a restart */
-};
 
 static void next_request(meter *m);
 static void pump(net *n);
 
 /* ---- publishing ----------------------------------------------------------- */
 
-static void publish_event(meter *m, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void publish_event(meter *m, const char *kind, const char *fmt, ...) {
+void dlms_publish_event(meter *m, const char *kind, const char *fmt, ...) {
     char text[400];
     va_list ap;
     va_start(ap, fmt);
@@ -149,8 +62,8 @@ static double pow10i(int e) {
 
 /* Turn one A-XDR data element into a point value. Strings/dates/bytes are
  * written into text (which must outlive the publish). */
-static bool to_dp_value(const dlms_value *v, int scaler, dp_value *out, char *text, size_t cap,
-                        int64_t *raw, bool *has_raw) {
+bool dlms_to_dp_value(const dlms_value *v, int scaler, dp_value *out, char *text, size_t cap, int64_t *raw,
+                      bool *has_raw) {
     double d;
     int64_t i;
     memset(out, 0, sizeof *out);
@@ -197,24 +110,29 @@ static bool to_dp_value(const dlms_value *v, int scaler, dp_value *out, char *te
     return false;
 }
 
-static void publish_value(meter *m, const char *id_suffix, const dlms_object_cfg *o,
-                          const dlms_value *v, int scaler, const char *unit, int64_t ts,
-                          int64_t meter_ts) {
-    char id[2 * DLMS_NAME_MAX + 40], text[128], obis[32];
-    dp p = {0};
-    int64_t raw = 0;
-    bool has_raw;
-    if (!to_dp_value(v, scaler, &p.value, text, sizeof text, &raw, &has_raw)) return;
+void dlms_publish_point(meter *m, const char *id_suffix, const char *quantity, const dp_value *value,
+                        int scaler, const char *unit, int64_t ts, int64_t meter_ts, int64_t raw, bool has_raw,
+                        unsigned quality) {
+    char id[3 * DLMS_NAME_MAX + 40];
     snprintf(id, sizeof id, "%s/%s", m->cfg->name, id_suffix);
-    dlms_obis_format(o->obis, obis, sizeof obis);
-    p.id = id;
-    p.unit = unit;
-    p.ts_ns = ts;
-    p.origin = (dp_origin){.meter = m->cfg->name, .record = -1, .quantity = obis,
+    dp p = {.id = id, .value = *value, .unit = unit, .ts_ns = ts, .quality = quality};
+    p.origin = (dp_origin){.meter = m->cfg->name, .record = -1, .quantity = quantity,
                            .function = "instantaneous", .raw_int = raw, .scale_exp = scaler,
                            .has_raw = has_raw, .meter_ts_ns = meter_ts};
     datahub_publish(m->net->c->hub, &p);
     m->values++;
+}
+
+static void publish_value(meter *m, const char *id_suffix, const dlms_object_cfg *o,
+                          const dlms_value *v, int scaler, const char *unit, int64_t ts,
+                          int64_t meter_ts) {
+    char text[128], obis[32];
+    dp_value value;
+    int64_t raw = 0;
+    bool has_raw;
+    if (!dlms_to_dp_value(v, scaler, &value, text, sizeof text, &raw, &has_raw)) return;
+    dlms_obis_format(o->obis, obis, sizeof obis);
+    dlms_publish_point(m, id_suffix, obis, &value, scaler, unit, ts, meter_ts, raw, has_raw, 0);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -296,12 +214,15 @@ static void finish_job(meter *m, bool ok) {
         log_info(MOD, "%s: %s read: %u values", n->cfg->name, m->cfg->name, m->values);
     } else {
         dlms_link_drop(m->link);
+        /* a new connection may reach a meter whose profiles were reconfigured meanwhile */
+        for (size_t o = 0; o < m->cfg->n_objects; o++) dlms_profile_forget_columns(&m->objs[o].prof);
         m->not_before = clock_mono_ns() + n->cfg->reconnect_delay_ns;
         log_warn(MOD, "%s: %s not read: %s", n->cfg->name, m->cfg->name, m->error);
-        publish_event(m, m->error_kind, "%s", m->error);
+        dlms_publish_event(m, m->error_kind, "%s", m->error);
         publish_meter(m, strcmp(m->error_kind, "not_read") == 0 ? "not_read" : "error", 0);
         datahub_set_meter_quality(n->c->hub, m->cfg->name, DPQ_INVALID | DPQ_NOT_TOPICAL, wall);
     }
+    dlms_publish_link_counters(m, wall);
     n->active--;
     if (m->due) m->queued = true; /* groups due meanwhile, or still due after a failure */
     pump(n);
@@ -389,23 +310,32 @@ static void send_aarq(meter *m) {
     if (w.overflow || !send_apdu(m, out, w.len)) fail(m, "error", "cannot encode the AARQ");
 }
 
-static void send_get(meter *m, const dlms_object_cfg *o, const int8_t *attrs, size_t n,
-                     const dlms_access *access) {
+void dlms_send_get_refs(meter *m, const cosem_ref *refs, size_t n, const dlms_access *access) {
     uint8_t out[256];
     axdr_writer w;
     dlms_get_request q = {.kind = n > 1 ? GET_WITH_LIST : GET_NORMAL, .invoke = next_invoke(m),
                           .n = n};
     for (size_t i = 0; i < n; i++) {
-        q.ref[i] = (cosem_ref){o->class_id, {0}, attrs[i]};
-        memcpy(q.ref[i].obis, o->obis, 6);
+        q.ref[i] = refs[i];
         if (access) q.access[i] = *access;
     }
     m->req_is_list = n > 1;
     m->blk_len = 0;
     m->blk_no = 0;
+    m->blk_repeats = 0;
     axdr_writer_init(&w, out, sizeof out);
     dlms_get_request_encode(&w, &q);
     if (w.overflow || !send_apdu(m, out, w.len)) fail(m, "error", "%s", m->error[0] ? m->error : "GET too large");
+}
+
+static void send_get(meter *m, const dlms_object_cfg *o, const int8_t *attrs, size_t n,
+                     const dlms_access *access) {
+    cosem_ref refs[DLMS_MAX_LIST];
+    for (size_t i = 0; i < n; i++) {
+        refs[i] = (cosem_ref){o->class_id, {0}, attrs[i]};
+        memcpy(refs[i].obis, o->obis, 6);
+    }
+    dlms_send_get_refs(m, refs, n, access);
 }
 
 static void send_get_next(meter *m) {
@@ -431,22 +361,6 @@ static void send_clock_set(meter *m, const dlms_object_cfg *o) {
     if (!send_apdu(m, out, w.len)) fail(m, "error", "%s", m->error);
 }
 
-static void send_profile_range(meter *m, const dlms_object_cfg *o, obj_rt *rt) {
-    uint8_t params[96];
-    axdr_writer w;
-    int64_t now = clock_wall_ns();
-    /* from the second after the newest entry we have (backfill after an
-     * outage), or `days` back on the first read */
-    if (!rt->last_entry_ns) /* the window is fixed at the first attempt, so a failed first read loses nothing */
-        rt->last_entry_ns = now - o->days - NS_PER_S;
-    int64_t from = rt->last_entry_ns + NS_PER_S;
-    axdr_writer_init(&w, params, sizeof params);
-    dlms_range_encode(&w, from, now);
-    dlms_access a = {.selector = 1, .params = params, .params_len = w.len};
-    const int8_t attr = 2;
-    send_get(m, o, &attr, 1, &a);
-}
-
 static bool group_due(const meter *m, const dlms_object_cfg *o) {
     return (m->job_groups >> o->group) & 1u;
 }
@@ -465,8 +379,7 @@ static void object_request(meter *m) {
     }
     const dlms_object_cfg *o = &m->cfg->objects[m->obj];
     obj_rt *rt = &m->objs[m->obj];
-    static const int8_t reg[] = {2, 3}, ext[] = {2, 3, 5}, disc[] = {2, 3}, one[] = {2},
-                        columns[] = {3};
+    static const int8_t reg[] = {2, 3}, ext[] = {2, 3, 5}, disc[] = {2, 3}, one[] = {2};
     switch (o->kind) {
     case DLMS_OBJ_REGISTER: send_get(m, o, reg, rt->have_su ? 1 : 2, NULL); break;
     case DLMS_OBJ_EXT_REGISTER: send_get(m, o, ext, 3, NULL); break;
@@ -476,10 +389,7 @@ static void object_request(meter *m) {
         if (m->sub == 0) send_get(m, o, one, 1, NULL);
         else send_clock_set(m, o);
         break;
-    case DLMS_OBJ_PROFILE:
-        if (!rt->have_columns) send_get(m, o, columns, 1, NULL);
-        else send_profile_range(m, o, rt);
-        break;
+    case DLMS_OBJ_PROFILE: dlms_profile_request(m, o, rt); break;
     }
 }
 
@@ -613,34 +523,32 @@ static bool read_scaler_unit(const dlms_result *r, obj_rt *rt) {
     return true;
 }
 
-static bool first_value(const dlms_result *r, dlms_value *v, axdr_reader *rd) {
+bool dlms_first_value(const dlms_result *r, dlms_value *v, axdr_reader *rd) {
     axdr_reader_init(rd, r->data, r->len);
     return r->ok && axdr_value(rd, v);
 }
 
-static void object_error(meter *m, const dlms_object_cfg *o, const dlms_result *r) {
-    char obis[32];
-    dlms_obis_format(o->obis, obis, sizeof obis);
-    publish_event(m, "object_error", "%s (%s): %s", o->name, obis,
-                  r->ok ? "unexpected data type" : dlms_access_result_text(r->error));
+static const char *result_problem(const dlms_result *r) {
+    return r->ok ? "unexpected data type" : dlms_access_result_text(r->error);
 }
 
 static void handle_register(meter *m, const dlms_object_cfg *o, obj_rt *rt, const dlms_result *res, size_t n) {
     dlms_value v, ct;
     axdr_reader rd, rc;
     if (n >= 2 && !read_scaler_unit(&res[1], rt)) {
-        object_error(m, o, &res[1]);
+        dlms_object_failed(m, o, "scaler_unit: %s", result_problem(&res[1]));
         return;
     }
-    if (!first_value(&res[0], &v, &rd)) {
-        object_error(m, o, &res[0]);
+    if (!dlms_first_value(&res[0], &v, &rd)) {
+        dlms_object_failed(m, o, "%s", result_problem(&res[0]));
         return;
     }
     int64_t meter_ts = 0;
     dlms_datetime dt;
-    if (n >= 3 && first_value(&res[2], &ct, &rc) && dlms_datetime_decode(ct.bytes, ct.len, &dt))
+    if (n >= 3 && dlms_first_value(&res[2], &ct, &rc) && dlms_datetime_decode(ct.bytes, ct.len, &dt))
         dlms_datetime_to_unix_ns(&dt, &meter_ts);
     publish_value(m, o->name, o, &v, rt->scaler, dlms_unit_name(rt->unit), clock_wall_ns(), meter_ts);
+    dlms_object_read(m, o);
 }
 
 static bool handle_clock(meter *m, const dlms_object_cfg *o, const dlms_result *r) {
@@ -648,12 +556,13 @@ static bool handle_clock(meter *m, const dlms_object_cfg *o, const dlms_result *
     axdr_reader rd;
     dlms_datetime dt;
     int64_t t, now = clock_wall_ns();
-    if (!first_value(r, &v, &rd) || !dlms_datetime_decode(v.bytes, v.len, &dt) ||
+    if (!dlms_first_value(r, &v, &rd) || !dlms_datetime_decode(v.bytes, v.len, &dt) ||
         !dlms_datetime_to_unix_ns(&dt, &t)) {
-        object_error(m, o, r);
+        dlms_object_failed(m, o, "%s", result_problem(r));
         return false;
     }
     publish_value(m, o->name, o, &v, 0, "", now, t);
+    dlms_object_read(m, o);
     double off = (double)(t - now) / NS_PER_S;
     char id[DLMS_NAME_MAX + 16];
     snprintf(id, sizeof id, "%s_offset", o->name);
@@ -661,52 +570,10 @@ static bool handle_clock(meter *m, const dlms_object_cfg *o, const dlms_result *
     publish_value(m, id, o, &dv, 0, "s", now, 0);
     int64_t diff = t > now ? t - now : now - t;
     if (m->cfg->clock_sync && diff > m->net->c->cfg->clock_threshold_ns) {
-        publish_event(m, "clock_sync", "meter clock off by %.3f s: set to the gateway's UTC time", off);
+        dlms_publish_event(m, "clock_sync", "meter clock off by %.3f s: set to the gateway's UTC time", off);
         return true;
     }
     return false;
-}
-
-static void handle_profile(meter *m, const dlms_object_cfg *o, obj_rt *rt, const dlms_result *r) {
-    axdr_reader rd;
-    dlms_value v;
-    if (!rt->have_columns) {
-        if (!first_value(r, &v, &rd) || v.type != DT_ARRAY || v.count < 2) {
-            object_error(m, o, r);
-            return;
-        }
-        rt->n_columns = v.count;
-        rt->have_columns = true;
-        return;
-    }
-    if (!first_value(r, &v, &rd) || v.type != DT_ARRAY) {
-        object_error(m, o, r);
-        return;
-    }
-    size_t entries = v.count, stored = 0;
-    for (size_t e = 0; e < entries; e++) {
-        dlms_value row, c;
-        dlms_datetime dt;
-        int64_t ts = 0;
-        if (!axdr_value(&rd, &row) || row.type != DT_STRUCTURE || row.count < 1 ||
-            !axdr_value(&rd, &c) || !dlms_datetime_decode(c.bytes, c.len, &dt) ||
-            !dlms_datetime_to_unix_ns(&dt, &ts)) {
-            publish_event(m, "object_error", "%s: profile entry %zu malformed", o->name, e);
-            return;
-        }
-        bool fresh = ts > rt->last_entry_ns; /* never publish an entry twice */
-        for (size_t k = 1; k < row.count; k++) {
-            if (!axdr_value(&rd, &c)) return;
-            char suffix[DLMS_NAME_MAX + 16];
-            snprintf(suffix, sizeof suffix, "%s/%zu", o->name, k);
-            if (fresh) publish_value(m, suffix, o, &c, 0, "", ts, ts);
-        }
-        if (fresh) {
-            rt->last_entry_ns = ts;
-            stored++;
-        }
-    }
-    log_debug(MOD, "%s: %s: %zu entries, %zu new", m->cfg->name, o->name, entries, stored);
 }
 
 static void handle_results(meter *m, const dlms_result *res, size_t n) {
@@ -718,18 +585,22 @@ static void handle_results(meter *m, const dlms_result *res, size_t n) {
     case DLMS_OBJ_REGISTER:
     case DLMS_OBJ_EXT_REGISTER: handle_register(m, o, rt, res, n); break;
     case DLMS_OBJ_DATA:
-        if (first_value(&res[0], &v, &rd)) {
+        if (dlms_first_value(&res[0], &v, &rd)) {
             publish_value(m, o->name, o, &v, 0, "", clock_wall_ns(), 0);
+            dlms_object_read(m, o);
             if (o->obis[2] == 96 && o->obis[3] == 1 && (v.type == DT_OCTET_STRING || v.type == DT_VISIBLE_STRING))
                 snprintf(m->serial, sizeof m->serial, "%.*s", (int)v.len, (const char *)v.bytes);
         } else {
-            object_error(m, o, &res[0]);
+            dlms_object_failed(m, o, "%s", result_problem(&res[0]));
         }
         break;
     case DLMS_OBJ_DISCONNECT:
-        if (first_value(&res[0], &v, &rd)) publish_value(m, o->name, o, &v, 0, "", clock_wall_ns(), 0);
-        else object_error(m, o, &res[0]);
-        if (n > 1 && first_value(&res[1], &v, &rd)) {
+        if (dlms_first_value(&res[0], &v, &rd)) {
+            publish_value(m, o->name, o, &v, 0, "", clock_wall_ns(), 0);
+            dlms_object_read(m, o);
+        } else
+            dlms_object_failed(m, o, "%s", result_problem(&res[0]));
+        if (n > 1 && dlms_first_value(&res[1], &v, &rd)) {
             char id[DLMS_NAME_MAX + 16];
             snprintf(id, sizeof id, "%s_state", o->name);
             publish_value(m, id, o, &v, 0, "", clock_wall_ns(), 0);
@@ -741,13 +612,28 @@ static void handle_results(meter *m, const dlms_result *res, size_t n) {
             return;
         }
         break;
-    case DLMS_OBJ_PROFILE: {
-        bool learning = !rt->have_columns;
-        handle_profile(m, o, rt, &res[0]);
-        if (learning && rt->have_columns) return; /* now its buffer, by range */
+    case DLMS_OBJ_PROFILE:
+        if (!dlms_profile_answer(m, o, rt, res, n)) return; /* its next request */
         break;
     }
-    }
+    next_object(m);
+}
+
+/* The answer for the current object is unusable, but the association is not: that
+ * object fails (its points invalid, an event when it starts failing) and the job goes
+ * on with the next one after the silent window. */
+static void object_gives_up(meter *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void object_gives_up(meter *m, const char *fmt, ...) {
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    m->blk_pending = false;
+    m->blk_len = 0;
+    answered(m);
+    dlms_object_failed(m, &m->cfg->objects[m->obj], "%s", why);
     next_object(m);
 }
 
@@ -762,7 +648,7 @@ static void deliver_blocks(meter *m) {
         axdr_reader r;
         axdr_reader_init(&r, m->blk, m->blk_len);
         if (!axdr_length(&r, &n) || n == 0 || n > DLMS_MAX_LIST) {
-            fail(m, "error", "block transfer: bad list result");
+            object_gives_up(m, "block transfer: bad list result");
             return;
         }
         for (size_t i = 0; i < n; i++) {
@@ -779,74 +665,112 @@ static void deliver_blocks(meter *m) {
             res[i] = (dlms_result){.ok = true, .data = m->blk + start, .len = r.pos - start};
         }
         if (r.err) {
-            fail(m, "error", "block transfer: %s", r.err);
+            object_gives_up(m, "block transfer: %s", r.err);
             return;
         }
     }
     handle_results(m, res, n);
 }
 
-static void handle_get(meter *m, const uint8_t *p, size_t len) {
-    dlms_get_response g;
-    const char *why = "";
-    if (!dlms_get_response_decode(p, len, &g, &why)) {
-        fail(m, "error", "bad GET response: %s", why);
-        return;
-    }
-    if (g.kind != GETR_BLOCK) {
+/* A block with the number of the one before: some meters repeat their last block
+ * (often empty) instead of sending the next. An empty last one ends the transfer;
+ * any other is asked for again, a few times. */
+static void repeated_block(meter *m, const dlms_get_response *g) {
+    dlms_tolerated(m, TOL_REPEATED_BLOCK, "block %u sent again (%zu bytes%s)", g->block, g->raw_len,
+                   g->last_block ? ", last" : "");
+    if (g->last_block && g->raw_len == 0) {
         answered(m);
-        handle_results(m, g.res, g.n);
+        deliver_blocks(m);
         return;
     }
-    if (!g.block_ok) {
-        answered(m);
-        handle_results(m, g.res, 1);
+    if (++m->blk_repeats > REPEATS_MAX) {
+        object_gives_up(m, "block transfer: block %u repeated %u times", g->block, m->blk_repeats);
         return;
     }
-    if (g.block != m->blk_no + 1) {
-        fail(m, "error", "block transfer: got block %u, expected %u", g.block, m->blk_no + 1);
-        return;
+    m->blk_pending = true;
+    answered(m);
+}
+
+static bool append_block(meter *m, const dlms_get_response *g) {
+    if (m->blk_len + g->raw_len > BLOCK_MAX) {
+        object_gives_up(m, "block transfer: result larger than %u bytes", BLOCK_MAX);
+        return false;
     }
-    if (m->blk_len + g.raw_len > BLOCK_MAX) {
-        fail(m, "error", "block transfer: result larger than %u bytes", BLOCK_MAX);
-        return;
-    }
-    if (m->blk_len + g.raw_len > m->blk_cap) {
-        size_t cap = (m->blk_len + g.raw_len) * 2;
+    if (m->blk_len + g->raw_len > m->blk_cap) {
+        size_t cap = (m->blk_len + g->raw_len) * 2;
         uint8_t *b = realloc(m->blk, cap);
         if (!b) {
-            fail(m, "error", "out of memory");
-            return;
+            object_gives_up(m, "out of memory");
+            return false;
         }
         m->blk = b;
         m->blk_cap = cap;
     }
-    memcpy(m->blk + m->blk_len, g.raw, g.raw_len);
-    m->blk_len += g.raw_len;
-    m->blk_no = g.block;
-    if (!g.last_block) {
-        m->blk_pending = true; /* GET-next after the silent window */
+    if (g->raw_len) memcpy(m->blk + m->blk_len, g->raw, g->raw_len);
+    m->blk_len += g->raw_len;
+    m->blk_no = g->block;
+    return true;
+}
+
+static void handle_block(meter *m, const dlms_get_response *g) {
+    if (!g->block_ok) {
         answered(m);
+        handle_results(m, g->res, 1);
+        return;
+    }
+    if (m->blk_no > 0 && g->block == m->blk_no) {
+        repeated_block(m, g);
+        return;
+    }
+    if (g->block != m->blk_no + 1) {
+        object_gives_up(m, "block transfer: got block %u, expected %u", g->block, m->blk_no + 1);
+        return;
+    }
+    if (!append_block(m, g)) return;
+    answered(m);
+    if (!g->last_block) m->blk_pending = true; /* GET-next after the silent window */
+    else deliver_blocks(m);
+}
+
+static void handle_get(meter *m, const uint8_t *p, size_t len) {
+    dlms_get_response g;
+    const char *why = "";
+    if (!dlms_get_response_decode(p, len, &g, &why)) {
+        object_gives_up(m, "bad GET response: %s", why);
+        return;
+    }
+    /* a late answer to an earlier request (after a retry): not ours now. Only the
+     * invoke id counts; some meters do not echo the priority bits. */
+    if ((g.invoke & 0x0F) != (m->invoke & 0x0F)) {
+        dlms_tolerated(m, TOL_STALE, "answer with invoke id 0x%02X while 0x%02X is awaited: dropped", g.invoke,
+                       m->invoke);
+        return;
+    }
+    if (g.trailing)
+        dlms_tolerated(m, TOL_TRAILING, "%zu bytes after the GET response APDU: ignored", g.trailing);
+    if (g.kind == GETR_BLOCK) {
+        handle_block(m, &g);
         return;
     }
     answered(m);
-    deliver_blocks(m);
+    handle_results(m, g.res, g.n);
 }
 
 static void handle_set(meter *m, const uint8_t *p, size_t len) {
     dlms_simple_response r;
     const char *why = "";
     if (!dlms_set_response_decode(p, len, &r, &why)) {
-        fail(m, "error", "bad SET response: %s", why);
+        object_gives_up(m, "bad SET response: %s", why);
         return;
     }
+    if (r.trailing) dlms_tolerated(m, TOL_TRAILING, "%zu bytes after the SET response APDU: ignored", r.trailing);
     answered(m);
     const dlms_object_cfg *o = &m->cfg->objects[m->obj];
     if (r.result != DAR_SUCCESS)
-        publish_event(m, "clock_sync", "setting the clock %s failed: %s", o->name,
+        dlms_publish_event(m, "clock_sync", "setting the clock %s failed: %s", o->name,
                       dlms_access_result_text(r.result));
     else
-        publish_event(m, "clock_sync", "clock %s set", o->name);
+        dlms_publish_event(m, "clock_sync", "clock %s set", o->name);
     next_object(m);
 }
 
@@ -1048,13 +972,7 @@ void dlms_client_use_store(dlms_client *c, gw_store *store) {
             int64_t v;
             fc_key(m, key, sizeof key);
             if (store_state_get(store, key, &v) && v > 0 && v < UINT32_MAX) m->fc = m->fc_limit = (uint32_t)v;
-            for (size_t o = 0; o < m->cfg->n_objects; o++) {
-                const dlms_object_cfg *oc = &m->cfg->objects[o];
-                if (oc->kind != DLMS_OBJ_PROFILE) continue;
-                char point[3 * DLMS_NAME_MAX + 8];
-                snprintf(point, sizeof point, "%s/%s/1", m->cfg->name, oc->name);
-                m->objs[o].last_entry_ns = store_point_latest_ts(store, point);
-            }
+            for (size_t o = 0; o < m->cfg->n_objects; o++) dlms_profile_resume(m, o);
         }
 }
 
@@ -1068,6 +986,7 @@ void dlms_client_stop(dlms_client *c) {
             meter *m = &n->meters[k];
             loop_timer_cancel(c->loop, m->timer);
             dlms_link_free(m->link);
+            for (size_t o = 0; o < m->cfg->n_objects; o++) dlms_profile_free(&m->objs[o].prof);
             free(m->objs);
             free(m->blk);
         }

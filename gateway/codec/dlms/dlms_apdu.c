@@ -388,6 +388,18 @@ static bool finish_decode(axdr_reader *r, const char **why) {
     return true;
 }
 
+/* Answers from meters: bytes after the APDU are tolerated (real servers send them,
+ * e.g. padding after a clock value) and counted in *trailing for the caller to report. */
+static bool finish_response(axdr_reader *r, size_t *trailing, const char **why) {
+    *trailing = 0;
+    if (r->err) {
+        *why = r->err;
+        return false;
+    }
+    *trailing = axdr_remaining(r);
+    return true;
+}
+
 /* ---- GET ------------------------------------------------------------------------------ */
 
 void dlms_get_request_encode(axdr_writer *w, const dlms_get_request *q) {
@@ -518,7 +530,7 @@ bool dlms_get_response_decode(const uint8_t *p, size_t len, dlms_get_response *g
         default: axdr_fail(&r, "unknown GET response type");
         }
     }
-    return finish_decode(&r, why);
+    return finish_response(&r, &g->trailing, why);
 }
 
 /* ---- SET and ACTION -------------------------------------------------------------------- */
@@ -557,7 +569,7 @@ bool dlms_set_response_decode(const uint8_t *p, size_t len, dlms_simple_response
         if (kind != 1) axdr_fail(&r, "only SET response normal is supported");
         else axdr_u8(&r, &s->result);
     }
-    return finish_decode(&r, why);
+    return finish_response(&r, &s->trailing, why);
 }
 
 void dlms_action_request_encode(axdr_writer *w, const dlms_action_request *q) {
@@ -609,7 +621,7 @@ bool dlms_action_response_decode(const uint8_t *p, size_t len, dlms_simple_respo
             }
         }
     }
-    return finish_decode(&r, why);
+    return finish_response(&r, &s->trailing, why);
 }
 
 const char *dlms_access_result_text(uint8_t v) {

@@ -127,6 +127,7 @@ typedef struct dlms_get_response {
     uint32_t block;
     bool block_ok;           /* raw-data (true) or data-access-result in res[0].error */
     const uint8_t *raw; size_t raw_len;
+    size_t trailing;         /* bytes after the APDU (tolerated; the caller reports them) */
 } dlms_get_response;
 
 void dlms_get_request_encode(axdr_writer *w, const dlms_get_request *q);
@@ -151,6 +152,7 @@ typedef struct dlms_simple_response {
     uint8_t result;          /* data-access-result (SET) or action-result (ACTION) */
     const uint8_t *data; size_t len; /* ACTION return data (get-data-result), may be empty */
     bool data_ok;
+    size_t trailing;         /* bytes after the APDU (tolerated; the caller reports them) */
 } dlms_simple_response;
 
 void dlms_set_request_encode(axdr_writer *w, const dlms_set_request *q);
