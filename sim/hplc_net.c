@@ -182,8 +182,10 @@ void hplc_node_meter_spec(const hplc_net_spec *spec, size_t i, dlms_meter_spec *
         size_t l = strlen(ms->serial);
         snprintf(ms->serial + (l > 24 ? 24 : l), sizeof ms->serial - (l > 24 ? 24 : l), "%04zu", i + 1);
     }
-    ms->systitle[6] = (uint8_t)((i + 1) >> 8); /* each meter its own system title */
-    ms->systitle[7] = (uint8_t)(i + 1);
+    if (spec->nodes > 1) { /* each meter its own system title; a single one keeps it as given */
+        ms->systitle[6] = (uint8_t)((i + 1) >> 8);
+        ms->systitle[7] = (uint8_t)(i + 1);
+    }
     if (ns->has_password) snprintf(ms->password, sizeof ms->password, "%s", ns->password);
     if (ns->has_ek) memcpy(ms->keys.ek, ns->ek, DLMS_KEY_LEN);
     if (ns->has_drift) ms->drift_ppm = ns->drift_ppm;

@@ -12,6 +12,7 @@
 #include "dlms_axdr.h"
 #include "dlms_cipher.h"
 #include "dlms_hdlc.h"
+#include "dlms_profile.h"
 #include "dlms_wrapper.h"
 
 static const uint8_t *input;
@@ -67,7 +68,14 @@ static void apdus(const uint8_t *p, size_t len) {
             }
         inside(gr.raw, gr.raw_len);
         walk_data(gr.raw, gr.raw_len);
+        if (gr.trailing > len)
+            abort();
     }
+    /* the same bytes as a profile's capture objects (attribute 3) */
+    dlms_profile prof = {0};
+    if (dlms_profile_set_columns(&prof, p, len, &why) && (prof.n_cols < 2 || !prof.cols))
+        abort();
+    dlms_profile_free(&prof);
     static dlms_get_request gq;
     if (dlms_get_request_decode(p, len, &gq, &why) && gq.n > DLMS_MAX_LIST)
         abort();
