@@ -114,6 +114,12 @@ def scapy_objects(data):
     return p.type_id, p.cot, p.ack == 1, p.common_asdu_address, objs
 
 
+def scapy_header(data):
+    """(type, cot, negative, ca) of an I frame whose objects may not decode."""
+    p = scapy_iec104.IEC104_APDU(data)
+    return p.type_id, p.cot, p.ack == 1, p.common_asdu_address
+
+
 def bench_objects(event):
     """The same from the bench's description, e.g.
     "I(1,0) M_ME_NC_1 spont ca=1 ioa=1001 12.5 q=00"."""
@@ -141,13 +147,22 @@ def test_tshark_dissects_without_errors(runs, scenario, tmp_path):
     pcap = tmp_path / f"{scenario.stem}.pcap"
     write_pcap(apdus, pcap)
     port = apdus[0][2]
-    out = subprocess.run([tshark, "-r", str(pcap), "-d", f"tcp.port=={port},iec60870_104",
-                          "-V"], capture_output=True, text=True, check=True).stdout
+    decode_as = ["-d", f"tcp.port=={port},iec60870_104"]
+    # frames tshark finds malformed must be exactly those the bench calls bad ASDUs
+    # (a scenario of malformed requests and their mirrored negative confirmations)
+    malformed = "_ws.malformed || _ws.expert.severity == error"
+    flagged = subprocess.run([tshark, "-r", str(pcap), *decode_as, "-Y", malformed, "-T", "fields",
+                              "-e", "frame.number"], capture_output=True, text=True, check=True).stdout.split()
+    bad = [str(i + 1) for i, a in enumerate(apdus) if "bad ASDU" in a[6]]
+    assert flagged == bad, (flagged, bad)
+    good = [a for a in apdus if "bad ASDU" not in a[6]]
+    out = subprocess.run([tshark, "-r", str(pcap), *decode_as, "-Y", f"!({malformed})", "-V"],
+                         capture_output=True, text=True, check=True).stdout
     assert "Malformed" not in out
     assert "[Expert Info (Error" not in out
-    # every frame was recognised as IEC 104 (one APCI per APDU at least)
-    assert out.count("IEC 60870-5-104") >= len(apdus)
-    i_frames = sum(1 for a in apdus if a[5][2] & 1 == 0)
+    # every other frame was recognised as IEC 104 (one APCI per APDU at least)
+    assert out.count("IEC 60870-5-104") >= len(good)
+    i_frames = sum(1 for a in good if a[5][2] & 1 == 0)
     assert out.count("IEC 60870-5-101/104 ASDU") == i_frames
 
 
@@ -156,6 +171,12 @@ def test_scapy_agrees_with_the_bench(runs, scenario):
     checked = 0
     for *_, from_gw, data, event in gateway_apdus(runs[scenario]):
         if not from_gw or not event.startswith("I("):
+            continue
+        if "bad ASDU" in event:  # a mirrored malformed request: the header only
+            type_id, cot, neg, ca = scapy_header(data)
+            assert (type_id, neg, ca) == (data[6], bool(data[8] & 0x40), data[10] | data[11] << 8), event
+            assert cot == data[8] & 0x3F, event
+            checked += 1
             continue
         type_id, cot, neg, ca, objs = scapy_objects(data)
         b_type, b_cot, b_neg, b_ca, b_objs = bench_objects(event)

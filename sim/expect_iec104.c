@@ -142,7 +142,9 @@ static long long matches(const ex_iec104 *x, const trace_rec *r) {
         return 0;
     static iec104_asdu a;
     int rc = iec104_asdu_decode(f.asdu, f.asdu_len, &a);
-    if (rc < 0 && !(rc == IEC104_ERR_TYPE && !x->object_level))
+    /* an ASDU whose objects do not decode (unknown type, wrong length: what a server
+     * mirrors back of a malformed request) still matches on its 6-octet header */
+    if (rc < 0 && (x->object_level || f.asdu_len < 6))
         return 0;
     if ((x->type >= 0 && a.type != x->type) || (x->cot >= 0 && a.cot != x->cot) ||
         (x->negative >= 0 && a.negative != (x->negative == 1)) || (x->ca >= 0 && a.ca != x->ca))

@@ -229,30 +229,53 @@ static bool control_type(const iec104_conn *c, uint8_t type) {
     }
 }
 
-void iec104_app_handle(iec104_conn *c, const uint8_t *raw, size_t len) {
+/* A known type whose objects do not match its length (a command without its
+ * qualifier, a count of 0, extra octets): counted, logged with its bytes, and
+ * answered with the ASDU mirrored negatively with the most specific cause that
+ * applies (IEC 60870-5-101 7.2.3): unknown common address, unknown cause of
+ * transmission, else unknown information object (the object cannot be read). An
+ * ASDU shorter than its 6-octet header cannot be identified: the framing is
+ * broken and the connection is closed (false). */
+static bool malformed(iec104_conn *c, const uint8_t *raw, size_t len, int rc) {
+    c->srv->malformed_asdus++;
+    log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), raw, len);
+    if (len < 6)
+        return false;
+    iec104_server_event(c->srv, "malformed_asdu", "%s:%d: type %u, %zu octets: %s; negative confirmation",
+                        c->peer, c->peer_port, raw[0], len, iec104_strerror(rc));
+    uint16_t ca = (uint16_t)(raw[4] | raw[5] << 8);
+    uint8_t cot = raw[2] & 0x3F;
+    if (ca != c->srv->cfg->ca && ca != IEC104_CA_BROADCAST)
+        mirror(c, raw, len, COT_UNKNOWN_CA, true);
+    else if (!cot_allowed(raw[0], cot))
+        mirror(c, raw, len, COT_UNKNOWN_COT, true);
+    else
+        mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+    return true;
+}
+
+bool iec104_app_handle(iec104_conn *c, const uint8_t *raw, size_t len) {
     iec104_asdu a;
     int rc = iec104_asdu_decode(raw, len, &a);
     if (rc == IEC104_ERR_TYPE || (rc == 0 && !control_type(c, a.type))) {
         log_warn(MOD_IEC104, "%s: unknown type %u", c->peer, raw[0]);
         mirror(c, raw, len, COT_UNKNOWN_TYPE, true);
-        return;
+        return true;
     }
-    if (rc < 0) {
-        log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), raw, len);
-        return; /* a malformed ASDU of a known type: nothing sensible to mirror */
-    }
+    if (rc < 0)
+        return malformed(c, raw, len, rc);
     bool broadcast_ok = a.type == C_IC_NA_1 || a.type == C_CI_NA_1 || a.type == C_CS_NA_1;
     if (a.ca != c->srv->cfg->ca && !(broadcast_ok && a.ca == IEC104_CA_BROADCAST)) {
         mirror(c, raw, len, COT_UNKNOWN_CA, true);
-        return;
+        return true;
     }
     if (!cot_allowed(a.type, a.cot)) {
         mirror(c, raw, len, COT_UNKNOWN_COT, true);
-        return;
+        return true;
     }
     if (a.n != 1) {
         mirror(c, raw, len, COT_UNKNOWN_IOA, true);
-        return;
+        return true;
     }
     switch (a.type) {
     case C_IC_NA_1:
@@ -260,14 +283,14 @@ void iec104_app_handle(iec104_conn *c, const uint8_t *raw, size_t len) {
     case C_CS_NA_1:
         if (a.io[0].ioa != 0) {
             mirror(c, raw, len, COT_UNKNOWN_IOA, true);
-            return;
+            return true;
         }
         if (a.type == C_CS_NA_1)
             on_clock_sync(c, &a);
         else
             on_interrogation(c, &a);
-        return;
-    case C_RD_NA_1: on_read(c, &a, raw, len); return;
-    default: on_command(c, &a, raw, len); return;
+        return true;
+    case C_RD_NA_1: on_read(c, &a, raw, len); return true;
+    default: on_command(c, &a, raw, len); return true;
     }
 }

@@ -343,7 +343,10 @@ static bool on_i(iec104_conn *c, const iec104_apdu *f) {
     if (!c->rx_unacked)
         c->rx_first_unacked_ns = clock_mono_ns();
     c->rx_unacked++;
-    iec104_app_handle(c, f->asdu, f->asdu_len);
+    if (!iec104_app_handle(c, f->asdu, f->asdu_len)) {
+        protocol_error(c, "I frame with an ASDU of %zu octets, shorter than its header", f->asdu_len);
+        return false;
+    }
     if (c->rx_unacked >= (unsigned)c->srv->cfg->w)
         send_s(c);
     return true;

@@ -155,6 +155,7 @@ struct iec104_server {
     bool eoi_sent;         /* end of initialisation (M_EI_NA_1) */
     /* counters, published as points iec104/... */
     uint64_t asdus_sent, spont_dropped, offline_dropped, commands, refused, published;
+    uint64_t malformed_asdus;  /* ASDUs of a known type whose objects did not match */
     uint64_t stat_stamp;
 };
 
@@ -191,8 +192,9 @@ void iec104_conn_send_asdu_hp(iec104_conn *c, const iec104_asdu *a);
 /* Queue a spontaneous event (dropping the oldest when full). */
 void iec104_conn_queue_event(iec104_conn *c, const iec104_event *e);
 
-/* iec104_app.c: one ASDU from a master. */
-void iec104_app_handle(iec104_conn *c, const uint8_t *asdu, size_t len);
+/* iec104_app.c: one ASDU from a master; false when it cannot even be identified
+ * (shorter than its header): the caller closes the connection. */
+bool iec104_app_handle(iec104_conn *c, const uint8_t *asdu, size_t len);
 /* Build the next interrogation ASDU into a; false when the interrogation is done. */
 bool iec104_app_next_interrogation(iec104_conn *c, interrogation *in, iec104_asdu *a);
 

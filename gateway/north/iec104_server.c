@@ -249,6 +249,7 @@ static void publish_counters(iec104_server *srv) {
     publish_counter(srv, "offline_buffered", srv->offline.n);
     publish_counter(srv, "commands", srv->commands);
     publish_counter(srv, "refused", srv->refused);
+    publish_counter(srv, "malformed_asdus", srv->malformed_asdus);
 }
 
 static void on_update(const dh_update *u, void *arg) {
