@@ -81,6 +81,20 @@ static void test_conversions(void) {
     iec104_map_update(&dpt, &b);
     iec104_map_fill(&dpt, M_DP_NA_1, &io);
     CHECK_INT(io.ival, 2);
+    b.value.b = false;
+    iec104_map_update(&dpt, &b);
+    iec104_map_fill(&dpt, M_DP_NA_1, &io);
+    CHECK_INT(io.ival, 1);
+    /* numeric points: rounded, clamped to 0..3, never OV (docs/iec104.md) */
+    static const struct { double v; int dpi; } dpi_table[] = {
+        {0, 0}, {0.4, 0}, {0.6, 1}, {1, 1}, {1.6, 2}, {2, 2}, {3, 3}, {7, 3}, {-1, 0}, {2.5, 2}, {0.5, 0}};  /* halves to even */
+    for (size_t k = 0; k < sizeof dpi_table / sizeof dpi_table[0]; k++) {
+        iec104_map dn = {.type = M_DP_NA_1, .push = PUSH_ALWAYS, .scaling = 1};
+        push(&dn, dpi_table[k].v, 0);
+        iec104_map_fill(&dn, M_DP_NA_1, &io);
+        CHECK_MSG(io.ival == dpi_table[k].dpi, "%g -> %lld", dpi_table[k].v, (long long)io.ival);
+        CHECK_INT(io.q, 0);
+    }
     /* never published: IV|NT, value 0 */
     iec104_map never = {.type = M_ME_NC_1, .scaling = 1};
     iec104_map_fill(&never, M_ME_NC_1, &io);
