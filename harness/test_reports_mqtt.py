@@ -81,4 +81,5 @@ def test_broker_down_then_back(hil_setup, tmp_path):
     for props, payload in rec.messages:
         doc = json.loads(payload)
         assert doc["muc"]["MUC_ID"] == "gw-test"
-        assert props["report_name"].endswith("_push_mbus-bus1.json")
+        assert props["report_name"].endswith(f"_push_mbus-bus1_{props['report_id']}.json")
+        assert doc["muc"]["REPORT_ID"] == int(props["report_id"])

@@ -156,6 +156,9 @@ struct gw_store {
     int64_t keep_readings, keep_events; /* retention by count, 0 = unlimited */
     int64_t keep_age_ns;                /* retention by age, 0 = unlimited */
     bool defer_cycle_commit;            /* see store_defer_cycle_commit */
+    int64_t outbox_open;                /* first outbox id of the open transaction, 0 = none */
+    store_commit_cb on_commit;          /* see store_on_commit */
+    void *on_commit_arg;
 };
 
 /* Log SQLite failures without flooding the log when the disk is gone. */
@@ -342,6 +345,15 @@ gw_store *store_open(const char *path, char *err, size_t errlen) {
 
 static void flush_samples(gw_store *s);
 
+/* Outbox rows of the transaction just ended are final now (committed, or
+ * gone with a rollback): whoever waits to deliver them may look again. */
+static void outbox_settled(gw_store *s) {
+    bool had = s->outbox_open != 0;
+    s->outbox_open = 0;
+    if (had && s->on_commit)
+        s->on_commit(s->on_commit_arg);
+}
+
 static void commit(gw_store *s) {
     flush_samples(s);
     if (s->loop && s->commit_timer) {
@@ -358,6 +370,7 @@ static void commit(gw_store *s) {
         /* points rows of the lost transaction are gone: ask SQL again */
         points_clear(&s->points);
     }
+    outbox_settled(s);
 }
 
 static void on_commit_timer(gw_loop *loop, void *arg) {
@@ -787,14 +800,47 @@ static sqlite3_stmt *prepare_now(gw_store *s, const char *sql) {
     return st;
 }
 
+/* What AUTOINCREMENT would give the next row: above every id ever used,
+ * including delivered (deleted) ones. One connection writes the outbox, so
+ * the id stays free until store_outbox_add takes it. */
+int64_t store_outbox_next_id(gw_store *s) {
+    sqlite3_stmt *st = prepare_now(s, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence"
+                                      " WHERE name = 'outbox'), 0),"
+                                      " coalesce((SELECT max(id) FROM outbox), 0)) + 1");
+    int64_t id = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+bool store_in_transaction(const gw_store *s) {
+    return s && s->in_transaction;
+}
+
+bool store_outbox_committed(const gw_store *s, int64_t id) {
+    return !s->outbox_open || id < s->outbox_open;
+}
+
+void store_on_commit(gw_store *s, store_commit_cb cb, void *arg) {
+    if (!s)
+        return;
+    s->on_commit = cb;
+    s->on_commit_arg = arg;
+}
+
 int64_t store_outbox_add(gw_store *s, const store_msg *m, int64_t limit, int64_t *dropped) {
     if (dropped)
         *dropped = 0;
     begin_if_needed(s);
-    sqlite3_stmt *st = prepare_now(s, "INSERT INTO outbox(instance, created_ns, name,"
-                                      " content_type, body) VALUES(?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *st = prepare_now(s, "INSERT INTO outbox(id, instance, created_ns, name,"
+                                      " content_type, body) VALUES(?6, ?1, ?2, ?3, ?4, ?5)");
     if (!st)
         return -1;
+    if (m->id > 0)
+        sqlite3_bind_int64(st, 6, m->id); /* rendered with its id (store_outbox_next_id) */
+    else
+        sqlite3_bind_null(st, 6);
     bind_text(st, 1, m->instance);
     sqlite3_bind_int64(st, 2, m->created_ns);
     bind_text(st, 3, m->name);
@@ -806,6 +852,8 @@ int64_t store_outbox_add(gw_store *s, const store_msg *m, int64_t limit, int64_t
     else
         store_error(s, "queue report");
     sqlite3_finalize(st);
+    if (id > 0 && s->in_transaction && !s->outbox_open)
+        s->outbox_open = id; /* not visible to transports until it commits */
     int64_t over = limit > 0 ? (int64_t)store_outbox_count(s, m->instance) - limit : 0;
     if (id > 0 && over > 0) {
         st = prepare_now(s, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"

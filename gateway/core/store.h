@@ -54,10 +54,24 @@ typedef struct store_msg {
     char *body;         /* NUL-terminated copy for store_outbox_head */
     size_t len;
 } store_msg;
-/* Queue m (instance, created_ns, name, content_type, body/len are read); keeps at
+/* Queue m (id, instance, created_ns, name, content_type, body/len are read); keeps at
  * most limit messages of the instance (> 0), dropping the oldest (count in *dropped).
- * Returns the new id, or -1 on error. */
+ * m->id > 0 is the id the report was rendered with (store_outbox_next_id), else
+ * AUTOINCREMENT picks one. Returns the new id, or -1 on error (id taken). */
 int64_t store_outbox_add(gw_store *store, const store_msg *m, int64_t limit, int64_t *dropped);
+/* The id the next store_outbox_add will get (ids are never reused, not even
+ * after delivery), so a report can carry its id in its name and body; -1 on error. */
+int64_t store_outbox_next_id(gw_store *store);
+/* A row is committed once the transaction it joined has: before that a crash
+ * would take it back and hand its id to other readings, so no transport may
+ * see it. store_outbox_committed tells; the callback of store_on_commit runs
+ * after every transaction that added outbox rows ended (committed or rolled
+ * back; one callback, NULL to remove it). */
+bool store_outbox_committed(const gw_store *store, int64_t id);
+typedef void (*store_commit_cb)(void *arg);
+void store_on_commit(gw_store *store, store_commit_cb cb, void *arg);
+/* A transaction is open: what is written now commits with it (a cycle's readings). */
+bool store_in_transaction(const gw_store *store);
 /* Oldest queued message of instance (allocated; store_msg_free). false when none. */
 bool store_outbox_head(gw_store *store, const char *instance, store_msg *out);
 /* Delivered: gone (joins an open transaction; a redelivery after a crash is

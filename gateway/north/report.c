@@ -247,8 +247,10 @@ report *report_configure(const cfg_node *section, const char *gateway_name, cfg_
 static void produce(rpt_instance *in, const char *source, int64_t ts_ns) {
     report *r = in->owner;
     store_msg msg;
-    bool ok = in->kind == RF_EVENTS ? report_render_events(in, ts_ns, r->name, &msg)
-                                    : report_render(in, r->hub, source, ts_ns, r->name, &msg);
+    int64_t id = report_next_id(in);
+    bool ok = id > 0 && (in->kind == RF_EVENTS
+                             ? report_render_events(in, id, ts_ns, r->name, &msg)
+                             : report_render(in, r->hub, source, id, ts_ns, r->name, &msg));
     if (!ok) {
         log_error("report", "%s: cannot render a report", in->name);
         return;
@@ -330,6 +332,7 @@ void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store) {
     r->store = store;
     r->subscription = datahub_subscribe(hub, on_update, r);
     store_defer_cycle_commit(store, true);
+    store_on_commit(store, report_on_commit, r); /* delivery waits for its rows' commit */
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];
         if (!loop && in->tr && strcmp(in->tr->ops->kind, "file") != 0)
@@ -350,7 +353,8 @@ void report_free(report *r) {
     if (!r)
         return;
     /* No unsubscribe: the hub may already be gone (report.h: free r before the
-     * hub publishes again, or free the hub first). */
+     * hub publishes again, or free the hub first). The store must still be open. */
+    store_on_commit(r->store, NULL, NULL);
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];
         if (r->loop) {

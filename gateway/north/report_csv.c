@@ -72,7 +72,7 @@ static void field_time(csv_line *l, const csv_columns *c, int64_t ns) {
     field(l, buf);
 }
 
-static void write_header(FILE *out, const csv_columns *c, size_t groups) {
+static void write_header(FILE *out, const csv_columns *c, size_t groups, bool with_id) {
     csv_line l = {out, true};
     if (c->index)
         field(&l, "Index");
@@ -93,6 +93,8 @@ static void write_header(FILE *out, const csv_columns *c, size_t groups) {
                 field(&l, name);
         }
     }
+    if (with_id)
+        field(&l, "ReportId");
     fputc('\n', out);
 }
 
@@ -186,6 +188,10 @@ static void write_meter(FILE *out, const csv_columns *c, const rpt_doc *doc, siz
         else
             write_empty_group(&l, c);
     }
+    /* Not MUC500: the report id, last so that the variant's columns keep their
+     * places, on every line so that each line can be deduplicated alone. */
+    if (doc->report_id > 0)
+        field_int(&l, (long long)doc->report_id);
     fputc('\n', out);
 }
 
@@ -196,7 +202,7 @@ int report_write_csv(FILE *out, const rpt_doc *doc, int variant) {
         if (doc->meters[i].n_points > groups)
             groups = doc->meters[i].n_points;
     if (c.header)
-        write_header(out, &c, groups);
+        write_header(out, &c, groups, doc->report_id > 0);
     for (size_t i = 0; i < doc->n_meters; i++)
         write_meter(out, &c, doc, i, groups);
     return ferror(out) ? -1 : 0;

@@ -2,7 +2,11 @@
  * one report at a time, oldest first, so reports arrive in order.
  *
  * The queue lives in the store (table outbox) when the gateway has one — it
- * survives restarts and a crash — and in memory otherwise. A report leaves the
+ * survives restarts and a crash — and in memory otherwise. A report is
+ * rendered with the id its row will get, and no transport sees it before that
+ * row committed: a crash before the commit takes back the readings, the row
+ * and the id together, so nothing went out that the store does not know, and
+ * an id is never used for two different reports. A report leaves the
  * queue only when its transport confirmed it (at least once; the id lets the
  * receiver drop duplicates). A failure is retried per the CMe3100 retry table
  * (by schedule period); when the retries are used up the report waits for the
@@ -63,12 +67,19 @@ static void mem_drop_head(rpt_instance *in) {
     free(m);
 }
 
+int64_t report_next_id(rpt_instance *in) {
+    if (in->owner->store)
+        return store_outbox_next_id(in->owner->store);
+    return in->q_next_id + 1;
+}
+
 static int64_t mem_add(rpt_instance *in, store_msg *msg, int64_t *dropped) {
     mem_msg *m = calloc(1, sizeof *m);
     if (!m)
         return -1;
     m->m = *msg;
-    m->m.id = ++in->q_next_id;
+    m->m.id = msg->id > in->q_next_id ? msg->id : in->q_next_id + 1;
+    in->q_next_id = m->m.id;
     memset(msg, 0, sizeof *msg);
     if (in->q_tail)
         in->q_tail->next = m;
@@ -85,9 +96,16 @@ static int64_t mem_add(rpt_instance *in, store_msg *msg, int64_t *dropped) {
 
 void report_enqueue(rpt_instance *in, store_msg *msg) {
     int64_t dropped = 0, id;
-    if (in->owner->store) {
-        id = store_outbox_add(in->owner->store, msg, in->backlog, &dropped);
+    gw_store *store = in->owner->store;
+    if (store) {
+        /* Inside a cycle's transaction the row commits with the cycle's readings
+         * (next loop turn); alone (a schedule, or no loop) it commits now rather
+         * than after the store's 1 s delay. */
+        bool alone = !store_in_transaction(store);
+        id = store_outbox_add(store, msg, in->backlog, &dropped);
         store_msg_free(msg);
+        if (alone)
+            store_flush(store);
     } else {
         id = mem_add(in, msg, &dropped);
         store_msg_free(msg); /* nothing left when mem_add took it */
@@ -130,6 +148,11 @@ static void send_head(rpt_instance *in) {
     store_msg msg;
     if (in->busy || !in->tr || !queue_head(in, &msg))
         return;
+    if (in->owner->store && !store_outbox_committed(in->owner->store, msg.id)) {
+        in->wait_commit = true; /* report_on_commit sends it */
+        store_msg_free(&msg);
+        return;
+    }
     in->busy = true;
     in->tr->ops->send(in->tr, &msg);
     if (in->owner->store)
@@ -151,6 +174,17 @@ static void kick_after(rpt_instance *in, int64_t delay_ns) {
     if (in->kick_timer)
         loop_timer_cancel(loop, in->kick_timer);
     in->kick_timer = loop_timer_after(loop, delay_ns, on_kick, in);
+}
+
+void report_on_commit(void *arg) {
+    report *r = arg;
+    for (size_t i = 0; i < r->n; i++) {
+        rpt_instance *in = &r->inst[i];
+        if (in->wait_commit) {
+            in->wait_commit = false;
+            kick_after(in, 0);
+        }
+    }
 }
 
 void report_kick(rpt_instance *in) {

@@ -43,6 +43,7 @@ typedef struct rpt_instance {
     int64_t retry_delay_ns; /* with fixed retries */
     /* delivery state */
     bool busy;
+    bool wait_commit; /* the queue head is not committed yet (store_outbox_committed) */
     int attempts;
     loop_timer_id kick_timer;
     int64_t last_cycle_ns, period_ns; /* measured readout period for adaptive retries */
@@ -64,14 +65,18 @@ struct report {
 
 /* report_render.c: render the instance's report of the current hub state
  * (source: the cycle's driver, NULL for a scheduled report) into msg (name,
- * content_type, body, len allocated; store_msg_free). false on error. */
-bool report_render(const rpt_instance *in, const datahub *hub, const char *source,
+ * content_type, body, len allocated; store_msg_free). id (report_next_id) goes
+ * into the name, the body and msg->id. false on error. */
+bool report_render(const rpt_instance *in, const datahub *hub, const char *source, int64_t id,
                    int64_t ts_ns, const char *gateway, store_msg *msg);
-bool report_render_events(rpt_instance *in, int64_t ts_ns, const char *gateway, store_msg *msg);
+bool report_render_events(rpt_instance *in, int64_t id, int64_t ts_ns, const char *gateway,
+                          store_msg *msg);
 void report_events_clear(rpt_instance *in);
 
 /* report_deliver.c */
+int64_t report_next_id(rpt_instance *in);              /* the id the next report gets */
 void report_enqueue(rpt_instance *in, store_msg *msg); /* takes msg's contents */
+void report_on_commit(void *arg);                      /* store_on_commit callback (report) */
 void report_kick(rpt_instance *in);                    /* try the queue head (soon) */
 void report_deliver_bind(rpt_instance *in);
 void report_queue_free(rpt_instance *in);

@@ -21,6 +21,7 @@ typedef struct rpt_doc {
     int64_t ts_ns;      /* end of the readout cycle = report time */
     rpt_meter *meters;
     size_t n_meters;
+    int64_t report_id; /* outbox id (> 0) the receiver deduplicates by; 0: not written */
 } rpt_doc;
 
 /* CSV variants of MUC500 Table 23; false for any other number. */

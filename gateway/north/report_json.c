@@ -148,6 +148,8 @@ int report_write_json(FILE *out, const rpt_doc *doc) {
     jw_str(&w, "MUC_ID", doc->muc_id);
     jw_str(&w, "VERSION", "1");
     jw_int(&w, "TIMESTAMP", report_unix_s(doc->ts_ns));
+    if (doc->report_id > 0)
+        jw_int(&w, "REPORT_ID", doc->report_id); /* not MUC500: for deduplication */
     jw_open(&w, "meter", '[');
     for (size_t i = 0; i < doc->n_meters; i++)
         write_meter(&w, &doc->meters[i]);

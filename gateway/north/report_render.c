@@ -63,9 +63,11 @@ static void safe_name(const char *in, char *out, size_t cap) {
     out[k] = '\0';
 }
 
-/* <gateway>_<YYYYmmddTHHMMSSZ>[_<instance>]_<source>.<ext> */
+/* <gateway>_<YYYYmmddTHHMMSSZ>[_<instance>]_<source>_<id>.<ext>: the id last, so
+ * that a redelivery after a crash replaces its file instead of adding one, and
+ * names still sort by time. */
 static char *report_name(const rpt_instance *in, const char *gateway, const char *source,
-                         int64_t ts_ns, const char *ext) {
+                         int64_t id, int64_t ts_ns, const char *ext) {
     char name[128], inst[128], src[128], when[32], out[512];
     time_t t = (time_t)report_unix_s(ts_ns);
     struct tm tm;
@@ -74,7 +76,8 @@ static char *report_name(const rpt_instance *in, const char *gateway, const char
     safe_name(gateway, name, sizeof name);
     safe_name(in->name, inst, sizeof inst);
     safe_name(source ? source : "schedule", src, sizeof src);
-    snprintf(out, sizeof out, "%s_%s%s%s_%s.%s", name, when, inst[0] ? "_" : "", inst, src, ext);
+    snprintf(out, sizeof out, "%s_%s%s%s_%s_%lld.%s", name, when, inst[0] ? "_" : "", inst, src,
+             (long long)id, ext);
     return strdup(out);
 }
 
@@ -95,12 +98,13 @@ static int write_doc(FILE *f, const rpt_instance *in, const rpt_doc *doc) {
 }
 
 static bool finish_msg(const rpt_instance *in, const char *gateway, const char *source,
-                       int64_t ts_ns, char *body, size_t len, store_msg *msg) {
+                       int64_t id, int64_t ts_ns, char *body, size_t len, store_msg *msg) {
+    msg->id = id;
     msg->instance = in->name;
     msg->created_ns = ts_ns;
     msg->body = body;
     msg->len = len;
-    msg->name = report_name(in, gateway, source, ts_ns, extension(in->kind));
+    msg->name = report_name(in, gateway, source, id, ts_ns, extension(in->kind));
     msg->content_type = strdup(content_type(in->kind));
     if (!msg->name || !msg->content_type) {
         store_msg_free(msg);
@@ -109,11 +113,11 @@ static bool finish_msg(const rpt_instance *in, const char *gateway, const char *
     return true;
 }
 
-bool report_render(const rpt_instance *in, const datahub *hub, const char *source,
+bool report_render(const rpt_instance *in, const datahub *hub, const char *source, int64_t id,
                    int64_t ts_ns, const char *gateway, store_msg *msg) {
     memset(msg, 0, sizeof *msg);
     size_t n_all = datahub_meter_count(hub), n_points = datahub_count(hub);
-    rpt_doc doc = {.muc_id = gateway, .ts_ns = ts_ns};
+    rpt_doc doc = {.muc_id = gateway, .ts_ns = ts_ns, .report_id = id};
     doc.meters = calloc(n_all ? n_all : 1, sizeof *doc.meters);
     const dp **pool = calloc(n_points ? n_points : 1, sizeof *pool);
     char *body = NULL;
@@ -142,7 +146,7 @@ bool report_render(const rpt_instance *in, const datahub *hub, const char *sourc
         free(body);
         return false;
     }
-    return finish_msg(in, gateway, source, ts_ns, body, len, msg);
+    return finish_msg(in, gateway, source, id, ts_ns, body, len, msg);
 }
 
 /* ---- event reports ---- */
@@ -175,7 +179,7 @@ static void write_event(FILE *f, const rpt_event *e, bool last) {
     fprintf(f, "}%s\n", last ? "" : ",");
 }
 
-bool report_render_events(rpt_instance *in, int64_t ts_ns, const char *gateway,
+bool report_render_events(rpt_instance *in, int64_t id, int64_t ts_ns, const char *gateway,
                           store_msg *msg) {
     memset(msg, 0, sizeof *msg);
     char *body = NULL;
@@ -185,7 +189,8 @@ bool report_render_events(rpt_instance *in, int64_t ts_ns, const char *gateway,
         return false;
     fputs("{\"events\": {\n  \"MUC_ID\": ", f);
     json_string(f, gateway);
-    fprintf(f, ",\n  \"TIMESTAMP\": %lld,\n  \"event\": [\n", (long long)report_unix_s(ts_ns));
+    fprintf(f, ",\n  \"TIMESTAMP\": %lld,\n  \"REPORT_ID\": %lld,\n  \"event\": [\n",
+            (long long)report_unix_s(ts_ns), (long long)id);
     for (size_t i = 0; i < in->n_events; i++)
         write_event(f, &in->events[i], i + 1 == in->n_events);
     fputs("  ]\n}}\n", f);
@@ -195,7 +200,7 @@ bool report_render_events(rpt_instance *in, int64_t ts_ns, const char *gateway,
         return false;
     }
     report_events_clear(in);
-    return finish_msg(in, gateway, "events", ts_ns, body, len, msg);
+    return finish_msg(in, gateway, "events", id, ts_ns, body, len, msg);
 }
 
 void report_events_clear(rpt_instance *in) {

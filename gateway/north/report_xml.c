@@ -142,7 +142,10 @@ int report_write_xml(FILE *out, const rpt_doc *doc, int version) {
     fputs("  <muc", out);
     attr(out, "MUC_ID", doc->muc_id, false);
     attr(out, "VERSION", version_attr(version), false);
-    fprintf(out, " TIMESTAMP=\"%lld\">\n", (long long)report_unix_s(doc->ts_ns));
+    fprintf(out, " TIMESTAMP=\"%lld\"", (long long)report_unix_s(doc->ts_ns));
+    if (doc->report_id > 0) /* not MUC500: for deduplication */
+        fprintf(out, " REPORT_ID=\"%lld\"", (long long)doc->report_id);
+    fputs(">\n", out);
     for (size_t i = 0; i < doc->n_meters; i++)
         write_meter(out, &doc->meters[i], version);
     fputs("  </muc>\n</interface>\n", out);

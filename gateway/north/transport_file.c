@@ -1,7 +1,9 @@
 /* transport file: a report becomes <dir>/<name>, written to <name>.tmp, flushed
- * to disk and renamed, so a reader never sees half a report. Writing the same
- * report again (a redelivery after a crash) replaces it with identical bytes. */
+ * to disk and renamed, so a reader never sees half a report. The name carries
+ * the report id, so writing the same report again (a redelivery after a crash)
+ * replaces it with identical bytes instead of adding a file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +28,29 @@ static void write_bytes(FILE *f, const void *arg) {
     fwrite(b->body, 1, b->len, f);
 }
 
+/* The rename itself is durable only once the directory is synced: before the
+ * outbox forgets a report, its file must survive a power cut too. */
+static bool sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
 /* Synced to disk before the rename: a report the outbox counts as delivered is there. */
-static bool write_file(const char *path, const char *body, size_t len) {
+static bool write_file(const char *dir, const char *path, const char *body, size_t len) {
     char err[256];
     bytes b = {body, len};
-    return text_file_replace(path, write_bytes, &b, true, err, sizeof err);
+    return text_file_replace(path, write_bytes, &b, true, err, sizeof err) && sync_dir(dir);
 }
 
 static void file_send(rpt_transport *t, const store_msg *msg) {
     file_transport *ft = (file_transport *)t;
     char path[4096], why[256] = "";
     snprintf(path, sizeof path, "%s/%s", ft->dir, msg->name);
-    bool ok = transport_make_dirs(ft->dir) == 0 && write_file(path, msg->body, msg->len);
+    bool ok = transport_make_dirs(ft->dir) == 0 && write_file(ft->dir, path, msg->body, msg->len);
     if (!ok) {
         snprintf(why, sizeof why, "cannot write %.160s: %.60s", path, strerror(errno));
         log_error("report", "%s", why);

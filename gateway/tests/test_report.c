@@ -221,10 +221,11 @@ static void test_plant_variant(const char *base, int variant) {
     build_plant(hub);
     datahub_cycle_end(hub, "mbus:bus1", CYCLE_TS);
 
-    snprintf(got, sizeof got, "%s/gw-test_20200928T125624Z_mbus-bus1.csv", dir);
+    /* without a store each instance counts its own ids: both reports are id 1 */
+    snprintf(got, sizeof got, "%s/gw-test_20200928T125624Z_mbus-bus1_1.csv", dir);
     snprintf(want, sizeof want, "fixtures/reports/plant.csv%d", variant);
     check_same_file(got, want);
-    snprintf(got, sizeof got, "%s/gw-test_20200928T125624Z_mbus-bus1.json", dir);
+    snprintf(got, sizeof got, "%s/gw-test_20200928T125624Z_mbus-bus1_1.json", dir);
     check_same_file(got, "fixtures/reports/plant.json");
     CHECK_INT(count_files(dir, ".tmp"), 0);
     CHECK_INT(count_files(dir, ".csv"), 1);
@@ -252,7 +253,7 @@ static void test_other_source(const char *base) {
     build_plant(hub);
     datahub_cycle_end(hub, "wmbus:radio1", S(1601297790));
     CHECK_INT(count_files(dir, ".csv"), 0);
-    snprintf(path, sizeof path, "%s/gw-x_20200928T125630Z_wmbus-radio1.json", dir);
+    snprintf(path, sizeof path, "%s/gw-x_20200928T125630Z_wmbus-radio1_1.json", dir);
     cfg_node *root = cfg_load_file(path, &err);
     CHECK_MSG(root != NULL, "%s", err.msg);
     const cfg_node *meters = cfg_get(cfg_get(root, "muc"), "meter");
@@ -315,7 +316,7 @@ static void test_manual_sample(const char *base) {
                                S(1601297770), 0, 0}, dbl(3822.07));
     datahub_cycle_end(hub, "mbus:bus1", CYCLE_TS);
 
-    snprintf(path, sizeof path, "%s/6891d0800e62_20200928T125624Z_mbus-bus1.json", dir);
+    snprintf(path, sizeof path, "%s/6891d0800e62_20200928T125624Z_mbus-bus1_1.json", dir);
     cfg_node *root = cfg_load_file(path, &err);
     CHECK_MSG(root != NULL, "%s", err.msg);
     const cfg_node *muc = cfg_get(root, "muc");
@@ -415,7 +416,7 @@ static void test_escaping(void) {
             .ts_ns = S(10), .origin = {.meter = "x", .record = 0, .quantity = "text"}};
     const dp *pts[] = {&p};
     rpt_meter rm = {&m, pts, 1};
-    rpt_doc doc = {"gw", S(20), &rm, 1};
+    rpt_doc doc = {"gw", S(20), &rm, 1, 0};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -439,7 +440,7 @@ static void test_escaping(void) {
     free(buf);
 
     /* an empty report is still a valid document */
-    rpt_doc empty = {"gw", S(20), NULL, 0};
+    rpt_doc empty = {"gw", S(20), NULL, 0, 0};
     f = open_memstream(&buf, &len);
     report_write_json(f, &empty);
     fclose(f);
@@ -459,7 +460,7 @@ static void test_unit_factor(void) {
                        .vif_hex = "22", .raw_int = 18354, .scale_exp = 0, .has_raw = true}};
     const dp *pts[] = {&p};
     rpt_meter rm = {&m, pts, 1};
-    rpt_doc doc = {"gw", S(1370135030), &rm, 1};
+    rpt_doc doc = {"gw", S(1370135030), &rm, 1, 0};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

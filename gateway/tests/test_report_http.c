@@ -190,9 +190,10 @@ int main(void) {
     CHECK_INT(s.posts[0].id, 1);
     CHECK_STR(s.posts[0].content_type, "application/json");
     CHECK_MSG(strstr(s.posts[0].name, "gw-http_") == s.posts[0].name &&
-                  strstr(s.posts[0].name, "_push_mbus-bus1.json") != NULL,
+                  strstr(s.posts[0].name, "_push_mbus-bus1_1.json") != NULL,
               "name %s", s.posts[0].name);
     CHECK(has_volume(&s.posts[0], 1));
+    CHECK(strstr(s.posts[0].body, "\"REPORT_ID\": 1,") != NULL); /* the header's id, in the body */
     CHECK(s.posts[0].len > 0 && s.posts[0].body[s.posts[0].len - 1] == '\n');
     CHECK_INT(report_queued(&r->inst[0]), 0);
 
