@@ -174,12 +174,20 @@ static bool parse_timers(iec104_config *c, const cfg_node *sec, cfg_err *err) {
         !cfg_duration_ns(sec, "t1", 15 * NS_PER_S, &c->t1_ns, err) ||
         !cfg_duration_ns(sec, "t2", 10 * NS_PER_S, &c->t2_ns, err) ||
         !cfg_duration_ns(sec, "t3", 20 * NS_PER_S, &c->t3_ns, err) ||
+        !cfg_duration_ns(sec, "idle_timeout", -1, &c->idle_timeout_ns, err) ||
         !cfg_int(sec, "k", 12, 1, 32767, &k, err) || !cfg_int(sec, "w", 8, 1, 32767, &w, err))
         return false;
     c->k = (int)k;
     c->w = (int)w;
     if (c->t1_ns <= 0 || c->t2_ns <= 0 || c->t3_ns <= 0)
         return cfg_fail(err, sec, "t1, t2 and t3 must be positive");
+    if (!cfg_get(sec, "idle_timeout")) /* default: two TESTFR rounds a healthy master answers */
+        c->idle_timeout_ns = 2 * (c->t3_ns + c->t1_ns);
+    if (c->idle_timeout_ns < 0)
+        return cfg_fail(err, cfg_get(sec, "idle_timeout"), "idle_timeout must not be negative (0: never)");
+    if (c->idle_timeout_ns && c->idle_timeout_ns <= c->t3_ns + c->t1_ns)
+        return cfg_fail(err, cfg_get(sec, "idle_timeout"),
+                        "idle_timeout must exceed t3 + t1 (a healthy master answers the TESTFR sent after t3)");
     if (c->t2_ns >= c->t1_ns)
         return cfg_fail(err, cfg_get(sec, "t2") ? cfg_get(sec, "t2") : sec,
                         "t2 must be lower than t1 (IEC 60870-5-104 5.4)");
@@ -202,7 +210,7 @@ static bool parse_commands(iec104_config *c, const cfg_node *sec, cfg_err *err) 
 static bool parse_section(iec104_config *c, const cfg_node *sec, cfg_err *err) {
     static const char *const keys[] = {
         "enabled", "bind", "port", "allowed_ips", "common_address", "connections",
-        "initial_poll", "t0", "t1", "t2", "t3", "k", "w", "timestamps", "time_tagged_commands",
+        "initial_poll", "t0", "t1", "t2", "t3", "idle_timeout", "k", "w", "timestamps", "time_tagged_commands",
         "max_command_age", "max_command_ahead", "direct_commands", "select_timeout", "act_term",
         "queue", "offline_buffer", "mapping", NULL};
     long long port, ca, conns, queue, offline;

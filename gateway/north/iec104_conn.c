@@ -240,6 +240,8 @@ static int64_t earliest_deadline(const iec104_conn *c) {
         at = c->test_sent_ns + cfg->t1_ns;
     if (c->rx_unacked && c->rx_first_unacked_ns + cfg->t2_ns < at)
         at = c->rx_first_unacked_ns + cfg->t2_ns;
+    if (cfg->idle_timeout_ns && c->last_apdu_ns + cfg->idle_timeout_ns < at)
+        at = c->last_apdu_ns + cfg->idle_timeout_ns;
     return at;
 }
 
@@ -267,6 +269,14 @@ static void on_timer(gw_loop *loop, void *arg) {
     const iec104_config *cfg = c->srv->cfg;
     int64_t now = clock_mono_ns();
     c->timer = 0;
+    /* a master that sends nothing whole (idle, or a byte now and then: slowloris)
+     * would hold one of the `connections` slots for ever */
+    if (cfg->idle_timeout_ns && now >= c->last_apdu_ns + cfg->idle_timeout_ns) {
+        iec104_server_event(c->srv, "idle_timeout", "%s:%d: no complete APDU for %.0f s, connection closed",
+                            c->peer, c->peer_port, (double)cfg->idle_timeout_ns / NS_PER_S);
+        close_conn(c, "idle_timeout: no complete APDU");
+        return;
+    }
     if (unacked(c) && now >= c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns) {
         close_conn(c, "t1 expired: I frames not acknowledged");
         return;
@@ -391,6 +401,7 @@ static bool consume(iec104_conn *c) {
             protocol_error(c, "%s", iec104_strerror(rc));
             return false;
         }
+        c->last_apdu_ns = clock_mono_ns();
         if (!on_apdu(c, &f))
             return false;
         off += (size_t)need;
@@ -460,7 +471,7 @@ iec104_conn *iec104_conn_new(iec104_server *srv, int fd, const char *peer, int p
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->sent_at = calloc((size_t)srv->cfg->k, sizeof *c->sent_at);
     c->ch = iochan_open(fd, name, false);
-    c->last_rx_ns = clock_mono_ns();
+    c->last_rx_ns = c->last_apdu_ns = clock_mono_ns();
     if (!c->sent_at || !c->ch || !ring_init(&c->spont, (size_t)srv->cfg->queue) ||
         loop_add_fd(srv->loop, fd, LOOP_READ, on_fd, c) < 0) {
         iec104_conn_free(c);

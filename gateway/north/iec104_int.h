@@ -48,6 +48,7 @@ struct iec104_config {
     int connections;       /* cloned connections: concurrent masters */
     bool sync_initial_poll;
     int64_t t0_ns, t1_ns, t2_ns, t3_ns;
+    int64_t idle_timeout_ns; /* no complete APDU from a master this long: closed (0: never) */
     int k, w;
     bool timestamps;       /* spontaneous monitor types with CP56Time2a */
     bool time_tagged_commands;
@@ -115,6 +116,7 @@ struct iec104_conn {
     unsigned rx_unacked;   /* I frames received since our last N(R) */
     int64_t rx_first_unacked_ns;
     int64_t last_rx_ns;
+    int64_t last_apdu_ns;  /* the master's last complete APDU (idle_timeout) */
     bool test_pending;
     int64_t test_sent_ns;
     loop_timer_id timer;

@@ -32,7 +32,8 @@ typedef struct mbs_conn {
     iochan *ch;
     uint8_t buf[2 * MB_ADU_MAX];
     size_t len;
-    int64_t last_ns;
+    int64_t last_ns;      /* the last complete request, or the accept */
+    bool asked;           /* sent a complete request at all */
     loop_timer_id idle_timer;
 } mbs_conn;
 
@@ -183,6 +184,8 @@ static bool conn_serve(modbus_server *srv, mbs_conn *c) {
         int need = mb_tcp_adu_length(c->buf, c->len);
         if (need < 0) return false;
         if (need == 0 || c->len < (size_t)need) return true;
+        c->last_ns = clock_mono_ns(); /* a whole request: bytes alone (slowloris) keep nothing alive */
+        c->asked = true;
         modbus_set_socket(srv->tcp, c->fd);
         answer(srv, srv->tcp, c->ch, c->buf, (size_t)need, true);
         memmove(c->buf, c->buf + need, c->len - (size_t)need);
@@ -198,8 +201,25 @@ static void on_conn(gw_loop *loop, int fd, unsigned events, void *arg) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) return conn_close(srv, c, n == 0 ? "by the master" : strerror(errno));
     c->len += (size_t)n;
-    c->last_ns = clock_mono_ns();
     if (!conn_serve(srv, c)) conn_close(srv, c, "not a Modbus TCP stream");
+}
+
+/* The connection limit is reached: the oldest connection makes room (MUC500), or with
+ * when_full: drop_idlest first the oldest of those that never sent a whole request,
+ * else the one whose last request is the oldest, so a flood of connections cannot push
+ * out a master that keeps polling. */
+static bool idler(const mbs_conn *a, const mbs_conn *b) {
+    if (a->asked != b->asked) return !a->asked;
+    return a->last_ns < b->last_ns;
+}
+
+static void make_room(modbus_server *srv) {
+    mbs_conn *victim = srv->conns[0];
+    if (srv->cfg->drop_idlest)
+        for (size_t i = 1; i < srv->n_conns; i++)
+            if (idler(srv->conns[i], victim)) victim = srv->conns[i];
+    conn_close(srv, victim, srv->cfg->drop_idlest ? "connection limit: the idlest makes room"
+                                                  : "connection limit: the oldest makes room");
 }
 
 static int port_of(const struct sockaddr_in *a) { return ntohs(a->sin_port); }
@@ -210,8 +230,7 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     socklen_t plen = sizeof peer;
     int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) return;
-    if (srv->n_conns == (size_t)srv->cfg->max_connections)
-        conn_close(srv, srv->conns[0], "connection limit: the oldest makes room");
+    if (srv->n_conns == (size_t)srv->cfg->max_connections) make_room(srv);
     mbs_conn *c = calloc(1, sizeof *c);
     char name[64];
     snprintf(name, sizeof name, "tcp:%d:%d", srv->port, port_of(&peer));

@@ -4,14 +4,21 @@
 #include "modbus_server_int.h"
 
 static bool parse_tcp(const cfg_node *m, modbus_server_config *c, cfg_err *err) {
-    static const char *const keys[] = {"port", "bind", "max_connections", "idle_timeout", NULL};
+    static const char *const keys[] = {"port", "bind", "max_connections", "idle_timeout", "when_full", NULL};
+    const char *when_full;
     if (!m) return true;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "tcp must be a map");
     c->tcp = true;
-    return cfg_only_keys(m, keys, err) && cfg_int(m, "port", 502, 1, 65535, &c->port, err) &&
-           cfg_str(m, "bind", "0.0.0.0", &c->bind, err) &&
-           cfg_int(m, "max_connections", 5, 1, 80, &c->max_connections, err) &&
-           cfg_duration_ns(m, "idle_timeout", 60 * 1000000000LL, &c->idle_timeout_ns, err);
+    if (!cfg_only_keys(m, keys, err) || !cfg_int(m, "port", 502, 1, 65535, &c->port, err) ||
+        !cfg_str(m, "bind", "0.0.0.0", &c->bind, err) ||
+        !cfg_int(m, "max_connections", 5, 1, 80, &c->max_connections, err) ||
+        !cfg_duration_ns(m, "idle_timeout", 60 * 1000000000LL, &c->idle_timeout_ns, err) ||
+        !cfg_str(m, "when_full", "drop_oldest", &when_full, err))
+        return false;
+    c->drop_idlest = strcmp(when_full, "drop_idlest") == 0;
+    if (!c->drop_idlest && strcmp(when_full, "drop_oldest") != 0)
+        return cfg_fail(err, cfg_get(m, "when_full"), "when_full must be drop_oldest or drop_idlest");
+    return true;
 }
 
 static bool parse_rtu(const cfg_node *m, modbus_server_config *c, cfg_err *err) {

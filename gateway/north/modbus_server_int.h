@@ -31,7 +31,8 @@ struct modbus_server_config {
     bool tcp;
     const char *bind;
     long long port, max_connections;
-    int64_t idle_timeout_ns;  /* 0: never */
+    int64_t idle_timeout_ns;  /* no complete request this long: closed (0: never) */
+    bool drop_idlest;         /* full: close the least recently active, not the oldest (MUC500) */
     /* RTU */
     const char *rtu_device;
     long long rtu_baud, rtu_stop_bits, rtu_unit;
