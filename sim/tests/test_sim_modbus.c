@@ -48,7 +48,7 @@ static void test_regs(void) {
 
 static modbus_plan *load_plan(const char *yaml, cfg_node **root, cfg_err *err) {
     *root = cfg_load_string(yaml, "t.yaml", err);
-    return *root ? modbus_plan_parse(*root, ".", "fixtures", err) : NULL;
+    return *root ? modbus_plan_parse(*root, &(scenario_paths){".", ".", "fixtures"}, err) : NULL;
 }
 
 static void test_meter_answers(void) {
