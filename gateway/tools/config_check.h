@@ -34,8 +34,10 @@ void gw_sections_free(gw_sections *s);
  * gateway would idle silently (an empty file, only a gateway: section). */
 bool gw_sections_do_something(const cfg_node *root, const gw_sections *s, cfg_err *err);
 
-/* Whole-text check as `gwd --check-config` does it, minus the file: the text
- * must be a map of known sections, each valid. err->msg reads
+/* Whole-text check as `gwd --check-config` does it, minus the file and the
+ * preflight (config_preflight.h: it creates folders and binds ports, which a
+ * fuzzer must not): the text must be a map of known sections, each valid, that
+ * does something. err->msg reads
  * "name:line:col: what is wrong" on failure. */
 bool gw_config_check_text(const char *text, const char *name, cfg_err *err);
 
