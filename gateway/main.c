@@ -29,6 +29,7 @@
 #include "report.h"
 #include "store.h"
 #include "tools/config_check.h"
+#include "tools/config_preflight.h"
 #include "tools/decode_cmd.h"
 #include "vclock.h"
 #include "wmbus_config.h"
@@ -234,7 +235,8 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
     g->dlms = s.dlms;
     g->wmbus = s.wmbus;
     g->reports = s.reports;
-    return ok;
+    /* What the start would try, tried now: --check-config and the start fail alike. */
+    return ok && gw_preflight(g->root, &s, err);
 }
 
 /* Keys and passwords must be readable by their owner only: warn (the gateway

@@ -18,7 +18,7 @@ struct dlms_bench {
     char (*var_names)[2][48];
 };
 
-bool dlms_bench_parse(const cfg_node *seq, const char *base_dir, hplc_net_spec **specs, size_t *n,
+bool dlms_bench_parse(const cfg_node *seq, const scenario_paths *paths, hplc_net_spec **specs, size_t *n,
                       cfg_err *err) {
     *specs = NULL;
     *n = 0;
@@ -27,7 +27,7 @@ bool dlms_bench_parse(const cfg_node *seq, const char *base_dir, hplc_net_spec *
     if (!*specs) return cfg_fail(err, seq, "out of memory");
     for (size_t i = 0; i < seq->n; i++) {
         (*n)++;
-        if (!hplc_net_spec_parse(seq->items[i], base_dir, &(*specs)[i], err)) return false;
+        if (!hplc_net_spec_parse(seq->items[i], paths, &(*specs)[i], err)) return false;
         for (size_t k = 0; k < i; k++)
             if (strcmp((*specs)[k].name, (*specs)[i].name) == 0)
                 return cfg_fail(err, seq->items[i], "network name %s used twice", (*specs)[i].name);

@@ -12,7 +12,7 @@
 typedef struct dlms_bench dlms_bench;
 
 /* Parse `plant: dlms:` (a sequence) into specs; false with err. */
-bool dlms_bench_parse(const cfg_node *seq, const char *base_dir, hplc_net_spec **specs, size_t *n,
+bool dlms_bench_parse(const cfg_node *seq, const scenario_paths *paths, hplc_net_spec **specs, size_t *n,
                       cfg_err *err);
 void dlms_bench_specs_free(hplc_net_spec *specs, size_t n);
 

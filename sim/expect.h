@@ -64,7 +64,7 @@ typedef struct ex_segment_info {
 typedef struct ex_context {
     const char *dump_path;  /* gateway.datahub_dump, may be NULL */
     const char *store_path; /* gateway.store, may be NULL */
-    const char *reports_dir;/* reports.dir, may be NULL */
+    const char *reports_dir;/* reports.dir, else the first file transport's dir; may be NULL */
     const trace *tr;
     const ex_segment_info *segments;
     size_t n_segments;

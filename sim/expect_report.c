@@ -214,8 +214,8 @@ bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_
     describe(ex, what, sizeof what);
     char dir[4096];
     if (!report_dir(ex, ctx, dir, sizeof dir)) {
-        snprintf(msg, cap, "%s: the gateway configuration has no reports.dir (or, with dir:, no "
-                 "gateway.store in the run directory)", what);
+        snprintf(msg, cap, "%s: the gateway writes no report files (no reports.dir and no report "
+                 "instance with a file transport; or, with a relative dir:, no gateway.store)", what);
         return false;
     }
     name_list files;

@@ -138,3 +138,11 @@ int gwconfig_free_port(void) {
     if (fd >= 0) close(fd);
     return port;
 }
+
+char *gwconfig_report_dir(const cfg_node *tree, const subst_var *vars, size_t n) {
+    char *dir = gwconfig_get(tree, "reports", "dir", vars, n);
+    const cfg_node *list = cfg_get(cfg_get(tree, "reports"), "instances");
+    for (size_t i = 0; !dir && list && list->kind == CFG_SEQ && i < list->n; i++)
+        dir = gwconfig_get(cfg_get(list->items[i], "transport"), "file", "dir", vars, n);
+    return dir;
+}

@@ -30,4 +30,8 @@ int gwconfig_free_port(void);
 /* The substituted text of tree[section][key] (malloc'd), or NULL when absent. */
 char *gwconfig_get(const cfg_node *tree, const char *section, const char *key,
                    const subst_var *vars, size_t n);
+/* The gateway's report folder: reports.dir (legacy reports), else the file
+ * transport's dir of the first report instance that has one; malloc'd, NULL
+ * when reports go nowhere on disk. */
+char *gwconfig_report_dir(const cfg_node *tree, const subst_var *vars, size_t n);
 #endif

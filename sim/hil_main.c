@@ -1,7 +1,7 @@
 /* hil: the hardware-in-the-loop bench. Runs scenario files against the real,
  * unmodified gateway binary and prints a verdict per expectation.
  *
- *   hil run [--gwd CMD] [--workdir DIR] [--keep] FILE...
+ *   hil run [--gwd CMD] [--workdir DIR] [--fixtures DIR] [--keep] FILE...
  *
  * Exit status 0 only when every expectation of every scenario holds. */
 #include <limits.h>
@@ -16,7 +16,8 @@
 #include "target_mode.h"
 
 static void usage(FILE *f) {
-    fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--keep] [--record] FILE...\n"
+    fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--fixtures DIR] [--keep]\n"
+          "               [--record] FILE...\n"
           "       hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml [options]\n"
           "       hil --help\n\n"
           "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
@@ -27,6 +28,10 @@ static void usage(FILE *f) {
           "  --workdir DIR  the run directory (${workdir}) of the one FILE given, or the\n"
           "                 directory of the run directories DIR/<file name> of several;\n"
           "                 it is emptied before the run and kept after it\n"
+          "  --fixtures DIR ${fixtures} in the scenarios (default: $HIL_FIXTURES, else the\n"
+          "                 fixtures/ folder of the repository holding the scenario);\n"
+          "                 relative plant paths are looked up in the scenario's folder,\n"
+          "                 then in that repository\n"
           "  --target MAP   target mode (docs/target.md): the gateway is not started but\n"
           "                 reached on a device as the map file MAP says (tty devices,\n"
           "                 SSH, address); real time; virtual-time-only scenarios skipped\n"
@@ -66,6 +71,7 @@ int main(int argc, char **argv) {
             opt.workdir_base = argv[++i];
             explicit_workdir = true;
         }
+        else if (strcmp(argv[i], "--fixtures") == 0 && i + 1 < argc) opt.fixtures_dir = argv[++i];
         else if (strcmp(argv[i], "--keep") == 0) opt.keep = true;
         else if (strcmp(argv[i], "--record") == 0) opt.record = true;
         else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) target_map_path = argv[++i];

@@ -96,7 +96,7 @@ static bool parse_node(const cfg_node *n, hplc_net_spec *s, cfg_err *err) {
     return true;
 }
 
-bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec *s, cfg_err *err) {
+bool hplc_net_spec_parse(const cfg_node *n, const scenario_paths *paths, hplc_net_spec *s, cfg_err *err) {
     static const char *const keys[] = {"name", "nodes", "meter", "hops", "max_hops", "hop_latency",
                                        "loss", "bandwidth", "max_packet", "seed", "auth",
                                        "password", "ek", "ak", "system_title", "node", "transport",
@@ -138,8 +138,7 @@ bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec 
     s->max_packet = (size_t)max_packet;
     s->seed = (uint64_t)seed;
     char path[4096];
-    if (meter[0] == '/') snprintf(path, sizeof path, "%s", meter);
-    else snprintf(path, sizeof path, "%s/%s", base_dir, meter);
+    if (!scenario_path(paths, cfg_get(n, "meter"), "DLMS meter file", path, sizeof path, err)) return false;
     if (!dlms_meter_spec_load(path, &s->meter, err)) return false;
     const cfg_node *qk = cfg_get(n, "quirks");
     if (qk && !dlms_quirks_parse(qk, &s->meter.quirks, err)) return false;

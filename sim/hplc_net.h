@@ -18,6 +18,7 @@
 #include "config.h"
 #include "dlms_meter.h"
 #include "loop.h"
+#include "scenario_path.h"
 #include "trace.h"
 
 typedef struct hplc_node_spec {
@@ -57,8 +58,8 @@ typedef struct hplc_net_spec {
     hplc_node_spec *node;      /* one per node */
 } hplc_net_spec;
 
-/* Parse a `plant: dlms:` sequence item; fixtures relative to base_dir. */
-bool hplc_net_spec_parse(const cfg_node *n, const char *base_dir, hplc_net_spec *spec, cfg_err *err);
+/* Parse a `plant: dlms:` sequence item; the meter file as scenario_path.h resolves it. */
+bool hplc_net_spec_parse(const cfg_node *n, const scenario_paths *paths, hplc_net_spec *spec, cfg_err *err);
 void hplc_net_spec_free(hplc_net_spec *spec);
 /* Meter i of the network: the fixture with its serial and system title made
  * unique and the node's own settings (password, key, drift, offset) applied. */

@@ -104,15 +104,11 @@ static bool add_values(mb_meter_spec *mt, const cfg_node *list, cfg_err *err) {
     return true;
 }
 
-static bool load_map(modbus_plan *plan, mb_meter_spec *mt, const cfg_node *file, const char *base_dir,
-                     const char *fixtures_dir, cfg_err *err) {
+static bool load_map(modbus_plan *plan, mb_meter_spec *mt, const cfg_node *file,
+                     const scenario_paths *paths, cfg_err *err) {
     if (file->kind != CFG_SCALAR) return cfg_fail(err, file, "map must be a file name");
     char path[PATH_MAX];
-    const char *var = "${fixtures}";
-    if (strncmp(file->scalar, var, strlen(var)) == 0)
-        snprintf(path, sizeof path, "%s%s", fixtures_dir, file->scalar + strlen(var));
-    else if (file->scalar[0] == '/') snprintf(path, sizeof path, "%s", file->scalar);
-    else snprintf(path, sizeof path, "%s/%s", base_dir, file->scalar);
+    if (!scenario_path(paths, file, "register map", path, sizeof path, err)) return false;
     cfg_node **docs = realloc(plan->docs, (plan->n_docs + 1) * sizeof *docs);
     if (!docs) return cfg_fail(err, file, "out of memory");
     plan->docs = docs;
@@ -171,8 +167,8 @@ static bool unique_name(const modbus_plan *plan, const char *name, const cfg_nod
     return seen <= 1 || cfg_fail(err, at, "modbus name %s used twice", name);
 }
 
-static bool parse_meter(modbus_plan *plan, const cfg_node *m, const char *base_dir,
-                        const char *fixtures_dir, cfg_err *err) {
+static bool parse_meter(modbus_plan *plan, const cfg_node *m, const scenario_paths *paths,
+                        cfg_err *err) {
     static const char *const keys[] = {"name", "tcp", "rtu", "unit_id", "map", "registers",
                                        "response_delay", "faults", NULL};
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "a Modbus meter must be a map");
@@ -196,7 +192,7 @@ static bool parse_meter(modbus_plan *plan, const cfg_node *m, const char *base_d
     }
     const cfg_node *map = cfg_get(m, "map"), *regs = cfg_get(m, "registers");
     if (!map && !regs) return cfg_fail(err, m, "a Modbus meter needs map: (a fixture) or registers:");
-    if (map && !load_map(plan, mt, map, base_dir, fixtures_dir, err)) return false;
+    if (map && !load_map(plan, mt, map, paths, err)) return false;
     return !regs || add_values(mt, regs, err);
 }
 
@@ -274,7 +270,7 @@ static bool parse_master(modbus_plan *plan, const cfg_node *m, cfg_err *err) {
     return true;
 }
 
-modbus_plan *modbus_plan_parse(const cfg_node *node, const char *base_dir, const char *fixtures_dir,
+modbus_plan *modbus_plan_parse(const cfg_node *node, const scenario_paths *paths,
                                cfg_err *err) {
     static const char *const keys[] = {"meters", "masters", NULL};
     if (node->kind != CFG_MAP) {
@@ -299,7 +295,7 @@ modbus_plan *modbus_plan_parse(const cfg_node *node, const char *base_dir, const
     }
     bool ok = true;
     for (size_t i = 0; ok && meters && i < meters->n; i++)
-        ok = parse_meter(plan, meters->items[i], base_dir, fixtures_dir, err);
+        ok = parse_meter(plan, meters->items[i], paths, err);
     for (size_t i = 0; ok && masters && i < masters->n; i++)
         ok = parse_master(plan, masters->items[i], err);
     if (!ok) {

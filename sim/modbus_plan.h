@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "modbus_regs.h"
+#include "scenario_path.h"
 
 typedef enum { MB_BANK_COILS, MB_BANK_DISCRETE, MB_BANK_INPUT, MB_BANK_HOLDING } mb_bank;
 
@@ -93,9 +94,8 @@ typedef struct modbus_plan {
     size_t n_docs;
 } modbus_plan;
 
-/* Parse `plant: modbus:`; map paths are absolute, ${fixtures}/..., or relative
- * to base_dir. NULL and err on error. */
-modbus_plan *modbus_plan_parse(const cfg_node *node, const char *base_dir,
-                               const char *fixtures_dir, cfg_err *err);
+/* Parse `plant: modbus:`; map paths as scenario_path.h resolves them. NULL and
+ * err on error. */
+modbus_plan *modbus_plan_parse(const cfg_node *node, const scenario_paths *paths, cfg_err *err);
 void modbus_plan_free(modbus_plan *plan);
 #endif

@@ -140,7 +140,8 @@ static bool parse_security(const cfg_node *m, radio_meter_spec *s, cfg_err *err)
     return true;
 }
 
-static bool parse_fixtures(const cfg_node *m, const char *base, radio_meter_spec *s, cfg_err *err) {
+static bool parse_fixtures(const cfg_node *m, const scenario_paths *paths, radio_meter_spec *s,
+                           cfg_err *err) {
     const cfg_node *files = cfg_get(m, "telegrams");
     if (!files) return true;
     if (files->kind != CFG_SEQ) return cfg_fail(err, files, "telegrams must be a list of files");
@@ -148,17 +149,13 @@ static bool parse_fixtures(const cfg_node *m, const char *base, radio_meter_spec
         const cfg_node *f = files->items[i];
         char path[PATH_MAX], msg[512];
         if (f->kind != CFG_SCALAR) return cfg_fail(err, f, "a telegram file name expected");
-        const char *var = "${fixtures}";
-        if (strncmp(f->scalar, var, strlen(var)) == 0)
-            snprintf(path, sizeof path, "%s/fixtures%s", base, f->scalar + strlen(var));
-        else if (f->scalar[0] == '/') snprintf(path, sizeof path, "%s", f->scalar);
-        else snprintf(path, sizeof path, "%s/%s", base, f->scalar);
+        if (!scenario_path(paths, f, "telegram file", path, sizeof path, err)) return false;
         if (hexfile_load(path, &s->fixtures, msg, sizeof msg) < 0) return cfg_fail(err, f, "%s", msg);
     }
     return true;
 }
 
-static bool parse_meter_base(const cfg_node *m, const char *base, radio_meter_spec *s,
+static bool parse_meter_base(const cfg_node *m, const scenario_paths *paths, radio_meter_spec *s,
                              long long *count, double *spread, cfg_err *err) {
     static const char *const keys[] = {"name", "mode", "id", "manufacturer", "version", "device_type",
                                        "interval", "jitter", "offset", "rssi", "rssi_spread",
@@ -184,7 +181,7 @@ static bool parse_meter_base(const cfg_node *m, const char *base, radio_meter_sp
         !cfg_int(m, "resend", 0, 0, 10, &resend, err) ||
         !cfg_duration_ns(m, "resend_gap", 50 * NS_PER_MS, &s->resend_gap_ns, err) ||
         !cfg_str(m, "format", NULL, &format, err) || !parse_security(m, s, err) ||
-        !parse_fixtures(m, base, s, err))
+        !parse_fixtures(m, paths, s, err))
         return false;
     int md = air_mode_parse(mode);
     if (md < 0) return cfg_fail(err, cfg_get(m, "mode"), "mode must be S1, T1 or C1");
@@ -203,12 +200,12 @@ static bool parse_meter_base(const cfg_node *m, const char *base, radio_meter_sp
     return true;
 }
 
-static bool parse_meter(radio_plan *p, const cfg_node *m, const char *base, cfg_err *err) {
+static bool parse_meter(radio_plan *p, const cfg_node *m, const scenario_paths *paths, cfg_err *err) {
     radio_meter_spec s;
     memset(&s, 0, sizeof s);
     long long count;
     double spread;
-    if (!parse_meter_base(m, base, &s, &count, &spread, err)) {
+    if (!parse_meter_base(m, paths, &s, &count, &spread, err)) {
         telegram_list_free(&s.fixtures);
         return false;
     }
@@ -325,7 +322,7 @@ static bool parse_check(radio_plan *p, const cfg_node *c, cfg_err *err) {
     return true;
 }
 
-radio_plan *radio_plan_parse(const cfg_node *node, const char *base, cfg_err *err) {
+radio_plan *radio_plan_parse(const cfg_node *node, const scenario_paths *paths, cfg_err *err) {
     static const char *const keys[] = {"seed", "modules", "meters", "junk", "verify", NULL};
     if (node->kind != CFG_MAP) {
         cfg_fail(err, node, "wmbus must be a map");
@@ -349,7 +346,7 @@ radio_plan *radio_plan_parse(const cfg_node *node, const char *base, cfg_err *er
         ok = p->modules && p->checks && p->junk;
     }
     for (size_t i = 0; ok && i < mods->n; i++) ok = parse_module(p, mods->items[i], err);
-    for (size_t i = 0; ok && meters && i < meters->n; i++) ok = parse_meter(p, meters->items[i], base, err);
+    for (size_t i = 0; ok && meters && i < meters->n; i++) ok = parse_meter(p, meters->items[i], paths, err);
     for (size_t i = 0; ok && junk && i < junk->n; i++) ok = parse_junk(p, junk->items[i], err);
     for (size_t i = 0; ok && verify && i < verify->n; i++) ok = parse_check(p, verify->items[i], err);
     if (!ok) {

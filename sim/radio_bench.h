@@ -25,13 +25,14 @@
 #include <stddef.h>
 #include "config.h"
 #include "loop.h"
+#include "scenario_path.h"
 #include "trace.h"
 
 typedef struct radio_plan radio_plan;
 typedef struct radio_bench radio_bench;
 
-/* Parse `plant: wmbus:`; base_dir resolves relative telegram files. */
-radio_plan *radio_plan_parse(const cfg_node *node, const char *base_dir, cfg_err *err);
+/* Parse `plant: wmbus:`; telegram files as scenario_path.h resolves them. */
+radio_plan *radio_plan_parse(const cfg_node *node, const scenario_paths *paths, cfg_err *err);
 void radio_plan_free(radio_plan *p);
 size_t radio_plan_modules(const radio_plan *p);
 

@@ -8,13 +8,12 @@
 #include "replay_int.h"
 #include "wmbus.h"
 
-static void resolve(const char *text, const char *base, const char *fixtures, char **out) {
+static bool resolve(const scenario_paths *paths, const cfg_node *node, const char *what, char **out,
+                    cfg_err *err) {
     char path[PATH_MAX];
-    const char *var = "${fixtures}";
-    if (strncmp(text, var, strlen(var)) == 0) snprintf(path, sizeof path, "%s%s", fixtures, text + strlen(var));
-    else if (text[0] == '/') snprintf(path, sizeof path, "%s", text);
-    else snprintf(path, sizeof path, "%s/%s", base, text);
+    if (!scenario_path(paths, node, what, path, sizeof path, err)) return false;
     *out = strdup(path);
+    return *out || cfg_fail(err, node, "out of memory");
 }
 
 static bool parse_expect(replay_spec *s, const cfg_node *e, cfg_err *err) {
@@ -27,8 +26,7 @@ static bool parse_expect(replay_spec *s, const cfg_node *e, cfg_err *err) {
            cfg_int(e, "rejected", -1, 0, LLONG_MAX, &s->expect_rejected, err);
 }
 
-static bool parse_radio(replay_spec *s, const cfg_node *m, const char *base, const char *fx,
-                        cfg_err *err) {
+static bool parse_radio(replay_spec *s, const cfg_node *m, const scenario_paths *paths, cfg_err *err) {
     static const char *const keys[] = {"telegrams", "keys", "module", "mode", "at", "expect", NULL};
     const char *file, *keyfile, *module, *mode;
     if (m->kind != CFG_MAP) return cfg_fail(err, m, "radio must be a map {telegrams: FILE, module: NAME, ...}");
@@ -42,13 +40,12 @@ static bool parse_radio(replay_spec *s, const cfg_node *m, const char *base, con
     if (strlen(module) >= sizeof s->module) return cfg_fail(err, cfg_get(m, "module"), "module name too long");
     snprintf(s->module, sizeof s->module, "%s", module);
     s->has_radio = true;
-    resolve(file, base, fx, &s->radio_path);
-    if (keyfile) resolve(keyfile, base, fx, &s->keys_path);
+    if (!resolve(paths, cfg_get(m, "telegrams"), "capture", &s->radio_path, err)) return false;
+    if (keyfile && !resolve(paths, cfg_get(m, "keys"), "key file", &s->keys_path, err)) return false;
     return parse_expect(s, cfg_get(m, "expect"), err);
 }
 
-replay_spec *replay_spec_parse(const cfg_node *node, const char *base_dir,
-                               const char *fixtures_dir, cfg_err *err) {
+replay_spec *replay_spec_parse(const cfg_node *node, const scenario_paths *paths, cfg_err *err) {
     static const char *const keys[] = {"radio", NULL};
     if (node->kind != CFG_MAP) {
         cfg_fail(err, node, "replay must be a map {radio: ...}");
@@ -63,7 +60,7 @@ replay_spec *replay_spec_parse(const cfg_node *node, const char *base_dir,
     s->node = node;
     s->expect_telegrams = s->expect_decoded = s->expect_rejected = -1;
     const cfg_node *radio = cfg_get(node, "radio");
-    if (radio && !parse_radio(s, radio, base_dir, fixtures_dir, err)) {
+    if (radio && !parse_radio(s, radio, paths, err)) {
         replay_spec_free(s);
         return NULL;
     }

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "loop.h"
 #include "record.h"
+#include "scenario_path.h"
 #include "trace.h"
 
 typedef struct replay_spec {
@@ -39,9 +40,8 @@ typedef struct replay_spec {
     long long expect_telegrams, expect_decoded, expect_rejected; /* -1: not checked */
 } replay_spec;
 
-/* Parse `plant: replay:`; paths relative to base_dir (or ${fixtures}/...). */
-replay_spec *replay_spec_parse(const cfg_node *node, const char *base_dir,
-                               const char *fixtures_dir, cfg_err *err);
+/* Parse `plant: replay:`; paths as scenario_path.h resolves them. */
+replay_spec *replay_spec_parse(const cfg_node *node, const scenario_paths *paths, cfg_err *err);
 void replay_spec_free(replay_spec *spec);
 
 struct radio_bench;

@@ -375,14 +375,16 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
                       s->name, s->baud, s->baud_last, s->baud_mismatches, s->frames);
         verdict(r, ok, msg, passed, failed);
     }
+    char *report_dir = gwconfig_report_dir(r->sc->gateway, r->vars, r->n_vars);
     ex_context ctx = {.dump_path = r->dump_path, .store_path = r->store_path,
-                      .reports_dir = r->reports_dir, .tr = &r->tr, .segments = info,
+                      .reports_dir = report_dir, .tr = &r->tr, .segments = info,
                       .n_segments = info ? r->sc->n_segments : 0};
     for (size_t i = 0; i < r->sc->n_expects; i++) {
         bool ok = expect_eval(&r->sc->expects[i], &ctx, msg, sizeof msg);
         verdict(r, ok, msg, passed, failed);
     }
     ex_context_free(&ctx);
+    free(report_dir);
     free(info);
     if (r->radio) {
         struct radio_tally t = {r, passed, failed};
@@ -418,7 +420,7 @@ int runner_run(const char *path, const run_options *opt) {
     memset(&r, 0, sizeof r);
     r.opt = opt;
     cfg_err cerr;
-    r.sc = scenario_load(path, &cerr);
+    r.sc = scenario_load_fixtures(path, opt->fixtures_dir, &cerr);
     if (!r.sc) {
         fprintf(opt->out, "ERROR %s\nscenario %s: FAIL (not loaded)\n", cerr.msg, path);
         return 1;

@@ -13,6 +13,7 @@ typedef struct run_options {
     bool keep;                /* keep the run directory of a passing scenario */
     FILE *out;                /* verdict lines */
     bool record;              /* --record: the results become the expected ones (record_run.h) */
+    const char *fixtures_dir; /* --fixtures / $HIL_FIXTURES: ${fixtures}; NULL: the repository's */
 } run_options;
 
 /* Returns 0 when every expectation held, 1 otherwise (also for load errors). */

@@ -27,8 +27,9 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The repository root: the nearest ancestor of the scenario holding fixtures/. */
-static void find_base(scenario *sc) {
+/* The repository root: the nearest ancestor of the scenario holding fixtures/;
+ * ${fixtures}: the one asked for, else $HIL_FIXTURES, else the root's fixtures/. */
+static void find_base(scenario *sc, const char *fixtures) {
     char real[PATH_MAX];
     char *dir = dir_of(sc->path);
     if (dir && realpath(dir, real)) {
@@ -51,16 +52,13 @@ static void find_base(scenario *sc) {
         sc->fixtures_dir = malloc(n);
         if (sc->fixtures_dir) snprintf(sc->fixtures_dir, n, "%s/fixtures", sc->base_dir);
     }
-    free(dir);
-}
-
-/* A telegram path: absolute, ${fixtures}/..., or relative to the repository root. */
-static void resolve_path(const scenario *sc, const char *text, char *out, size_t cap) {
-    const char *var = "${fixtures}";
-    if (strncmp(text, var, strlen(var)) == 0)
-        snprintf(out, cap, "%s%s", sc->fixtures_dir, text + strlen(var));
-    else if (text[0] == '/') snprintf(out, cap, "%s", text);
-    else snprintf(out, cap, "%s/%s", sc->base_dir, text);
+    if (!fixtures || !fixtures[0]) fixtures = getenv("HIL_FIXTURES");
+    if (fixtures && fixtures[0]) {
+        free(sc->fixtures_dir);
+        sc->fixtures_dir = strdup(fixtures);
+    }
+    sc->scenario_dir = dir ? dir : strdup(".");
+    sc->paths = (scenario_paths){sc->scenario_dir, sc->base_dir, sc->fixtures_dir};
 }
 
 static bool parse_id(const cfg_node *node, uint32_t *id_bcd, cfg_err *err) {
@@ -119,7 +117,7 @@ static bool load_pages(const scenario *sc, const cfg_node *slave, telegram_list 
         const cfg_node *f = files->items[i];
         if (f->kind != CFG_SCALAR) return cfg_fail(err, f, "a telegram file name expected");
         char path[PATH_MAX], msg[512];
-        resolve_path(sc, f->scalar, path, sizeof path);
+        if (!scenario_path(&sc->paths, f, "telegram file", path, sizeof path, err)) return false;
         if (hexfile_load(path, pages, msg, sizeof msg) < 0)
             return cfg_fail(err, f, "%s", msg);
     }
@@ -277,13 +275,13 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
     const cfg_node *iec = cfg_get(plant, "iec104");
     if (iec && !(sc->iec104 = iec104_plan_parse(iec, err))) return false;
     const cfg_node *dl = cfg_get(plant, "dlms");
-    if (dl && !dlms_bench_parse(dl, sc->base_dir, &sc->dlms, &sc->n_dlms, err)) return false;
+    if (dl && !dlms_bench_parse(dl, &sc->paths, &sc->dlms, &sc->n_dlms, err)) return false;
     const cfg_node *mb = cfg_get(plant, "modbus");
-    if (mb && !(sc->modbus = modbus_plan_parse(mb, sc->base_dir, sc->fixtures_dir, err))) return false;
+    if (mb && !(sc->modbus = modbus_plan_parse(mb, &sc->paths, err))) return false;
     const cfg_node *rp = cfg_get(plant, "replay");
-    if (rp && !(sc->replay = replay_spec_parse(rp, sc->base_dir, sc->fixtures_dir, err))) return false;
+    if (rp && !(sc->replay = replay_spec_parse(rp, &sc->paths, err))) return false;
     const cfg_node *wm = cfg_get(plant, "wmbus");
-    if (wm && !(sc->wmbus = radio_plan_parse(wm, sc->base_dir, err))) return false;
+    if (wm && !(sc->wmbus = radio_plan_parse(wm, &sc->paths, err))) return false;
     return true;
 }
 
@@ -311,15 +309,30 @@ static bool parse_gateway(scenario *sc, cfg_err *err) {
     return true;
 }
 
+/* A report's equals_file is a fixture like any other plant path. */
+static bool resolve_equals_file(scenario *sc, size_t i, cfg_err *err) {
+    expectation *ex = &sc->expects[i];
+    if (ex->kind != EX_REPORT || !ex->equals_file) return true;
+    const cfg_node *node = cfg_get(ex->node, "equals_file");
+    char path[PATH_MAX];
+    if (!scenario_path(&sc->paths, node, "equals_file", path, sizeof path, err)) return false;
+    if (!(sc->resolved[i] = strdup(path))) return cfg_fail(err, node, "out of memory");
+    ex->equals_file = sc->resolved[i];
+    return true;
+}
+
 static bool parse_expects(scenario *sc, cfg_err *err) {
     const cfg_node *list = cfg_get(sc->root, "expect");
     if (!list) return true;
     if (list->kind != CFG_SEQ) return cfg_fail(err, list, "expect must be a list");
     sc->expects = calloc(list->n ? list->n : 1, sizeof *sc->expects);
     if (!sc->expects) return cfg_fail(err, list, "out of memory");
+    sc->resolved = calloc(list->n ? list->n : 1, sizeof *sc->resolved);
+    if (!sc->resolved) return cfg_fail(err, list, "out of memory");
     for (size_t i = 0; i < list->n; i++) {
         if (!expect_parse(list->items[i], &sc->expects[i], err)) return false;
         sc->n_expects++;
+        if (!resolve_equals_file(sc, i, err)) return false;
     }
     return true;
 }
@@ -369,6 +382,10 @@ static bool parse_top(scenario *sc, cfg_err *err) {
 }
 
 scenario *scenario_load(const char *path, cfg_err *err) {
+    return scenario_load_fixtures(path, NULL, err);
+}
+
+scenario *scenario_load_fixtures(const char *path, const char *fixtures_dir, cfg_err *err) {
     scenario *sc = calloc(1, sizeof *sc);
     if (!sc) {
         snprintf(err->msg, sizeof err->msg, "%s:1:1: out of memory", path);
@@ -380,7 +397,7 @@ scenario *scenario_load(const char *path, cfg_err *err) {
         scenario_free(sc);
         return NULL;
     }
-    find_base(sc);
+    find_base(sc, fixtures_dir);
     if (!parse_top(sc, err)) {
         scenario_free(sc);
         return NULL;
@@ -396,6 +413,8 @@ void scenario_free(scenario *sc) {
         free(sc->segments[i].slaves);
     }
     free(sc->segments);
+    for (size_t i = 0; sc->resolved && i < sc->n_expects; i++) free(sc->resolved[i]);
+    free(sc->resolved);
     free(sc->expects);
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
@@ -405,6 +424,7 @@ void scenario_free(scenario *sc) {
     dlms_bench_specs_free(sc->dlms, sc->n_dlms);
     cfg_free(sc->root);
     free(sc->path);
+    free(sc->scenario_dir);
     free(sc->base_dir);
     free(sc->fixtures_dir);
     free(sc);

@@ -13,6 +13,7 @@
 #include "hplc_net.h"
 #include "mbus_slave.h"
 #include "modbus_plan.h"
+#include "scenario_path.h"
 
 typedef struct slave_spec {
     const cfg_node *node;      /* for messages */
@@ -40,8 +41,10 @@ typedef struct segment_spec {
 
 typedef struct scenario {
     char *path;                /* the scenario file */
-    char *base_dir;            /* where relative fixture paths start (the repo root) */
+    char *scenario_dir;        /* the scenario file's folder: relative paths start here, */
+    char *base_dir;            /* then here (the repo root: nearest ancestor holding fixtures/) */
     char *fixtures_dir;        /* ${fixtures} */
+    scenario_paths paths;      /* the three above, for the plant's parsers */
     const char *name;
     int64_t duration_ns;
     bool virtual_time;         /* clock: virtual (default) or real */
@@ -53,6 +56,7 @@ typedef struct scenario {
     const cfg_node *gateway;   /* the gateway configuration tree (unsubstituted) */
     expectation *expects;
     size_t n_expects;
+    char **resolved;           /* equals_file paths as resolved (scenario_path.h), owned */
     cfg_node *root;            /* the scenario document */
     cfg_node *gateway_root;    /* gateway_file: document, or NULL */
     iec104_plan *iec104;       /* plant: iec104: scripted masters, or NULL */
@@ -63,8 +67,11 @@ typedef struct scenario {
     struct radio_plan *wmbus;  /* plant: wmbus: air, radio meters, radio modules (radio_bench.h), or NULL */
 } scenario;
 
-/* Load and check a scenario. NULL and err ("file:line:col: ...") on error. */
+/* Load and check a scenario. NULL and err ("file:line:col: ...") on error.
+ * ${fixtures} is fixtures_dir when given, else $HIL_FIXTURES, else the
+ * repository's fixtures/ (scenario_load: fixtures_dir NULL). */
 scenario *scenario_load(const char *path, cfg_err *err);
+scenario *scenario_load_fixtures(const char *path, const char *fixtures_dir, cfg_err *err);
 void scenario_free(scenario *sc);
 /* Configure an emulated slave from its spec (copies the pages). */
 int scenario_slave_setup(const slave_spec *spec, mbus_slave *slave);

@@ -254,7 +254,7 @@ static void evaluate(trun *r) {
     r->vars[0].value = r->fetched;
     ex_context ctx = {.dump_path = gwconfig_get(sc->gateway, "gateway", "datahub_dump", r->vars, r->n_vars),
                       .store_path = gwconfig_get(sc->gateway, "gateway", "store", r->vars, r->n_vars),
-                      .reports_dir = gwconfig_get(sc->gateway, "reports", "dir", r->vars, r->n_vars),
+                      .reports_dir = gwconfig_report_dir(sc->gateway, r->vars, r->n_vars),
                       .tr = &r->tr, .segments = info, .n_segments = info ? sc->n_segments : 0};
     for (size_t i = 0; i < sc->n_expects; i++) {
         expectation ex = sc->expects[i];
@@ -605,7 +605,7 @@ int target_run(const char *path, const run_options *opt, const target_map *map) 
     r.opt = opt;
     r.map = map;
     cfg_err cerr;
-    r.sc = scenario_load(path, &cerr);
+    r.sc = scenario_load_fixtures(path, opt->fixtures_dir, &cerr);
     if (!r.sc) {
         fprintf(opt->out, "ERROR %s\nscenario %s: FAIL (not loaded)\n", cerr.msg, path);
         return TARGET_FAIL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "name_set.h"
 #include "serial_port.h"
 
 const char *dlms_group_name(dlms_group g) {
@@ -239,6 +240,23 @@ static bool parse_groups(const cfg_node *sec, dlms_config *cfg, cfg_err *err) {
                   cfg_duration_ns(c, "interval", cfg->clock_interval_ns, &cfg->clock_interval_ns, err));
 }
 
+/* Meter names are unique across the gateway's DLMS networks; hashed, so
+ * thousands of meters (count: N) are checked in linear time. */
+static bool meter_names_unique(const dlms_config *cfg, const cfg_node *nets, cfg_err *err) {
+    name_set seen = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < cfg->n_networks; i++)
+        for (size_t m = 0; ok && m < cfg->networks[i].n_meters; m++) {
+            int added = name_set_add(&seen, cfg->networks[i].meters[m].name, NULL, NULL);
+            if (added < 0) ok = cfg_fail(err, nets->items[i], "out of memory");
+            else if (added == 0)
+                ok = cfg_fail(err, nets->items[i], "meter name %s used twice",
+                              cfg->networks[i].meters[m].name);
+        }
+    name_set_free(&seen);
+    return ok;
+}
+
 dlms_config *dlms_config_parse(const cfg_node *sec, cfg_err *err) {
     static const char *const keys[] = {"polling", "clock_sync", "networks", NULL};
     dlms_config *cfg = calloc(1, sizeof *cfg);
@@ -266,16 +284,7 @@ dlms_config *dlms_config_parse(const cfg_node *sec, cfg_err *err) {
                 goto fail;
             }
     }
-    /* meter names are unique across the gateway's DLMS networks */
-    for (size_t i = 0; i < cfg->n_networks; i++)
-        for (size_t m = 0; m < cfg->networks[i].n_meters; m++)
-            for (size_t j = 0; j <= i; j++)
-                for (size_t k = 0; k < (j == i ? m : cfg->networks[j].n_meters); k++)
-                    if (strcmp(cfg->networks[i].meters[m].name, cfg->networks[j].meters[k].name) == 0) {
-                        cfg_fail(err, nets->items[i], "meter name %s used twice",
-                                 cfg->networks[i].meters[m].name);
-                        goto fail;
-                    }
+    if (!meter_names_unique(cfg, nets, err)) goto fail;
     return cfg;
 fail:
     dlms_config_free(cfg);

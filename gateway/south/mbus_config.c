@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "name_set.h"
 #include "serial_port.h"
 
 int64_t mbus_bits_ns(long baud, int64_t bits) {
@@ -100,17 +101,18 @@ static char *dup_string(const char *s) {
     return copy;
 }
 
-/* Meter names are unique across all segments; names seen so far are in cfg. */
-static bool meter_name_taken(const mbus_config *cfg, const mbus_segment_cfg *current,
-                             const char *name) {
-    for (size_t s = 0; s < cfg->n_segments; s++)
-        for (size_t m = 0; m < cfg->segments[s].n_meters; m++)
-            if (strcmp(cfg->segments[s].meters[m].name, name) == 0)
-                return true;
-    for (size_t m = 0; m < current->n_meters; m++)
-        if (strcmp(current->meters[m].name, name) == 0)
-            return true;
-    return false;
+/* Meter names are unique across all segments: names holds every meter name seen
+ * so far (tagged with its node), so 300,000 meters are checked in linear time. */
+static bool claim_name(name_set *names, const cfg_node *map, const char *what, cfg_err *err) {
+    const cfg_node *node = cfg_get(map, "name");
+    const void *first = NULL;
+    int added = name_set_add(names, node->scalar, node, &first);
+    if (added < 0)
+        return cfg_fail(err, node, "out of memory");
+    if (added == 0)
+        return cfg_fail(err, node, "duplicate %s name \"%s\" (first at line %d)", what,
+                        node->scalar, ((const cfg_node *)first)->line);
+    return true;
 }
 
 /* A name used in data point ids "<name>/<n>": 1..MBUS_NAME_MAX chars, no '/'. */
@@ -155,7 +157,7 @@ static bool parse_address(const cfg_node *map, mbus_meter_cfg *m, cfg_err *err) 
 
 static bool parse_baud(const cfg_node *map, long *out, cfg_err *err);
 
-static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg_node *map,
+static bool parse_meter(name_set *names, mbus_segment_cfg *seg, const cfg_node *map,
                         cfg_err *err) {
     static const char *const keys[] = {"name", "primary", "secondary", "baud", "wakeup", NULL};
     if (map->kind != CFG_MAP)
@@ -165,8 +167,8 @@ static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg
     const char *name;
     if (!check_name(map, "meter", &name, err))
         return false;
-    if (meter_name_taken(cfg, seg, name))
-        return cfg_fail(err, cfg_get(map, "name"), "duplicate meter name \"%s\"", name);
+    if (!claim_name(names, map, "meter", err))
+        return false;
     mbus_meter_cfg *m = &seg->meters[seg->n_meters];
     memset(m, 0, sizeof *m);
     if (!parse_address(map, m, err))
@@ -184,7 +186,7 @@ static bool parse_meter(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg
     return true;
 }
 
-static bool parse_meters(const mbus_config *cfg, mbus_segment_cfg *seg, const cfg_node *map,
+static bool parse_meters(name_set *names, mbus_segment_cfg *seg, const cfg_node *map,
                          cfg_err *err) {
     const cfg_node *list = cfg_require(map, "meters", CFG_SEQ, err);
     if (!list)
@@ -193,7 +195,7 @@ static bool parse_meters(const mbus_config *cfg, mbus_segment_cfg *seg, const cf
     if (!seg->meters)
         return cfg_fail(err, list, "out of memory");
     for (size_t i = 0; i < list->n; i++)
-        if (!parse_meter(cfg, seg, list->items[i], err))
+        if (!parse_meter(names, seg, list->items[i], err))
             return false;
     return true;
 }
@@ -335,14 +337,9 @@ static bool parse_numbers(const cfg_node *map, mbus_segment_cfg *seg, cfg_err *e
                         &seg->request_gap_ns, &seg->request_gap_auto, err);
 }
 
-static bool segment_name_taken(const mbus_config *cfg, const char *name) {
-    for (size_t s = 0; s < cfg->n_segments; s++)
-        if (strcmp(cfg->segments[s].name, name) == 0)
-            return true;
-    return false;
-}
-
-static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
+/* names: meter names so far (segment names are in a set of their own, segments). */
+static bool parse_segment(mbus_config *cfg, name_set *segments, name_set *names,
+                          const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"name", "device", "baud", "interval", "schedule", "dialect",
                                        "response_timeout", "idle_timeout", "request_gap",
                                        "retries", "max_pages", "reset", "meters", "scan", "echo",
@@ -356,14 +353,13 @@ static bool parse_segment(mbus_config *cfg, const cfg_node *map, cfg_err *err) {
     const char *name;
     const cfg_node *device = cfg_require(map, "device", CFG_SCALAR, err);
     bool ok = check_name(map, "segment", &name, err) && device;
-    if (ok && segment_name_taken(cfg, name))
-        ok = cfg_fail(err, cfg_get(map, "name"), "duplicate mbus segment name \"%s\"", name);
+    ok = ok && claim_name(segments, map, "mbus segment", err);
     if (ok && device->scalar[0] == '\0')
         ok = cfg_fail(err, device, "device must not be empty");
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
          parse_reset(map, seg, err) && parse_request(map, seg, err) && cfg_bool(map, "echo", false, &seg->echo, err) &&
          parse_scan(map, &seg->scan, err) &&
-         parse_meters(cfg, seg, map, err);
+         parse_meters(names, seg, map, err);
     if (ok) {
         seg->name = dup_string(name);
         seg->device = dup_string(device->scalar);
@@ -395,11 +391,15 @@ mbus_config *mbus_config_parse(const cfg_node *section, cfg_err *err) {
         free(cfg);
         return NULL;
     }
-    for (size_t i = 0; i < section->n; i++) {
-        if (!parse_segment(cfg, section->items[i], err)) {
-            mbus_config_free(cfg);
-            return NULL;
-        }
+    name_set segments = {0}, names = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < section->n; i++)
+        ok = parse_segment(cfg, &segments, &names, section->items[i], err);
+    name_set_free(&segments);
+    name_set_free(&names);
+    if (!ok) {
+        mbus_config_free(cfg);
+        return NULL;
     }
     return cfg;
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "modbus_client_int.h"
+#include "name_set.h"
 
 static const char *const group_names[] = {"slow", "normal", "fast"};
 
@@ -115,13 +116,18 @@ static bool parse_device(const cfg_node *d, mbc_device *dev, cfg_err *err) {
     if (!regs) return false;
     dev->regs = calloc(regs->n ? regs->n : 1, sizeof *dev->regs);
     if (!dev->regs) return cfg_fail(err, regs, "out of memory");
-    for (size_t i = 0; i < regs->n; i++) {
-        if (!parse_register(regs->items[i], order, &dev->regs[i], err)) return false;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(dev->regs[k].id, dev->regs[i].id) == 0)
-                return cfg_fail(err, regs->items[i], "register id %s used twice", dev->regs[i].id);
-        dev->n_regs++;
+    name_set ids = {0}; /* hashed: the duplicate check stays linear */
+    bool ok = true;
+    for (size_t i = 0; ok && i < regs->n; i++) {
+        ok = parse_register(regs->items[i], order, &dev->regs[i], err);
+        int added = ok ? name_set_add(&ids, dev->regs[i].id, NULL, NULL) : 1;
+        if (added <= 0)
+            ok = cfg_fail(err, regs->items[i], added < 0 ? "out of memory" : "register id %s used twice",
+                          dev->regs[i].id);
+        if (ok) dev->n_regs++;
     }
+    name_set_free(&ids);
+    if (!ok) return false;
     qsort(dev->regs, dev->n_regs, sizeof *dev->regs, by_address);
     return true;
 }
@@ -140,13 +146,16 @@ bool modbus_client_config_parse(const cfg_node *sec, modbus_client_config **out,
     if (ok) {
         c->devices = calloc(devs->n ? devs->n : 1, sizeof *c->devices);
         ok = c->devices != NULL;
+        name_set names = {0}; /* hashed: the duplicate check stays linear */
         for (size_t i = 0; ok && i < devs->n; i++) {
             ok = parse_device(devs->items[i], &c->devices[i], err);
             c->n_devices++;
-            for (size_t k = 0; ok && k < i; k++)
-                if (strcmp(c->devices[k].name, c->devices[i].name) == 0)
-                    ok = cfg_fail(err, devs->items[i], "device %s defined twice", c->devices[i].name);
+            int added = ok ? name_set_add(&names, c->devices[i].name, NULL, NULL) : 1;
+            if (added <= 0)
+                ok = cfg_fail(err, devs->items[i], added < 0 ? "out of memory" : "device %s defined twice",
+                              c->devices[i].name);
         }
+        name_set_free(&names);
     }
     if (!ok) {
         modbus_client_config_free(c);

@@ -49,6 +49,30 @@ static void make_raw(struct termios *t, serial_framing framing) {
     t->c_cc[VTIME] = 0;
 }
 
+/* Open device and read its settings; -1 with the message both callers give. */
+static int open_tty(const char *device, struct termios *t, char *err, size_t errlen) {
+    int fd = open(device, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", device, strerror(errno));
+        return -1;
+    }
+    if (tcgetattr(fd, t) != 0) {
+        snprintf(err, errlen, "%s: not a serial port: %s", device, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int serial_probe(const char *device, char *err, size_t errlen) {
+    struct termios t;
+    int fd = open_tty(device, &t, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 int serial_open_framed(const char *device, long baud, serial_framing framing, char *err,
                        size_t errlen) {
     speed_t speed = baud_to_speed(baud);
@@ -56,17 +80,10 @@ int serial_open_framed(const char *device, long baud, serial_framing framing, ch
         snprintf(err, errlen, "%s: unsupported baud rate %ld", device, baud);
         return -1;
     }
-    int fd = open(device, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", device, strerror(errno));
-        return -1;
-    }
     struct termios t;
-    if (tcgetattr(fd, &t) != 0) {
-        snprintf(err, errlen, "%s: not a serial port: %s", device, strerror(errno));
-        close(fd);
+    int fd = open_tty(device, &t, err, errlen);
+    if (fd < 0)
         return -1;
-    }
     make_raw(&t, framing);
     if (cfsetispeed(&t, speed) != 0 || cfsetospeed(&t, speed) != 0 ||
         tcsetattr(fd, TCSANOW, &t) != 0) {

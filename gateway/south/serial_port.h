@@ -22,6 +22,9 @@ int serial_open_framed(const char *device, long baud, serial_framing framing, ch
                        size_t errlen);
 /* An M-Bus segment: serial_open_framed(..., SERIAL_8E1, ...) within the M-Bus rates. */
 int serial_open(const char *device, long baud, char *err, size_t errlen);
+/* Whether device opens as a serial port, as serial_open would find it, without
+ * touching its settings (gwd --check-config). 0, or -1 with serial_open's message. */
+int serial_probe(const char *device, char *err, size_t errlen);
 /* Change the baud rate of an open port (per-meter baud on one segment); the
  * caller does it between transactions. Returns false when it fails. */
 bool serial_set_baud(int fd, long baud);

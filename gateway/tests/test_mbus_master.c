@@ -692,7 +692,7 @@ static void test_config(void) {
                         "gw.yaml:6:18: primary address must be 0..250");
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        primary: 1\n"
                                  "      - name: a\n        primary: 2\n",
-                        "gw.yaml:7:15: duplicate meter name \"a\"");
+                        "gw.yaml:7:15: duplicate meter name \"a\" (first at line 5)");
     expect_config_error(CFG_HEAD "    meters:\n      - name: a\n        secondary: 12AB5678\n",
                         "gw.yaml:6:20: secondary address must be 8 id digits or 16 hex chars "
                         "(id, manufacturer, version, medium; F = wildcard)");

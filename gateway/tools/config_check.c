@@ -1,5 +1,6 @@
 /* config_check: the gateway's driver sections, parsed in gwd's order. */
 #include "config_check.h"
+#include "modbus_client_int.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,7 +26,23 @@ bool gw_sections_parse(const cfg_node *root, const char *gateway_name, gw_sectio
         return false;
     err->msg[0] = '\0';
     s->reports = report_configure(cfg_get(root, "reports"), gateway_name, err);
-    return s->reports || err->msg[0] == '\0';
+    if (!s->reports && err->msg[0])
+        return false;
+    return gw_sections_do_something(root, s, err);
+}
+
+/* A bus reads meters, a server answers masters; a store, reports or a dump
+ * alone have nothing to work on. */
+bool gw_sections_do_something(const cfg_node *root, const gw_sections *s, cfg_err *err) {
+    if ((s->mbus && s->mbus->n_segments) || (s->wmbus && s->wmbus->n_modules) ||
+        (s->modbus_cli_cfg && s->modbus_cli_cfg->n_devices) || (s->dlms && s->dlms->n_networks) ||
+        s->iec104 || s->modbus_srv_cfg)
+        return true;
+    return cfg_fail(err, root,
+                    "this configuration does nothing: it has no bus (mbus, wmbus, modbus, dlms) and "
+                    "no server (iec104, modbus_server); a minimal one is "
+                    "`mbus: [{name: bus1, device: /dev/ttyUSB0, meters: [{name: heat1, primary: 5}]}]` "
+                    "(docs/configuration.md)");
 }
 
 void gw_sections_free(gw_sections *s) {

@@ -30,9 +30,14 @@ extern const char *const gw_config_sections[];
  * false with err set; what was parsed is in *s either way (gw_sections_free). */
 bool gw_sections_parse(const cfg_node *root, const char *gateway_name, gw_sections *s, cfg_err *err);
 void gw_sections_free(gw_sections *s);
+/* False with err at root when the sections have no bus and no server: such a
+ * gateway would idle silently (an empty file, only a gateway: section). */
+bool gw_sections_do_something(const cfg_node *root, const gw_sections *s, cfg_err *err);
 
-/* Whole-text check as `gwd --check-config` does it, minus the file: the text
- * must be a map of known sections, each valid. err->msg reads
+/* Whole-text check as `gwd --check-config` does it, minus the file and the
+ * preflight (config_preflight.h: it creates folders and binds ports, which a
+ * fuzzer must not): the text must be a map of known sections, each valid, that
+ * does something. err->msg reads
  * "name:line:col: what is wrong" on failure. */
 bool gw_config_check_text(const char *text, const char *name, cfg_err *err);
 

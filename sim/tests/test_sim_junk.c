@@ -151,7 +151,7 @@ static void check_plan_error(const char *junk, const char *want) {
     cfg_err err = {{0}};
     cfg_node *doc = cfg_load_string(text, "plan.yaml", &err);
     CHECK(doc != NULL);
-    radio_plan *p = doc ? radio_plan_parse(doc, ".", &err) : NULL;
+    radio_plan *p = doc ? radio_plan_parse(doc, &(scenario_paths){".", ".", "fixtures"}, &err) : NULL;
     CHECK_MSG(p == NULL && strstr(err.msg, want) != NULL, "%s: got \"%s\"", junk, err.msg);
     radio_plan_free(p);
     cfg_free(doc);
@@ -162,7 +162,7 @@ static void test_plan(void) {
     cfg_node *doc = cfg_load_string("modules: [{name: radio1}]\n"
                                     "junk: [{name: j, kind: spoof, id: \"12345678\", interval: 50ms}]\n",
                                     "plan.yaml", &err);
-    radio_plan *p = doc ? radio_plan_parse(doc, ".", &err) : NULL;
+    radio_plan *p = doc ? radio_plan_parse(doc, &(scenario_paths){".", ".", "fixtures"}, &err) : NULL;
     CHECK_MSG(p != NULL, "%s", err.msg);
     radio_plan_free(p);
     cfg_free(doc);

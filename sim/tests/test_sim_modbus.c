@@ -48,7 +48,7 @@ static void test_regs(void) {
 
 static modbus_plan *load_plan(const char *yaml, cfg_node **root, cfg_err *err) {
     *root = cfg_load_string(yaml, "t.yaml", err);
-    return *root ? modbus_plan_parse(*root, ".", "fixtures", err) : NULL;
+    return *root ? modbus_plan_parse(*root, &(scenario_paths){".", ".", "fixtures"}, err) : NULL;
 }
 
 static void test_meter_answers(void) {
@@ -112,7 +112,7 @@ static void test_plan_errors(void) {
     CHECK(plan_fails("meters: [{name: a, tcp: true, registers: [{address: 0, format: f32, value: 1}]}]",
                      "unknown format"));
     CHECK(plan_fails("meters: [{name: a, rtu: {baud: 9600}, unit_id: any, registers: []}]", "TCP meters only"));
-    CHECK(plan_fails("meters: [{name: a, tcp: true, map: nope/missing.yaml}]", "cannot read the register map"));
+    CHECK(plan_fails("meters: [{name: a, tcp: true, map: nope/missing.yaml}]", "register map nope/missing.yaml: no such file in the scenario's folder"));
     CHECK(plan_fails("masters: [{name: m, tcp: true, reads: [{at: 1s, bank: holding, function: 3}]}]",
                      "bank or function"));
     CHECK(plan_fails("masters: [{name: m, tcp: true, reads: [{at: 1s, data: \"0\"}]}]", "pairs of hex"));
