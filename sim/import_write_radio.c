@@ -121,7 +121,7 @@ static int write_meters(const import_opts *o, const capture *c, FILE *out, char 
     return 0;
 }
 
-int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
+int import_write_radio(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
     char fixture[PATH_MAX], keys[PATH_MAX], sidecar[PATH_MAX];
     snprintf(fixture, sizeof fixture, "%s/%s.radio.hex", o->fixtures_dir, o->name);
     if (write_fixture(fixture, c, err, errlen) < 0) return -1;

@@ -389,7 +389,7 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
         radio_bench_evaluate(r->radio, r->dump_path, radio_verdict, &t);
     }
     replay_bench_evaluate(r->replay, r->dump_path, r->store_path, r->opt->out, passed, failed);
-    record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->opt->out, passed,
+    record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->sc->modbus, r->opt->out, passed,
                  failed);
 }
 
