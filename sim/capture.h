@@ -32,6 +32,8 @@ typedef struct cap_frame {
     bool has_rssi;
     int rssi;            /* dBm, or the receiver's own scale (rtl-wmbus) */
     bool crc_bad;        /* the receiver flagged it (rtl-wmbus CRC field 0) */
+    bool has_mode;       /* radio: the receiver said which mode it heard it in */
+    int mode;            /* air_mode (AIR_S1, AIR_T1, AIR_C1) */
     uint8_t *bytes;
     size_t len;
     unsigned line;       /* line (or packet number) in the capture file */
@@ -62,6 +64,7 @@ typedef struct capture {
     size_t n_counted;
     char notes[CAP_MAX_NOTES][320];
     size_t n_notes, notes_dropped;
+    size_t wired_lines;    /* hex: lines holding a wired M-Bus long frame */
     unsigned long units;   /* what the summary counts: telegrams, APDUs, requests... */
     char unit[24];         /* their name ("APDUs"); empty: frames */
     char unit_detail[160]; /* e.g. "24 from the client, 27 from the server" */

@@ -65,6 +65,26 @@ static void retime(capture *c, int64_t max_gap, double speed) {
     }
 }
 
+#define LONG_GAP_NS (3600LL * 1000000000LL)
+
+/* Quiet stretches over an hour make a scenario that runs for long (virtual
+ * time still steps through the gateway's timers): said at import, with the
+ * option that shortens them, unless it was given. */
+static void note_long_gaps(capture *c, int64_t compress) {
+    size_t n = 0, at = 0;
+    int64_t longest = 0;
+    for (size_t i = 1; i < c->n; i++) {
+        int64_t gap = c->frames[i].t_ns - c->frames[i - 1].t_ns;
+        if (gap <= LONG_GAP_NS) continue;
+        n++;
+        if (gap > longest) longest = gap, at = i;
+    }
+    if (n == 0 || compress > 0) return;
+    capture_note(c, "%zu quiet stretch(es) over an hour, the longest %.1f h (%.1f days) before line/packet %u: "
+                    "give --compress-idle 60s to shorten them (the scenario runs through them otherwise)",
+                 n, (double)longest / 3.6e12, (double)longest / 8.64e13, c->frames[at].line);
+}
+
 /* The repository of the output scenario: nearest ancestor holding fixtures/. */
 static bool find_repo(const char *out_path, char *repo, size_t cap) {
     char dir[PATH_MAX], real[PATH_MAX];
@@ -267,6 +287,7 @@ int import_main(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     int rc = read_capture(&o, &c, err, sizeof err);
     if (rc == 0) {
+        note_long_gaps(&c, o.compress_idle_ns);
         retime(&c, o.compress_idle_ns, o.speed);
         rc = write_scenario(&o, &c, err, sizeof err);
     }

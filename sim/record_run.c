@@ -1,12 +1,15 @@
 /* record_run: after a run, record its results as the scenario's expected
  * results (hil run --record) or compare them with the recorded ones. */
 #include "record_run.h"
+#include "text_safe.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static void verdict(FILE *out, bool ok, const char *msg, unsigned *passed, unsigned *failed) {
-    fprintf(out, "%s  %s\n", ok ? "PASS" : "FAIL", msg);
+    fprintf(out, "%s  ", ok ? "PASS" : "FAIL");
+    text_safe_fputs(msg, out);
+    fputc('\n', out);
     if (ok) (*passed)++;
     else (*failed)++;
 }
