@@ -40,7 +40,7 @@ static void count_junk(capture *c, int conn, int dir, const import_stream *s, co
     capture_count(c, what, p->len);
     char t[40];
     at_text(s->t[p->at], t, sizeof t);
-    capture_note(c, "session %d %s stream: %zu octets of garbage at offset %zu (t=%s), resynchronised at offset %zu",
+    capture_note(c, "session %d %s stream: %zu octets of garbage at offset %zu (capture t=%s), resynchronised at offset %zu",
                  conn + 1, side_name[dir], p->len, p->at, t, p->at + p->len);
 }
 

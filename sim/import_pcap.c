@@ -114,6 +114,11 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     uint32_t sip, dip;
     memcpy(&sip, ip + 12, 4);
     memcpy(&dip, ip + 16, 4);
+    /* nanoseconds since 1970 in 64 bits end in 2262: a later time is a broken header */
+    if (h->ts.tv_sec < 0 || h->ts.tv_sec > 9000000000LL) {
+        capture_count(x->c, "packets with a time outside 1970..2255 (a broken packet header)", 1);
+        return 0;
+    }
     int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec; /* tv_usec holds ns */
     /* a session starts with the client's SYN or the first payload of either side
      * (a capture that begins mid-session, or sees one direction only), never
