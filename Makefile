@@ -217,7 +217,7 @@ fuzz-%: deps
 	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*
 build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libsim.a build/fuzz/lib/libgw.a
 	@mkdir -p $(dir $@)
-	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL) $(SIM_LDLIBS)
 
 # Coverage of the gateway by the unit tests and the scenarios (gcovr HTML report in
 # build/coverage/html/, line coverage of gateway/codec/ and of the rest printed).

@@ -1,6 +1,7 @@
 /* capture: the in-memory capture and the helpers its readers share (capture.h). */
 #include "capture.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +120,36 @@ const char *capture_detect(const char *path) {
     }
     fclose(f);
     return fmt;
+}
+
+void capture_count(capture *c, const char *what, unsigned long n) {
+    if (n == 0) return;
+    for (size_t i = 0; i < c->n_counted; i++)
+        if (strcmp(c->counted[i].what, what) == 0) {
+            c->counted[i].n += n;
+            return;
+        }
+    /* when full, the last slot gathers the rest, so the total stays right */
+    size_t i = c->n_counted < CAP_MAX_COUNTS ? c->n_counted++ : CAP_MAX_COUNTS - 1;
+    if (c->counted[i].n == 0) snprintf(c->counted[i].what, sizeof c->counted[i].what, "%s", what);
+    else snprintf(c->counted[i].what, sizeof c->counted[i].what, "other kinds and reasons");
+    c->counted[i].n += n;
+}
+
+void capture_note(capture *c, const char *fmt, ...) {
+    if (c->n_notes == CAP_MAX_NOTES) {
+        c->notes_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->notes[c->n_notes++], sizeof c->notes[0], fmt, ap);
+    va_end(ap);
+}
+
+void capture_print_counts(const capture *c, FILE *out, const char *prefix) {
+    for (size_t i = 0; i < c->n_counted; i++)
+        fprintf(out, "%snot replayed: %s: %lu\n", prefix, c->counted[i].what, c->counted[i].n);
+    for (size_t i = 0; i < c->n_notes; i++) fprintf(out, "%sNOTE %s\n", prefix, c->notes[i]);
+    if (c->notes_dropped) fprintf(out, "%sNOTE ... and %zu more notes\n", prefix, c->notes_dropped);
 }

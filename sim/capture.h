@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { CAP_RADIO, CAP_SERIAL, CAP_TCP } cap_kind;
 
@@ -31,10 +32,24 @@ typedef struct cap_frame {
     bool has_rssi;
     int rssi;            /* dBm, or the receiver's own scale (rtl-wmbus) */
     bool crc_bad;        /* the receiver flagged it (rtl-wmbus CRC field 0) */
+    bool has_mode;       /* radio: the receiver said which mode it heard it in */
+    int mode;            /* air_mode (AIR_S1, AIR_T1, AIR_C1) */
     uint8_t *bytes;
     size_t len;
     unsigned line;       /* line (or packet number) in the capture file */
 } cap_frame;
+
+/* What an import did not turn into a step or an expectation, by kind and
+ * reason ("IEC 104 ASDUs of type 5 (M_ST_NA_1), not compared: 3"), and the
+ * NOTE lines it has for the reader (an implied STARTDT, a long gap): both go
+ * into the import summary and the scenario header, so nothing is dropped
+ * silently. */
+#define CAP_MAX_COUNTS 48
+#define CAP_MAX_NOTES 16
+typedef struct cap_count {
+    char what[200];
+    unsigned long n;
+} cap_count;
 
 typedef struct capture {
     cap_kind kind;
@@ -45,7 +60,22 @@ typedef struct capture {
     size_t n, cap;
     unsigned server_port; /* TCP: the server's port (2404, 502, ...) */
     unsigned n_conns;
+    cap_count counted[CAP_MAX_COUNTS]; /* not replayed, by kind and reason */
+    size_t n_counted;
+    char notes[CAP_MAX_NOTES][320];
+    size_t n_notes, notes_dropped;
+    size_t wired_lines;    /* hex: lines holding a wired M-Bus long frame */
+    unsigned long units;   /* what the summary counts: telegrams, APDUs, requests... */
+    char unit[24];         /* their name ("APDUs"); empty: frames */
+    char unit_detail[160]; /* e.g. "24 from the client, 27 from the server" */
 } capture;
+
+/* Count n more of what (added to the same reason). */
+void capture_count(capture *c, const char *what, unsigned long n);
+/* A NOTE line (printf format); beyond CAP_MAX_NOTES only counted. */
+void capture_note(capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The counts and notes as "PREFIXline\n" lines. */
+void capture_print_counts(const capture *c, FILE *out, const char *prefix);
 
 /* Append a frame (bytes copied); -1 when out of memory. t is absolute (wall
  * or relative ns); capture_normalize() makes times relative afterwards. */

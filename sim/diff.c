@@ -4,11 +4,17 @@
  *   DIFF  meter water1 record 7 (date, no unit): recorded 2008-05-31, now missing
  *   DIFF  iec104 m1 frame 00012: recorded (none), now t=30s M_ME_NC_1 spont ... */
 #include "record.h"
+#include "text_safe.h"
 #include <string.h>
 
 static void line(FILE *out, const char *key, const char *old, const char *now) {
-    fprintf(out, "DIFF  %s: recorded %s, now %s\n", key, old ? old : "(none)",
-            now ? now : "missing");
+    fputs("DIFF  ", out);
+    text_safe_fputs(key, out);
+    fputs(": recorded ", out);
+    text_safe_fputs(old ? old : "(none)", out);
+    fputs(", now ", out);
+    text_safe_fputs(now ? now : "missing", out);
+    fputc('\n', out);
 }
 
 size_t results_diff(const result_set *recorded, const result_set *now, FILE *out,

@@ -43,7 +43,7 @@ static void usage(FILE *f) {
           "                 compares with that file and prints a DIFF line per change\n"
           "                 (docs/replay.md; hil import --help for importing captures)\n\n"
           "Exit status: 0 when every expectation of every scenario holds, 1 otherwise,\n"
-          "2 on a usage error.\n",
+          "2 on a usage error, 3 when SIGINT/SIGTERM interrupted a run.\n",
           f);
 }
 
@@ -90,9 +90,13 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     if (target_map_path) return target_run_all(target_map_path, argv + i, argc - i, &opt);
-    int failed = 0, total = argc - i;
-    for (; i < argc; i++)
-        if (runner_run(argv[i], &opt) != 0) failed++;
+    int failed = 0, total = argc - i, rc = 0;
+    for (; i < argc && rc != RUNNER_INTERRUPTED; i++)
+        if ((rc = runner_run(argv[i], &opt)) != 0) failed++;
+    if (rc == RUNNER_INTERRUPTED) { /* the rest was not run: a timeout's kill is no verdict */
+        printf("hil: interrupted: %d scenario(s), %d run, %d failed or interrupted\n", total, total - (argc - i), failed);
+        return RUNNER_INTERRUPTED;
+    }
     printf("hil: %d scenario(s), %d passed, %d failed\n", total, total - failed, failed);
     return failed ? 1 : 0;
 }

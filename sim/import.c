@@ -28,6 +28,8 @@ static void usage(FILE *f) {
           "  --port N             pcap: the server's TCP port (default 2404 or 502)\n"
           "  --at DUR             pcap: the first captured frame this long after the start\n"
           "                       (the base's plant and gateway in the state it had; default 1s)\n"
+          "  --protocol-only      pcap (IEC 104): replay the recorded client and check the\n"
+          "                       protocol (confirmations, ACT_TERM, no close), not the values\n"
           "  --baud N             socat: the line's baud rate (default 2400)\n",
           f);
 }
@@ -61,6 +63,26 @@ static void retime(capture *c, int64_t max_gap, double speed) {
         prev = t;
         c->frames[i].t_ns = (int64_t)((double)(t - shift) / speed);
     }
+}
+
+#define LONG_GAP_NS (3600LL * 1000000000LL)
+
+/* Quiet stretches over an hour make a scenario that runs for long (virtual
+ * time still steps through the gateway's timers): said at import, with the
+ * option that shortens them, unless it was given. */
+static void note_long_gaps(capture *c, int64_t compress) {
+    size_t n = 0, at = 0;
+    int64_t longest = 0;
+    for (size_t i = 1; i < c->n; i++) {
+        int64_t gap = c->frames[i].t_ns - c->frames[i - 1].t_ns;
+        if (gap <= LONG_GAP_NS) continue;
+        n++;
+        if (gap > longest) longest = gap, at = i;
+    }
+    if (n == 0 || compress > 0) return;
+    capture_note(c, "%zu quiet stretch(es) over an hour, the longest %.1f h (%.1f days) before line/packet %u: "
+                    "give --compress-idle 60s to shorten them (the scenario runs through them otherwise)",
+                 n, (double)longest / 3.6e12, (double)longest / 8.64e13, c->frames[at].line);
 }
 
 /* The repository of the output scenario: nearest ancestor holding fixtures/. */
@@ -110,7 +132,7 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = a[0] == '-' && a[1] != '\0';
+        bool takes = a[0] == '-' && a[1] != '\0' && strcmp(a, "--protocol-only") != 0;
         if (takes && !v) {
             snprintf(err, errlen, "option %s needs a value", a);
             return -1;
@@ -119,6 +141,10 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
         else if (strcmp(a, "--fixtures") == 0) o->fixtures_dir = v;
         else if (strcmp(a, "--keys") == 0) o->keys_path = v;
         else if (strcmp(a, "--base") == 0) o->base_path = v;
+        else if (strcmp(a, "--protocol-only") == 0) {
+            o->protocol_only = true;
+            continue; /* takes no value */
+        }
         else if (strcmp(a, "--at") == 0) {
             if (!cfg_parse_duration_ns(v, &o->at_ns) || o->at_ns < 0) {
                 snprintf(err, errlen, "--at needs a duration like 21.5s, not %s", v);
@@ -167,30 +193,53 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
     return 0;
 }
 
-static int write_scenario(const import_opts *o, const capture *c, char *err, size_t errlen) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%.4000s.tmp", o->out_path);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        snprintf(err, errlen, "cannot write %.900s", tmp);
+/* "51 APDUs (24 from the client, ...)" or "12 telegrams". */
+static void summary_text(const import_opts *o, const capture *c, char *out, size_t cap) {
+    if (c->unit[0] && c->unit_detail[0])
+        snprintf(out, cap, "%lu %s (%s)", c->units, c->unit, c->unit_detail);
+    else if (c->unit[0]) snprintf(out, cap, "%lu %s", c->units, c->unit);
+    else snprintf(out, cap, "%zu %s", c->n, c->kind == CAP_RADIO ? "telegrams" : "frames");
+}
+
+/* The writer's text goes to memory first: the header counts what it turned
+ * into steps and what it could not, which is known only at the end. */
+static int write_scenario(const import_opts *o, capture *c, char *err, size_t errlen) {
+    char *body = NULL;
+    size_t body_len = 0;
+    FILE *mem = open_memstream(&body, &body_len);
+    if (!mem) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    fprintf(out, "# Made by `hil import %s %s` (docs/replay.md): %zu frames", o->format,
-            o->capture_path, c->n);
-    if (o->compress_idle_ns > 0) {
-        char t[40];
-        import_seconds(o->compress_idle_ns, t, sizeof t);
-        fprintf(out, ", quiet stretches over %s compressed to %s", t, t);
-    }
-    if (o->speed != 1) fprintf(out, ", %g times faster than recorded", o->speed);
-    fputs(".\n", out);
-    int rc = c->kind == CAP_RADIO    ? import_write_radio(o, c, out, err, errlen)
-             : c->kind == CAP_SERIAL ? import_write_mbus(o, c, out, err, errlen)
-                                     : import_write_tcp(o, c, out, err, errlen);
-    if (fclose(out) != 0 && rc == 0) {
+    int rc = c->kind == CAP_RADIO    ? import_write_radio(o, c, mem, err, errlen)
+             : c->kind == CAP_SERIAL ? import_write_mbus(o, c, mem, err, errlen)
+                                     : import_write_tcp(o, c, mem, err, errlen);
+    fclose(mem);
+    char tmp[PATH_MAX], what[512];
+    snprintf(tmp, sizeof tmp, "%.4000s.tmp", o->out_path);
+    FILE *out = rc == 0 ? fopen(tmp, "w") : NULL;
+    if (rc == 0 && !out) {
         snprintf(err, errlen, "cannot write %.900s", tmp);
         rc = -1;
     }
+    if (out) {
+        summary_text(o, c, what, sizeof what);
+        fprintf(out, "# Made by `hil import %s %s` (docs/replay.md): %s", o->format, o->capture_path, what);
+        if (o->compress_idle_ns > 0) {
+            char t[40];
+            import_seconds(o->compress_idle_ns, t, sizeof t);
+            fprintf(out, ", quiet stretches over %s compressed to %s", t, t);
+        }
+        if (o->speed != 1) fprintf(out, ", %g times faster than recorded", o->speed);
+        fputs(".\n", out);
+        capture_print_counts(c, out, "# ");
+        fputs(body ? body : "", out);
+        if (fclose(out) != 0) {
+            snprintf(err, errlen, "cannot write %.900s", tmp);
+            rc = -1;
+        }
+    }
+    free(body);
     if (rc == 0 && rename(tmp, o->out_path) != 0) {
         snprintf(err, errlen, "cannot write %s", o->out_path);
         rc = -1;
@@ -238,13 +287,17 @@ int import_main(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     int rc = read_capture(&o, &c, err, sizeof err);
     if (rc == 0) {
+        note_long_gaps(&c, o.compress_idle_ns);
         retime(&c, o.compress_idle_ns, o.speed);
         rc = write_scenario(&o, &c, err, sizeof err);
     }
-    if (rc == 0)
-        printf("hil import: %zu frames of %s (%s) -> %s, fixtures in %s\n", c.n, o.capture_path,
-               o.format, o.out_path, o.fixtures_dir);
-    else fprintf(stderr, "hil import: %s\n", err);
+    if (rc == 0) {
+        char what[512];
+        summary_text(&o, &c, what, sizeof what);
+        printf("hil import: %s of %s (%s) -> %s, fixtures in %s\n", what, o.capture_path, o.format, o.out_path,
+               o.fixtures_dir);
+        capture_print_counts(&c, stdout, "hil import: ");
+    } else fprintf(stderr, "hil import: %s\n", err);
     capture_free(&c);
     return rc == 0 ? 0 : 1;
 }

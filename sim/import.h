@@ -26,15 +26,16 @@ typedef struct import_opts {
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
+    bool protocol_only;        /* IEC 104: check the protocol, not the values */
 } import_opts;
 
 /* hil import ARGS... (argv[0] is "import"); exit status. */
 int import_main(int argc, char **argv);
 
 /* Writers: 0, or -1 with a message in err. */
-int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
-int import_write_mbus(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
-int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen);
+int import_write_radio(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen);
+int import_write_mbus(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen);
+int import_write_tcp(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen);
 
 /* One direction of one TCP session as a byte stream, with the time each byte
  * came (import_tcp.c puts them back together). */
@@ -49,8 +50,21 @@ typedef struct import_stream {
  * masters (list items of plant: modbus: masters:) and the recorded answers as
  * expectations into expect; lead is --at. Returns the number of answers
  * expected; *last becomes the time of the last one expected, when later. */
-size_t import_modbus_sessions(FILE *masters, FILE *expect, const capture *c, const import_stream *s,
-                              int64_t lead, int64_t *last);
+size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
+                              int64_t lead, int64_t *last, size_t *timeouts);
+
+/* IEC 104 (import_iec104.c): session conn's master script (cs the client's
+ * stream, ss the server's: implied STARTDT and commands for half sessions);
+ * the server's I frames as expectations (the number of objects expected;
+ * *asdus counts the I frames); the APDUs of a stream added to *apdus. */
+void import_iec104_master(FILE *out, capture *c, int conn, const import_stream *cs, const import_stream *ss,
+                          int64_t lead);
+size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
+                             size_t *asdus);
+void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
+/* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
+size_t import_iec104_checks(FILE *out, int conn, const import_stream *cs, int64_t lead, bool implied_startdt,
+                            int64_t open_t);
 
 /* Helpers shared by the writers. */
 void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap); /* "0A 1B" */

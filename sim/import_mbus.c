@@ -102,7 +102,7 @@ static void write_expectations(FILE *out, decoder *dec, int addr, const frame_re
     free(t);
 }
 
-int import_write_mbus(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
+int import_write_mbus(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
     size_t total = 0;
     for (size_t i = 0; i < c->n; i++) total += c->frames[i].len;
     uint8_t *buf[2] = {malloc(total + 1), malloc(total + 1)};

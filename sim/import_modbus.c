@@ -26,13 +26,44 @@ typedef struct adu {
     bool used;          /* an answer already matched to a request */
 } adu;
 
-/* The complete ADUs of one stream; bytes that cannot start an ADU end it. */
-static size_t cut_adus(const import_stream *s, adu **out) {
+/* An MBAP header as Modbus/TCP defines it: protocol id 0, a length of 2..254
+ * (unit id and PDU); the ADU's length, 0 when it cannot start one. */
+static size_t mbap_length(const uint8_t *b, size_t n) {
+    if (n < 8 || b[2] != 0 || b[3] != 0) return 0;
+    size_t len = (size_t)(b[4] << 8 | b[5]);
+    return len >= 2 && len <= 254 ? len + 6 : 0;
+}
+
+/* Bytes that cannot start an ADU: skipped to the next header whose ADU fits
+ * the stream (resynchronised), counted and noted; a cut-off tail counted. */
+static size_t skip_garbage(capture *c, int conn, int dir, const import_stream *s, size_t pos) {
+    size_t q = pos;
+    if (mbap_length(s->b + q, s->n - q) > s->n - q) { /* an ADU the end of the stream cut off */
+        capture_count(c, dir ? "octets of an ADU cut off by the end of the server stream"
+                             : "octets of an ADU cut off by the end of the client stream", s->n - q);
+        return s->n;
+    }
+    for (q++; q < s->n; q++) {
+        size_t len = mbap_length(s->b + q, s->n - q);
+        if (len && len <= s->n - q) break;
+    }
+    capture_count(c, dir ? "garbage octets in the server stream (not Modbus/TCP; resynchronised)"
+                         : "garbage octets in the client stream (not Modbus/TCP; resynchronised)", q - pos);
+    capture_note(c, "session %d %s stream: %zu octets of garbage at offset %zu, resynchronised at offset %zu",
+                 conn + 1, dir ? "server" : "client", q - pos, pos, q);
+    return q;
+}
+
+/* The complete ADUs of one stream; garbage skipped (skip_garbage). */
+static size_t cut_adus(capture *c, int conn, int dir, const import_stream *s, adu **out) {
     size_t n = 0, cap = 0;
     *out = NULL;
     for (size_t pos = 0; pos < s->n;) {
-        int need = mb_tcp_adu_length(s->b + pos, s->n - pos);
-        if (need <= 0 || (size_t)need > s->n - pos || need < 8) break;
+        size_t need = mbap_length(s->b + pos, s->n - pos);
+        if (need == 0 || need > s->n - pos) {
+            pos = skip_garbage(c, conn, dir, s, pos);
+            continue;
+        }
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             adu *grown = realloc(*out, cap * sizeof *grown);
@@ -40,9 +71,9 @@ static size_t cut_adus(const import_stream *s, adu **out) {
             *out = grown;
         }
         const uint8_t *b = s->b + pos;
-        (*out)[n++] = (adu){.t = s->t[pos + (size_t)need - 1], .tid = (uint16_t)(b[0] << 8 | b[1]),
-                            .unit = b[6], .pdu = b + 7, .pdu_len = (size_t)need - 7};
-        pos += (size_t)need;
+        (*out)[n++] = (adu){.t = s->t[pos + need - 1], .tid = (uint16_t)(b[0] << 8 | b[1]),
+                            .unit = b[6], .pdu = b + 7, .pdu_len = need - 7};
+        pos += need;
     }
     return n;
 }
@@ -126,13 +157,16 @@ static size_t write_expectation(FILE *e, int conn, const adu *reqs, size_t n, si
     return 1;
 }
 
-size_t import_modbus_sessions(FILE *masters, FILE *expect, const capture *c, const import_stream *s,
-                              int64_t lead, int64_t *last) {
+size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
+                              int64_t lead, int64_t *last, size_t *timeouts) {
     size_t expected = 0, written = 0;
+    unsigned long all_reqs = 0, all_answers = 0, matched = 0;
     for (unsigned k = 0; k < c->n_conns; k++) {
         adu *reqs, *answers;
-        size_t n = cut_adus(&s[2 * k + CAP_TO_SLAVE], &reqs);
-        size_t n_answers = cut_adus(&s[2 * k + CAP_FROM_SLAVE], &answers);
+        size_t n = cut_adus(c, (int)k, CAP_TO_SLAVE, &s[2 * k + CAP_TO_SLAVE], &reqs);
+        size_t n_answers = cut_adus(c, (int)k, CAP_FROM_SLAVE, &s[2 * k + CAP_FROM_SLAVE], &answers);
+        all_reqs += n;
+        all_answers += n_answers;
         size_t sendable = 0;
         for (size_t i = 0; i < n; i++) sendable += sendable_function(&reqs[i]);
         if (sendable > 0) {
@@ -143,13 +177,29 @@ size_t import_modbus_sessions(FILE *masters, FILE *expect, const capture *c, con
         }
         for (size_t i = 0; i < n && sendable > 0; i++) {
             write_step(masters, &reqs[i], lead);
-            if (sendable_function(&reqs[i]))
-                expected += write_expectation(expect, (int)k, reqs, n, i, answer_to(&reqs[i], answers, n_answers),
-                                              lead, last);
+            if (!sendable_function(&reqs[i])) {
+                capture_count(c, "client requests with a function code a bench master cannot send (0, 128..255)", 1);
+                continue;
+            }
+            adu *a = answer_to(&reqs[i], answers, n_answers);
+            matched += a != NULL;
+            if (!a) (*timeouts)++;
+            expected += write_expectation(expect, (int)k, reqs, n, i, a, lead, last);
         }
+        if (sendable == 0) capture_count(c, "client requests of sessions without a request a bench master can send", n);
+        if (n == 0 && n_answers > 0)
+            capture_note(c, "session %u: %zu answers and no request (a server-only capture): a Modbus answer "
+                            "does not say which registers it holds, so they cannot be expected", k + 1, n_answers);
+        for (size_t i = 0; i < n_answers; i++)
+            if (!answers[i].used)
+                capture_count(c, "server answers to no request of the capture (their transaction id unmatched)", 1);
         free(reqs);
         free(answers);
     }
     if (written == 0) fputs("      - {name: m1, tcp: true, reads: []}  # the capture has no request\n", masters);
+    c->units = all_reqs + all_answers;
+    snprintf(c->unit, sizeof c->unit, "ADUs");
+    snprintf(c->unit_detail, sizeof c->unit_detail, "%lu requests, %lu answers (%lu matched to a request)",
+             all_reqs, all_answers, matched);
     return expected;
 }

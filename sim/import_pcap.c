@@ -69,8 +69,13 @@ static int take_segment(pcap_ctx *x, session *s, int dir, uint32_t seq, const ui
     }
     int32_t behind = (int32_t)(s->next[dir] - seq);
     if (behind > 0) {
+        size_t again = (size_t)behind < n ? (size_t)behind : n;
+        if (n) capture_count(x->c, "TCP payload octets sent again (retransmissions)", again);
         if ((size_t)behind >= n) return 0; /* all seen before */
         data += behind, n -= (size_t)behind, seq += (uint32_t)behind;
+    } else if (behind < 0 && n) {
+        capture_count(x->c, "TCP payload octets the capture lost (sequence gaps, taken as they come)",
+                      (unsigned long)-(int64_t)behind);
     }
     s->next[dir] = seq + (uint32_t)n;
     return n ? add_event(x, t, dir, CAP_DATA, (int)(s - x->s), data, n) : 0;
@@ -78,10 +83,16 @@ static int take_segment(pcap_ctx *x, session *s, int dir, uint32_t seq, const ui
 
 static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const uint8_t *p) {
     int off = ip_offset(dlt, p, h->caplen);
-    if (off < 0 || h->caplen < (size_t)off + 20) return 0;
+    if (off < 0 || h->caplen < (size_t)off + 20) {
+        capture_count(x->c, "packets that are not IPv4 on a link type the import reads", 1);
+        return 0;
+    }
     const uint8_t *ip = p + off;
     size_t iplen = h->caplen - (size_t)off, ihl = (size_t)(ip[0] & 15) * 4;
-    if ((ip[0] >> 4) != 4 || ip[9] != 6 || iplen < ihl + 20) return 0;
+    if ((ip[0] >> 4) != 4 || ip[9] != 6 || iplen < ihl + 20) {
+        capture_count(x->c, (ip[0] >> 4) != 4 ? "packets that are not IPv4" : "IPv4 packets that are not TCP", 1);
+        return 0;
+    }
     size_t total = (size_t)ip[2] << 8 | ip[3];
     if (total < iplen) iplen = total; /* Ethernet padding */
     const uint8_t *tcp = ip + ihl;
@@ -89,25 +100,46 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
     size_t thl = (size_t)(tcp[12] >> 4) * 4;
     uint8_t flags = tcp[13];
-    if (iplen < ihl + thl) return 0;
+    if (iplen < ihl + thl) {
+        capture_count(x->c, "TCP packets cut short by the capture (snap length)", 1);
+        return 0;
+    }
     if (x->port == 0 && (dport == 2404 || dport == 502)) x->port = dport;
     if (x->port == 0 && (sport == 2404 || sport == 502)) x->port = sport;
-    if (dport != x->port && sport != x->port) return 0;
+    if (dport != x->port && sport != x->port) {
+        capture_count(x->c, "TCP packets of other ports than the server's", 1);
+        return 0;
+    }
     int dir = dport == x->port ? CAP_TO_SLAVE : CAP_FROM_SLAVE;
     uint32_t sip, dip;
     memcpy(&sip, ip + 12, 4);
     memcpy(&dip, ip + 16, 4);
+    /* nanoseconds since 1970 in 64 bits end in 2262: a later time is a broken header */
+    if (h->ts.tv_sec < 0 || h->ts.tv_sec > 9000000000LL) {
+        capture_count(x->c, "packets with a time outside 1970..2255 (a broken packet header)", 1);
+        return 0;
+    }
     int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec; /* tv_usec holds ns */
-    /* a session starts with the client's SYN or its first payload, never with the
-     * last ACK of one already closed */
-    bool starts = (flags & 0x02) || iplen > ihl + thl;
-    session *s = dir == CAP_TO_SLAVE ? find_session(x, sip, sport, dip, starts) : find_session(x, dip, dport, sip, false);
-    if (!s) return 0;
+    /* a session starts with the client's SYN or the first payload of either side
+     * (a capture that begins mid-session, or sees one direction only), never
+     * with the last ACK of one already closed */
+    bool payload = iplen > ihl + thl;
+    bool starts = (dir == CAP_TO_SLAVE && (flags & 0x02)) || payload;
+    session *s = dir == CAP_TO_SLAVE ? find_session(x, sip, sport, dip, starts) : find_session(x, dip, dport, sip, starts);
+    if (!s) {
+        capture_count(x->c, payload ? "TCP payload packets beyond the 64 sessions the import keeps"
+                                    : "TCP packets without payload outside a session (ACK, SYN-ACK, FIN)", 1);
+        return 0;
+    }
+    if (!payload && !(flags & 0x07))
+        capture_count(x->c, "TCP packets without payload (acknowledgements)", 1);
     int conn = (int)(s - x->s);
     if (flags & 0x02) { /* SYN: the stream starts after it */
         s->seen[dir] = true;
         s->next[dir] = seq + 1;
-        return dir == CAP_TO_SLAVE ? add_event(x, t, dir, CAP_OPEN, conn, NULL, 0) : 0;
+        if (dir == CAP_TO_SLAVE) return add_event(x, t, dir, CAP_OPEN, conn, NULL, 0);
+        capture_count(x->c, "server SYN-ACK packets (the bench master's connect answers them)", 1);
+        return 0;
     }
     if (take_segment(x, s, dir, seq, tcp + thl, iplen - ihl - thl, t) < 0) return -1;
     if (flags & 0x05) { /* FIN or RST: the session ends */
@@ -142,8 +174,10 @@ int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, si
     if (rc < 0) snprintf(err, errlen, "out of memory");
     pcap_close(pc);
     if (rc == 0 && c->n == 0) {
-        snprintf(err, errlen, "%s:1:1: no TCP payload to or from port %u (give --port N)", path,
-                 x.port ? x.port : 2404);
+        if (x.port) snprintf(err, errlen, "%s:1:1: %u packets, none with TCP payload to or from port %u", path,
+                             x.packet, x.port);
+        else snprintf(err, errlen, "%s:1:1: %u packets, no TCP to or from port 2404 or 502 (give --port N)", path,
+                      x.packet);
         rc = -1;
     }
     if (rc < 0) return -1;

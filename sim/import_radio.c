@@ -12,6 +12,7 @@
  * rtl-wmbus lines:
  *     MODE;CRC_OK;3OF6_OK;YYYY-MM-DD HH:MM:SS.mmm;RSSI;LQI;ID;0xHEX
  * A telegram whose CRC field is 0 is kept (the receiver got it) and marked. */
+#include "air.h"
 #include "capture.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -58,6 +59,17 @@ static bool parse_rssi(const char *tok, size_t n, int *out) {
     return true;
 }
 
+/* A wired M-Bus long frame (EN 13757-2: 68 L L 68, C A CI ..., checksum, 16)
+ * has no place in a radio log: its L counts from C to the checksum, a radio
+ * telegram's from C to its end, so the two cannot both fit. */
+static bool looks_wired(const uint8_t *b, size_t n) {
+    if (n < 9 || b[0] != 0x68 || b[3] != 0x68 || b[1] != b[2] || (size_t)b[1] + 6 != n || b[n - 1] != 0x16)
+        return false;
+    uint8_t sum = 0;
+    for (size_t i = 4; i < n - 2; i++) sum = (uint8_t)(sum + b[i]);
+    return sum == b[n - 2];
+}
+
 /* One "TIME [RSSI] HEX" line (no comment, not blank). */
 static int hex_line(capture *c, const char *path, unsigned ln, const char *line, char *err,
                     size_t errlen) {
@@ -90,6 +102,14 @@ static int hex_line(capture *c, const char *path, unsigned ln, const char *line,
     while (isspace((unsigned char)*p)) p++;
     bool crc_bad = n >= 2 && len[n - 1] == 9 && strncmp(tok[n - 1], "crc_error", 9) == 0;
     if (crc_bad) n--; /* a telegram the receiver flagged (from rtl-wmbus CRC field 0) */
+    int mode = -1;    /* "mode=C1" before the telegram: the mode it was heard in */
+    if (n >= 2 && len[n - 2] == 7 && strncmp(tok[n - 2], "mode=", 5) == 0) {
+        char m[3] = {tok[n - 2][5], tok[n - 2][6], 0};
+        if ((mode = air_mode_parse(m)) < 0)
+            return fail(err, errlen, path, ln, (size_t)(tok[n - 2] - line), "mode= must be S1, T1 or C1");
+        tok[n - 2] = tok[n - 1], len[n - 2] = len[n - 1];
+        n--;
+    }
     if (n == 0) return fail(err, errlen, path, ln, (size_t)(p - line), "a telegram (hex) expected");
     if (n >= 3 || *p)
         return fail(err, errlen, path, ln, (size_t)(p - line), "too many fields: TIME [RSSI] HEX [crc_error]");
@@ -111,6 +131,9 @@ static int hex_line(capture *c, const char *path, unsigned ln, const char *line,
     c->frames[c->n - 1].has_rssi = has_rssi;
     c->frames[c->n - 1].rssi = rssi;
     c->frames[c->n - 1].crc_bad = crc_bad;
+    c->frames[c->n - 1].has_mode = mode >= 0;
+    c->frames[c->n - 1].mode = mode < 0 ? 0 : mode;
+    if (looks_wired(buf, (size_t)nb)) c->wired_lines++;
     return 0;
 }
 
@@ -142,6 +165,11 @@ static int rtl_line(capture *c, const char *path, unsigned ln, const char *line,
     f->has_rssi = true;
     f->rssi = (int)rssi;
     f->crc_bad = field[1][0] != '1';
+    char mode[3] = {field[0][0], field[0][1] == ';' ? 0 : field[0][1], 0};
+    int m = air_mode_parse(mode); /* the mode this telegram was heard in: C1 and T1 share a receiver */
+    if (m < 0) return fail(err, errlen, path, ln, 0, "the mode field must be S1, T1 or C1");
+    f->has_mode = true;
+    f->mode = m;
     return 0;
 }
 
@@ -171,7 +199,20 @@ static int read_lines(const char *path, capture *c, line_fn fn, char *err, size_
 int capture_read_hex(const char *path, capture *c, char *err, size_t errlen) {
     c->kind = CAP_RADIO;
     snprintf(c->format, sizeof c->format, "hex");
-    return read_lines(path, c, hex_line, err, errlen);
+    int rc = read_lines(path, c, hex_line, err, errlen);
+    if (rc == 0 && c->wired_lines == c->n) {
+        /* all wired frames: an M-Bus line's answers, for the serial importer */
+        c->kind = CAP_SERIAL;
+        capture_note(c, "the %zu frames are wired M-Bus long frames (68 L L 68 ... checksum 16), not radio "
+                        "telegrams: imported as the answers of M-Bus slaves on a wired segment", c->n);
+    } else if (rc == 0 && c->wired_lines) {
+        size_t i = 0;
+        while (i < c->n && !looks_wired(c->frames[i].bytes, c->frames[i].len)) i++;
+        rc = fail(err, errlen, path, c->frames[i].line, 0,
+                  "a wired M-Bus long frame (68 L L 68 ... checksum 16) among radio telegrams: "
+                  "import wired frames on their own (hex routes a file of only wired frames to the M-Bus importer)");
+    }
+    return rc;
 }
 
 int capture_read_rtl_wmbus(const char *path, capture *c, char *err, size_t errlen) {

@@ -38,82 +38,6 @@ void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap) {
     if (n == 0) out[0] = '\0';
 }
 
-static void at_text(int64_t ns, char *out, size_t cap) {
-    import_seconds(ns < 0 ? 0 : ns, out, cap);
-}
-
-/* The client's APDUs of one session as script steps. */
-static void write_master(FILE *out, const capture *c, int conn, const stream *s, int64_t lead) {
-    char at[40], hex[800];
-    int64_t open_t = -1, close_t = -1;
-    for (size_t i = 0; i < c->n; i++) {
-        const cap_frame *f = &c->frames[i];
-        if (f->conn != conn) continue;
-        if (open_t < 0) open_t = f->t_ns;
-        if (f->event == CAP_CLOSE) close_t = f->t_ns;
-    }
-    fprintf(out, "      - name: m%d\n        script:\n", conn + 1);
-    at_text(lead + open_t, at, sizeof at);
-    fprintf(out, "          - {at: %s, do: connect}\n", at);
-    for (size_t pos = 0; pos < s->n;) {
-        iec104_apdu a;
-        int need = iec104_apdu_needed(s->b + pos, s->n - pos);
-        if (need <= 0 || (size_t)need > s->n - pos || iec104_apdu_parse(s->b + pos, (size_t)need, &a) < 0) break;
-        at_text(lead + s->t[pos + (size_t)need - 1], at, sizeof at);
-        if (a.kind == IEC104_FRAME_I) {
-            import_hex_text(a.asdu, a.asdu_len, hex, sizeof hex);
-            fprintf(out, "          - {at: %s, do: raw, hex: \"%s\"}\n", at, hex);
-        } else if (a.kind == IEC104_FRAME_U && a.u == IEC104_U_STARTDT_ACT) {
-            fprintf(out, "          - {at: %s, do: startdt}\n", at);
-        } else if (a.kind == IEC104_FRAME_U && a.u == IEC104_U_STOPDT_ACT) {
-            fprintf(out, "          - {at: %s, do: stopdt}\n", at);
-        } else if (a.kind == IEC104_FRAME_U && a.u == IEC104_U_TESTFR_ACT) {
-            fprintf(out, "          - {at: %s, do: testfr}\n", at);
-        } /* S frames and TESTFR con: the bench master sends its own */
-        pos += (size_t)need;
-    }
-    if (close_t >= 0) {
-        at_text(lead + close_t, at, sizeof at);
-        fprintf(out, "          - {at: %s, do: disconnect}\n", at);
-    }
-}
-
-static void write_object(FILE *out, int conn, const iec104_asdu *a, const iec104_io *io, int64_t t) {
-    const char *type = iec104_type_name(a->type), *cot = iec104_cot_name(a->cot);
-    char after[40], before[40];
-    at_text(t - 1000000000LL, after, sizeof after);
-    at_text(t + 1000000000LL, before, sizeof before);
-    fprintf(out, "  - iec104: {master: m%d, type: %s, cot: %s, ioa: %u", conn + 1, type ? type : "?",
-            cot ? cot : "?", (unsigned)io->ioa);
-    const char *tn = type ? type : "";
-    bool normalized = strncmp(tn, "M_ME_NA", 7) == 0 || strncmp(tn, "M_ME_TA", 7) == 0 ||
-                      strncmp(tn, "M_ME_TD", 7) == 0 || strncmp(tn, "M_ME_ND", 7) == 0;
-    if (normalized) /* the expectation compares the normalised value, -1 .. 1 - 2^-15 */
-        fprintf(out, ", value: %.9g, tolerance: 0.0001", (double)io->ival / 32768.0);
-    else if (strncmp(tn, "M_ME_NC", 7) == 0 || strncmp(tn, "M_ME_TF", 7) == 0)
-        fprintf(out, ", value: %.9g, tolerance: 0.0001", (double)io->fval);
-    else if (strncmp(tn, "M_ME_N", 6) == 0 || strncmp(tn, "M_ME_T", 6) == 0 || strncmp(tn, "M_SP", 4) == 0 ||
-             strncmp(tn, "M_DP", 4) == 0 || strncmp(tn, "M_IT", 4) == 0)
-        fprintf(out, ", value: %d", (int)io->ival);
-    fprintf(out, ", after: %s, before: %s}\n", after, before);
-}
-
-/* The server's I frames of one session as expectations. */
-static size_t write_answers(FILE *out, int conn, const stream *s, int64_t lead) {
-    size_t n = 0;
-    for (size_t pos = 0; pos < s->n;) {
-        iec104_apdu a;
-        iec104_asdu asdu;
-        int need = iec104_apdu_needed(s->b + pos, s->n - pos);
-        if (need <= 0 || (size_t)need > s->n - pos || iec104_apdu_parse(s->b + pos, (size_t)need, &a) < 0) break;
-        if (a.kind == IEC104_FRAME_I && iec104_asdu_decode(a.asdu, a.asdu_len, &asdu) == 0)
-            for (unsigned k = 0; k < asdu.n; k++, n++)
-                write_object(out, conn, &asdu, &asdu.io[k], lead + s->t[pos + (size_t)need - 1]);
-        pos += (size_t)need;
-    }
-    return n;
-}
-
 /* Top-level blocks of the base scenario other than these are copied. */
 static bool skipped_key(const char *line) {
     static const char *const own[] = {"name:", "duration:", "expect:", "stop_after_cycles:", NULL};
@@ -190,47 +114,81 @@ static char *add_modbus_block(char *body) {
  * client's first bytes: an IEC 104 APDU starts with 0x68 and its length. */
 static bool is_iec104(const capture *c) {
     if (c->server_port == 2404 || c->server_port == 502) return c->server_port == 2404;
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < c->n; i++) { /* the first payload, either side's */
         const cap_frame *f = &c->frames[i];
-        if (f->event == CAP_DATA && f->dir == CAP_TO_SLAVE && f->len >= 2)
+        if (f->event == CAP_DATA && f->len >= 2)
             return f->bytes[0] == 0x68 && f->bytes[1] >= 4 && (size_t)f->bytes[1] + 2 <= f->len;
     }
     return false;
 }
 
-/* The IEC 104 sessions: masters and the objects they are expected to get. */
-static size_t write_iec104(FILE *m, FILE *e, const capture *c, const stream *s, int64_t lead) {
-    size_t objects = 0;
+/* The IEC 104 sessions: masters, and the objects they are expected to get
+ * (or, for a client-only session and --protocol-only, the protocol checks). */
+static size_t write_iec104(FILE *m, FILE *e, const import_opts *o, capture *c, const stream *s, int64_t lead) {
+    size_t expected = 0, asdus = 0;
+    unsigned long from[2] = {0, 0};
     for (unsigned k = 0; k < c->n_conns; k++) {
-        write_master(m, c, (int)k, &s[2 * k + CAP_TO_SLAVE], lead);
-        objects += write_answers(e, (int)k, &s[2 * k + CAP_FROM_SLAVE], lead);
+        const stream *cs = &s[2 * k + CAP_TO_SLAVE], *ss = &s[2 * k + CAP_FROM_SLAVE];
+        import_iec104_master(m, c, (int)k, cs, ss, lead);
+        if (o->protocol_only || ss->n == 0) {
+            if (ss->n == 0)
+                capture_note(c, "session %u: no octets from the server (a client-only capture): checked by "
+                                "protocol only (confirmations, ACT_TERM, no close)", k + 1);
+            bool implied = cs->n > 0 && (cs->b[0] != 0x68 || cs->n < 3 || cs->b[2] != IEC104_U_STARTDT_ACT);
+            int64_t open_t = -1;
+            for (size_t i = 0; i < c->n && open_t < 0; i++)
+                if (c->frames[i].conn == (int)k) open_t = c->frames[i].t_ns;
+            expected += import_iec104_checks(e, (int)k, cs, lead, implied, open_t);
+            if (o->protocol_only) { /* the server's frames are counted, not expected */
+                FILE *null = fopen("/dev/null", "w");
+                size_t objects = null ? import_iec104_answers(null, c, (int)k, ss, lead, &asdus) : 0;
+                if (null) fclose(null);
+                capture_count(c, "server objects not compared (--protocol-only)", objects);
+            }
+        } else {
+            expected += import_iec104_answers(e, c, (int)k, ss, lead, &asdus);
+        }
+        import_iec104_count_apdus(cs, &from[0]);
+        import_iec104_count_apdus(ss, &from[1]);
     }
-    return objects;
+    c->units = from[0] + from[1];
+    snprintf(c->unit, sizeof c->unit, "APDUs");
+    snprintf(c->unit_detail, sizeof c->unit_detail, "%lu from the client(s), %lu from the server(s), %zu I frames with ASDUs from the server(s)",
+             from[0], from[1], asdus);
+    return expected;
 }
 
 static void write_header(FILE *out, const import_opts *o, const capture *c, bool iec104, size_t expected,
-                         const char *dur) {
-    if (iec104)
-        fprintf(out, "# IEC 104: %u session(s) to port %u replayed by bench masters (duration %s); the %zu\n"
-                     "# information objects the recorded server sent are expected, within 1 s.\n",
+                         size_t timeouts, const char *dur) {
+    if (iec104 && o->protocol_only)
+        fprintf(out, "# IEC 104: %u session(s) to port %u replayed by bench masters (duration %s);\n"
+                     "# --protocol-only: %zu protocol checks (confirmations, ACT_TERM, no close), no values.\n",
+                c->n_conns, c->server_port, dur, expected);
+    else if (iec104)
+        fprintf(out, "# IEC 104: %u session(s) to port %u replayed by bench masters (duration %s); %zu\n"
+                     "# expectations: the information objects the recorded server sent (within 1 s), the\n"
+                     "# ASDUs of types the bench cannot decode by type and cause, and the protocol checks\n"
+                     "# of client-only sessions; what is not expected is counted below.\n",
                 c->n_conns, c->server_port, dur, expected);
     else
         fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s), one\n"
                      "# master per session, every request at its recorded time; the %zu answers the\n"
                      "# recorded server gave are expected: register and bit values as recorded (they are\n"
                      "# the gateway's data: the base's plant must be in that state at --at), exception\n"
-                     "# codes as recorded, other functions an answer (not an exception), silence a timeout.\n",
-                c->n_conns, c->server_port, dur, expected);
+                     "# codes as recorded, other functions an answer (not an exception); the %zu requests\n"
+                     "# it left unanswered are expected to time out.\n",
+                c->n_conns, c->server_port, dur, expected - timeouts, timeouts);
     fprintf(out, "# Plant and gateway: %s.\n", o->base_path);
     char title[PATH_MAX + 64];
     snprintf(title, sizeof title, "replay of %s (%u %s sessions, %zu %s)", o->capture_path, c->n_conns,
-             iec104 ? "IEC 104" : "Modbus TCP", expected, iec104 ? "objects" : "answers");
+             iec104 ? "IEC 104" : "Modbus TCP", expected,
+             iec104 ? (o->protocol_only ? "protocol checks" : "expectations") : "answers");
     fputs("name: ", out);
     import_yaml_string(out, title);
     fprintf(out, "\nduration: %s\n", dur);
 }
 
-int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
+int import_write_tcp(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
     if (!o->base_path) {
         snprintf(err, errlen, "a pcap import needs --base SCENARIO: the plant and gateway the capture was made against");
         return -1;
@@ -248,13 +206,13 @@ int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *er
     size_t body_len = 0, masters_len = 0, answers_len = 0;
     FILE *b = open_memstream(&body, &body_len), *m = open_memstream(&masters, &masters_len),
          *e = open_memstream(&answers, &answers_len);
-    size_t expected = 0;
+    size_t expected = 0, timeouts = 0;
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
     if (rc == 0 && (!b || !m || !e)) rc = -1;
     if (rc == 0) rc = copy_base(b, o->base_path, !iec104, err, errlen);
     if (rc >= 0 && m && e)
-        expected = iec104 ? write_iec104(m, e, c, s, o->at_ns)
-                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last);
+        expected = iec104 ? write_iec104(m, e, o, c, s, o->at_ns)
+                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last, &timeouts);
     if (b) fclose(b);
     if (m) fclose(m);
     if (e) fclose(e);
@@ -267,7 +225,7 @@ int import_write_tcp(const import_opts *o, const capture *c, FILE *out, char *er
     if (rc == 0) {
         char dur[40];
         import_seconds(o->at_ns + last + 2 * 1000000000LL, dur, sizeof dur);
-        write_header(out, o, c, iec104, expected, dur);
+        write_header(out, o, c, iec104, expected, timeouts, dur);
         fwrite(body, 1, (size_t)(mark - body), out);
         fputs(masters, out);
         fputs(mark + strlen("      __MASTERS__\n"), out);

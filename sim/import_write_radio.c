@@ -13,17 +13,61 @@
 #include "replay.h"
 #include "replay_int.h"
 
-static int write_fixture(const char *path, const capture *c, char *err, size_t errlen) {
+/* The emulated module's default sensitivity (radio_bench.c, `sensitivity:`). */
+#define IMPORT_SENSITIVITY_DBM (-110)
+#define LEAD_IN_NS 2000000000LL /* the gateway configures its module before the first telegram */
+
+static const char *const mode_text[] = {"S1", "T1", "C1"};
+
+/* The scenario's mode: the one most telegrams were heard in (T1 when the
+ * capture does not say); *mixed when others occur too. */
+static int main_mode(const capture *c, bool *mixed) {
+    size_t n[AIR_N_MODES] = {0};
+    for (size_t i = 0; i < c->n; i++)
+        if (c->frames[i].has_mode) n[c->frames[i].mode]++;
+    int best = AIR_T1;
+    for (int m = 0; m < AIR_N_MODES; m++)
+        if (n[m] > n[best]) best = m;
+    *mixed = false;
+    for (int m = 0; m < AIR_N_MODES; m++)
+        if (m != best && n[m]) *mixed = true;
+    return best;
+}
+
+/* The module must hear what the receiver heard: a telegram the capture has
+ * with its CRC correct was received, so an RSSI below the emulated module's
+ * sensitivity is raised to it (a NOTE counts them); one the receiver flagged
+ * keeps its RSSI, which may well be why it failed. */
+static void clamp_rssi(capture *c) {
+    size_t raised = 0;
+    int lowest = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        cap_frame *f = &c->frames[i];
+        if (!f->has_rssi || f->crc_bad) continue;
+        int dbm = f->rssi < 0 ? f->rssi : -f->rssi;
+        if (dbm >= IMPORT_SENSITIVITY_DBM) continue;
+        if (dbm < lowest) lowest = dbm;
+        f->rssi = IMPORT_SENSITIVITY_DBM;
+        raised++;
+    }
+    if (raised)
+        capture_note(c, "%zu telegrams received at %d dBm or more weakly than the emulated module's sensitivity "
+                        "(%d dBm) go on the air at %d dBm (the receiver got them; the lowest was %d dBm)",
+                     raised, IMPORT_SENSITIVITY_DBM - 1, IMPORT_SENSITIVITY_DBM, IMPORT_SENSITIVITY_DBM, lowest);
+}
+
+static int write_fixture(const char *path, const capture *c, int mode, char *err, size_t errlen) {
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errlen, "cannot write %s", path);
         return -1;
     }
-    fputs("# radio telegrams: SECONDS [RSSI] HEX [crc_error], seconds from the first one\n", f);
+    fputs("# radio telegrams: SECONDS [RSSI] [mode=M] HEX [crc_error], seconds from the first one\n", f);
     for (size_t i = 0; i < c->n; i++) {
         const cap_frame *fr = &c->frames[i];
         fprintf(f, "%lld.%09lld ", (long long)(fr->t_ns / 1000000000), (long long)(fr->t_ns % 1000000000));
         if (fr->has_rssi) fprintf(f, "%d ", fr->rssi < 0 ? fr->rssi : -fr->rssi);
+        if (fr->has_mode && fr->mode != mode) fprintf(f, "mode=%s ", mode_text[fr->mode]);
         for (size_t k = 0; k < fr->len; k++) fprintf(f, "%02X", fr->bytes[k]);
         fputs(fr->crc_bad ? " crc_error\n" : "\n", f);
     }
@@ -62,7 +106,6 @@ static int count_meters(const result_set *rs) {
     return n;
 }
 
-#define LEAD_IN_NS 2000000000LL /* the gateway configures its module before the first telegram */
 
 /* "METER_ID KEY" of the key file, or NULL. */
 static const char *key_of(char (*keys)[2][40], size_t n, const char *id) {
@@ -121,10 +164,16 @@ static int write_meters(const import_opts *o, const capture *c, FILE *out, char 
     return 0;
 }
 
-int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *err, size_t errlen) {
+int import_write_radio(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
     char fixture[PATH_MAX], keys[PATH_MAX], sidecar[PATH_MAX];
+    bool mixed;
+    int mode = main_mode(c, &mixed);
+    /* the module and the gateway listen to what the capture holds: CT hears C1 and T1 */
+    const char *listen = mixed ? "CT" : mode == AIR_C1 ? "C1A" : mode_text[mode];
+    if (mixed) capture_note(c, "telegrams heard in several modes: each goes on the air in its own, the module listens in CT (C1 and T1)");
+    clamp_rssi(c);
     snprintf(fixture, sizeof fixture, "%s/%s.radio.hex", o->fixtures_dir, o->name);
-    if (write_fixture(fixture, c, err, errlen) < 0) return -1;
+    if (write_fixture(fixture, c, mode, err, errlen) < 0) return -1;
     if (o->keys_path) {
         snprintf(keys, sizeof keys, "%s/%s.keys", o->fixtures_dir, o->name);
         if (copy_file(o->keys_path, keys, err, errlen) < 0) return -1;
@@ -158,14 +207,14 @@ int import_write_radio(const import_opts *o, const capture *c, FILE *out, char *
         import_wall_text(c->t0_wall_ns - LEAD_IN_NS, start, sizeof start);
         fprintf(out, "start: %s\n", start);
     }
-    fprintf(out, "plant:\n  segments: []\n  wmbus:\n    modules: [{name: radio1, default_mode: T1}]\n"
+    fprintf(out, "plant:\n  segments: []\n  wmbus:\n    modules: [{name: radio1, default_mode: %s}]\n"
                  "  replay:\n    radio:\n      telegrams: %s/%s.radio.hex\n",
-            o->fixtures_ref, o->name);
+            listen, o->fixtures_ref, o->name);
     if (o->keys_path) fprintf(out, "      keys: %s/%s.keys\n", o->fixtures_ref, o->name);
-    fprintf(out, "      module: radio1\n      mode: T1\n      at: 2s\n");
+    fprintf(out, "      module: radio1\n      mode: %s\n      at: 2s\n", mode_text[mode]);
     fprintf(out, "      expect: {telegrams: %zu, decoded: %lu, rejected: %lu}\n", c->n, decoded, rejected);
     fputs("gateway:\n  gateway: {name: replay, store: \"${workdir}/gw.db\", datahub_dump: \"${workdir}/datahub.json\"}\n"
-          "  wmbus:\n    - name: radio1\n      device: \"${radio:radio1}\"\n      link_mode: T1\n"
-          "      cycle: 15m\n      meters:\n", out);
+          "  wmbus:\n    - name: radio1\n      device: \"${radio:radio1}\"\n      link_mode: ", out);
+    fprintf(out, "%s\n      cycle: 15m\n      meters:\n", listen);
     return write_meters(o, c, out, err, errlen);
 }

@@ -157,17 +157,33 @@ int results_from_dump(result_set *rs, const char *dump_path, char *err, size_t e
     return rc;
 }
 
-/* Frames a gateway sent to a bench master: iec104:NAME and modbus:NAME channels. */
-int results_from_trace(result_set *rs, const trace *tr) {
+/* Is ch one of the scenario's Modbus masters? Their trace channel is the
+ * master's own name (m1), not "modbus:m1" as the IEC 104 masters' are. */
+static bool modbus_master(const char *ch, const char *const *names, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], ch) == 0) return true;
+    return false;
+}
+
+/* A Modbus master's answers are what the gateway sent it, and the requests it
+ * left unanswered (the master's "timeout" note): the replay compares both. */
+static bool modbus_answer(const trace_rec *r) {
+    return r->dir == TRACE_GW_TO_BUS || (r->dir == TRACE_NOTE && strncmp(r->event, "timeout", 7) == 0);
+}
+
+/* Frames a gateway sent to a bench master: iec104:NAME channels and the
+ * channels of the Modbus masters named. */
+int results_from_trace(result_set *rs, const trace *tr, const char *const *modbus_names, size_t n_modbus) {
     unsigned long counts[2] = {0, 0};
     for (size_t i = 0; i < tr->n; i++) {
         const trace_rec *r = &tr->recs[i];
-        if (r->dir != TRACE_GW_TO_BUS) continue;
-        int proto = strncmp(r->ch, "iec104:", 7) == 0 ? 0 : strncmp(r->ch, "modbus:", 7) == 0 ? 1 : -1;
+        int proto = strncmp(r->ch, "iec104:", 7) == 0 && r->dir == TRACE_GW_TO_BUS ? 0
+                    : modbus_master(r->ch, modbus_names, n_modbus) && modbus_answer(r) ? 1
+                                                                                        : -1;
         if (proto < 0) continue;
         char key[128], val[1024], t[32];
         results_number((double)r->t_ns / 1e9, t, sizeof t);
-        snprintf(key, sizeof key, "%s %s %s %05lu", proto ? "modbus" : "iec104", r->ch + 7,
+        snprintf(key, sizeof key, "%s %s %s %05lu", proto ? "modbus" : "iec104", proto ? r->ch : r->ch + 7,
                  proto ? "answer" : "frame", ++counts[proto]);
         int n = snprintf(val, sizeof val, "t=%ss %s", t, r->event);
         if (proto == 1 || r->event[0] == '\0')

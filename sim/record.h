@@ -36,8 +36,9 @@ void results_number(double v, char *out, size_t cap);
 
 /* The meters' data points of a datahub dump (bench counters left out). */
 int results_from_dump(result_set *rs, const char *dump_path, char *err, size_t errlen);
-/* The frames the gateway sent to the bench's IEC 104 and Modbus masters. */
-int results_from_trace(result_set *rs, const trace *tr);
+/* The frames the gateway sent to the bench's IEC 104 masters and to the
+ * Modbus masters named (their answers and timeouts). */
+int results_from_trace(result_set *rs, const trace *tr, const char *const *modbus_names, size_t n_modbus);
 
 /* The sidecar path of a scenario: NAME.yaml → NAME.expected.json. */
 void record_sidecar_path(const char *scenario_path, char *out, size_t cap);

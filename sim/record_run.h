@@ -7,10 +7,12 @@
 #define SIM_RECORD_RUN_H
 #include <stdbool.h>
 #include <stdio.h>
+#include "modbus_plan.h"
 #include "record.h"
 #include "replay.h"
 #include "trace.h"
 
 void record_check(const char *scenario_path, bool record, const char *dump_path, const trace *tr,
-                  const replay_bench *rb, FILE *out, unsigned *passed, unsigned *failed);
+                  const replay_bench *rb, const modbus_plan *mb, FILE *out, unsigned *passed,
+                  unsigned *failed);
 #endif

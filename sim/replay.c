@@ -208,13 +208,14 @@ static void add_id(replay_bench *rb, const cap_frame *f) {
 }
 
 static void transmit(replay_bench *rb, const cap_frame *f, int64_t at) {
-    air_tx tx = {.mode = (uint8_t)rb->spec->mode, .format = WMBUS_FMT_A,
-                 .channel_khz = air_mode_get((air_mode)rb->spec->mode)->channel_khz, .start_ns = at,
+    int mode = f->has_mode ? f->mode : rb->spec->mode; /* the mode the receiver heard it in */
+    air_tx tx = {.mode = (uint8_t)mode, .format = WMBUS_FMT_A,
+                 .channel_khz = air_mode_get((air_mode)mode)->channel_khz, .start_ns = at,
                  .rssi_dbm = f->has_rssi ? (f->rssi < 0 ? f->rssi : -f->rssi) : -70.0,
                  .sender = (uint32_t)(0x80000000u + rb->next)};
     const char *drop;
     tx.len = replay_air_bytes(f, tx.bytes, sizeof tx.bytes, &drop);
-    tx.duration_ns = air_time_ns((air_mode)rb->spec->mode, tx.len);
+    tx.duration_ns = air_time_ns((air_mode)mode, tx.len);
     if (drop && strcmp(drop, REPLAY_WHY_CRC) == 0) rb->dropped_crc++;
     else if (drop) rb->dropped_short++;
     rb->air_free_ns = at + tx.duration_ns;

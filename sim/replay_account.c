@@ -8,6 +8,7 @@
 #include "im871a_emu.h"
 #include "radio_bench.h"
 #include "replay_int.h"
+#include "text_safe.h"
 
 /* A point's numeric value in the dump (parsed once), or -1 when absent. */
 static long dump_count(const cfg_node *points, const char *id) {
@@ -115,7 +116,9 @@ static void account(replay_bench *rb, const char *dump_path, const char *store_p
 }
 
 static void verdict(FILE *out, bool ok, const char *msg, unsigned *passed, unsigned *failed) {
-    fprintf(out, "%s  %s\n", ok ? "PASS" : "FAIL", msg);
+    fprintf(out, "%s  ", ok ? "PASS" : "FAIL");
+    text_safe_fputs(msg, out);
+    fputc('\n', out);
     if (ok) (*passed)++;
     else (*failed)++;
 }

@@ -27,6 +27,7 @@
 #include "replay.h"
 #include "scenario.h"
 #include "timemaster.h"
+#include "text_safe.h"
 #include "trace.h"
 
 #define STOP_GRACE_NS (5 * NS_PER_S)   /* SIGTERM → SIGKILL */
@@ -59,6 +60,8 @@ typedef struct run {
     char iec104_port_text[8];
     loop_timer_id duration_timer, cycle_timer;
     bool cycle_check_due;  /* virtual time: look for a new cycle at the next sync */
+    int interrupted;       /* the signal that ended the run early (SIGINT, SIGTERM), or 0 */
+    int64_t interrupted_ns; /* when, in scenario time */
 } run;
 
 void runner_default_gwd(char *out, size_t cap) {
@@ -181,6 +184,10 @@ static void on_interrupt(gw_loop *loop, int signo, void *arg) {
     run *r = arg;
     trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0,
               signo == SIGINT ? "interrupted (SIGINT)" : "interrupted (SIGTERM)");
+    if (!r->interrupted && !r->stopping) {
+        r->interrupted = signo;
+        r->interrupted_ns = clock_mono_ns() - r->tr.t0_ns;
+    }
     begin_stop(r);
 }
 
@@ -332,7 +339,9 @@ static void run_virtual(run *r) {
 }
 
 static void verdict(run *r, bool ok, const char *msg, unsigned *passed, unsigned *failed) {
-    fprintf(r->opt->out, "%s  %s\n", ok ? "PASS" : "FAIL", msg);
+    fprintf(r->opt->out, "%s  ", ok ? "PASS" : "FAIL");
+    text_safe_fputs(msg, r->opt->out);
+    fputc('\n', r->opt->out);
     if (ok) (*passed)++;
     else (*failed)++;
 }
@@ -349,6 +358,13 @@ static void radio_verdict(void *arg, bool ok, const char *msg) {
 
 static void evaluate(run *r, unsigned *passed, unsigned *failed) {
     char msg[8192], how[160];
+    if (r->interrupted) { /* a timeout's kill: what follows covers only the part that ran */
+        snprintf(msg, sizeof msg, "interrupted at t=%.3fs of %.3fs by %s: the run did not finish, the verdicts "
+                                  "below are of its first %.3fs only",
+                 (double)r->interrupted_ns / 1e9, (double)r->sc->duration_ns / 1e9,
+                 r->interrupted == SIGINT ? "SIGINT" : "SIGTERM", (double)r->interrupted_ns / 1e9);
+        verdict(r, false, msg, passed, failed);
+    }
     gwproc_describe(&r->gw, how, sizeof how);
     bool clean = r->gw.exited && !r->exited_early && WIFEXITED(r->gw.status) &&
                  WEXITSTATUS(r->gw.status) == 0;
@@ -391,7 +407,8 @@ static void evaluate(run *r, unsigned *passed, unsigned *failed) {
         radio_bench_evaluate(r->radio, r->dump_path, radio_verdict, &t);
     }
     replay_bench_evaluate(r->replay, r->dump_path, r->store_path, r->opt->out, passed, failed);
-    record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->opt->out, passed,
+    if (r->interrupted) return; /* a partial run is neither recorded nor compared */
+    record_check(r->sc->path, r->opt->record, r->dump_path, &r->tr, r->replay, r->sc->modbus, r->opt->out, passed,
                  failed);
 }
 
@@ -455,8 +472,8 @@ int runner_run(const char *path, const run_options *opt) {
     clock_use_real();
     bool ok = failed == 0;
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s)\n", r.sc->name,
-            ok ? "PASS" : "FAIL", passed, failed, r.workdir);
+            ok ? "PASS" : r.interrupted ? "INTERRUPTED" : "FAIL", passed, failed, r.workdir);
     if (ok && !opt->keep) fsdir_remove(r.workdir);
     scenario_free(r.sc);
-    return ok ? 0 : 1;
+    return r.interrupted ? RUNNER_INTERRUPTED : ok ? 0 : 1;
 }

@@ -16,7 +16,11 @@ typedef struct run_options {
     const char *fixtures_dir; /* --fixtures / $HIL_FIXTURES: ${fixtures}; NULL: the repository's */
 } run_options;
 
-/* Returns 0 when every expectation held, 1 otherwise (also for load errors). */
+/* A run ended early by SIGINT/SIGTERM (a timeout's kill): hil's exit status too. */
+#define RUNNER_INTERRUPTED 3
+
+/* Returns 0 when every expectation held, RUNNER_INTERRUPTED when a signal
+ * ended the run early, 1 otherwise (also for load errors). */
 int runner_run(const char *scenario_path, const run_options *opt);
 /* Default gateway command: $HIL_GWD, else gwd next to the running hil. */
 void runner_default_gwd(char *out, size_t cap);
