@@ -79,7 +79,17 @@ typedef struct telegram {
     oms_sec_result sec;           /* transport layer security */
     const uint8_t *alarm;         /* alarm CIs: the alarm bytes */
     size_t alarm_len;
+    const wmbus_ci_info *ci_info; /* the CI's table entry (NULL: none, e.g. wired 0x73) */
+    const uint8_t *apl_data;      /* payload shown as hex: format frames, COSEM, OBIS, ... */
+    size_t apl_len;
+    bool has_compact;             /* compact frame (CI 0x73/0x79/0x7B) */
+    uint16_t format_signature, frame_crc;
+    const uint8_t *compact_data;  /* the values, without DIF/VIF */
+    size_t compact_len;
     mbus_data app;                /* records */
+    /* bytes after the frame its L field covers (some receivers append them) */
+    uint8_t trailing[WMBUS_FRAME_MAX];
+    size_t trailing_len;
     /* first error; records decoded before it are kept */
     bool has_error;
     size_t error_offset;          /* in buf (wired: from the 68; wireless: L = 0, no CRCs) */

@@ -232,14 +232,28 @@ static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
     put_value(j, t, r);
     if (r->invalid)
         key(j, "invalid"), put(j, "true");
+    if (r->invalid && r->kind == MBUS_VAL_NONE && r->text[0])
+        key_str(j, "invalid_reason", r->text);
     put_ch(j, '}');
+}
+
+/* The device type's name when the table has one, else its code as hex;
+ * the code itself always. */
+static void put_device_type(jbuf *j, uint8_t code) {
+    const char *name = mbus_medium_name(code);
+    key(j, "device_type");
+    if (strcmp(name, "unknown") == 0)
+        put_hex8(j, code);
+    else
+        put_str(j, name);
+    key_int(j, "device_type_code", code);
 }
 
 static void put_address(jbuf *j, const wmbus_address *a) {
     key_str(j, "manufacturer", a->man);
     key_str(j, "id", a->id);
     key_int(j, "version", a->version);
-    key_str(j, "device_type", mbus_medium_name(a->device_type));
+    put_device_type(j, a->device_type);
 }
 
 static void put_link(jbuf *j, const telegram *t) {
@@ -292,9 +306,14 @@ static void put_header(jbuf *j, const telegram *t) {
     if (t->has_meter)
         put_address(j, &t->meter);
     else if (h->present && t->app.fixed)
-        key_str(j, "id", h->id), key_str(j, "device_type", mbus_medium_name(h->medium));
-    if (!t->has_ci)
+        key_str(j, "id", h->id), put_device_type(j, h->medium);
+    if (!t->has_ci) {
+        /* nothing behind a failed ELL was read: its outcome is the telegram's */
+        key_str(j, "security", decode_security_name(t));
         return;
+    }
+    if (t->ci_info)
+        key_str(j, "ci_kind", t->ci_info->name);
     key_hex8(j, "ci", t->ci);
     if (t->has_tpl && t->tpl.kind != WMBUS_TPL_NONE) {
         key_int(j, "access_number", t->tpl.access_number);
@@ -311,6 +330,20 @@ static void put_header(jbuf *j, const telegram *t) {
         key_int(j, "security_mode", 0);
     }
     key_str(j, "security", decode_security_name(t));
+}
+
+/* A compact frame's header and values, and payloads not decoded here. */
+static void put_payload(jbuf *j, const telegram *t) {
+    if (t->has_compact) {
+        key(j, "compact_frame");
+        put_ch(j, '{');
+        key_int(j, "format_signature", t->format_signature);
+        key_int(j, "frame_crc", t->frame_crc);
+        key(j, "data"), put_hex(j, t->compact_data, t->compact_len);
+        put_ch(j, '}');
+    }
+    if (t->apl_data && t->apl_len)
+        key(j, "apl_data"), put_hex(j, t->apl_data, t->apl_len);
 }
 
 size_t decode_json(const telegram *t, char *out, size_t cap) {
@@ -337,6 +370,7 @@ size_t decode_json(const telegram *t, char *out, size_t cap) {
     put_header(&j, t);
     if (t->alarm)
         key(&j, "alarm"), put_hex(&j, t->alarm, t->alarm_len);
+    put_payload(&j, t);
     if (t->app.app_error >= 0)
         key_int(&j, "application_error", t->app.app_error);
     key(&j, "records");
@@ -349,6 +383,10 @@ size_t decode_json(const telegram *t, char *out, size_t cap) {
     put_ch(&j, ']');
     if (t->app.more_follows)
         key(&j, "more_records_follow"), put(&j, "true");
+    if (t->trailing_len) {
+        key(&j, "trailing_bytes");
+        put_hex(&j, t->trailing, t->trailing_len);
+    }
     if (t->has_error) {
         key_str(&j, "error", t->error);
         key_int(&j, "error_offset", (long long)t->error_offset);
