@@ -205,12 +205,30 @@ static void put_vifes(jbuf *j, const mbus_record *r) {
             key(j, "vife"), put_ch(j, '['), any = true;
         else
             put_ch(j, ',');
-        put_str(j, mbus_vife_name(r->vif[i]));
+        if (v == 0x7C && i + 1 < r->n_vif)
+            put_str(j, mbus_vife2_name(r->vif[++i])); /* second combinable table */
+        else
+            put_str(j, mbus_vife_name(r->vif[i]));
         if (v == 0x7F)
             break;
     }
     if (any)
         put_ch(j, ']');
+}
+
+/* Where a value of a compact profile lies: its element number, and its time
+ * relative to the record's storage (seconds, or months in half steps). */
+static void put_profile(jbuf *j, const mbus_record *r) {
+    key_str(j, "profile", mbus_vife_name(r->profile));
+    key_int(j, "profile_index", r->profile_index);
+    if (!r->profile_timed)
+        return;
+    if (!r->profile_months) {
+        key_int(j, "time_offset_s", r->profile_offset);
+        return;
+    }
+    key(j, "time_offset_months");
+    put_decimal(j, r->profile_offset * 5, -1); /* half months: -3 -> -1.5 */
 }
 
 static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
@@ -234,6 +252,8 @@ static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
         key(j, "invalid"), put(j, "true");
     if (r->invalid && r->kind == MBUS_VAL_NONE && r->text[0])
         key_str(j, "invalid_reason", r->text);
+    if (r->profile)
+        put_profile(j, r);
     put_ch(j, '}');
 }
 

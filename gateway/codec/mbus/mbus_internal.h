@@ -57,6 +57,12 @@ int64_t mbus_int_decode(const uint8_t *bytes, size_t n);
  * date-time) or 6 (type I date-time with seconds) bytes; false for other n. */
 bool mbus_time_point_text(const uint8_t *bytes, size_t n, char *out, size_t cap);
 
+/* Compact profiles (mbus_profile.c): the profile VIFE of a VIF chain (0x13,
+ * 0x1E, 0x1F) or 0; and the expansion of a profile record (its data = the
+ * LVAR bytes) into one record per value, appended to out. */
+unsigned mbus_profile_vife(const uint8_t *vif, size_t n_vif);
+mbus_err_code mbus_profile_expand(const mbus_record *proto, mbus_data *out, mbus_error *err);
+
 /* Decode the variable data records of data[pos..len) into out. */
 mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, mbus_data *out,
                                   mbus_error *err);

@@ -271,6 +271,10 @@ static void record_init(mbus_record *r, size_t pos) {
     r->unit_mult = 1.0;
     r->text[0] = '\0';
     r->invalid = false;
+    r->profile = 0;
+    r->profile_timed = r->profile_months = false;
+    r->profile_index = 0;
+    r->profile_offset = 0;
 }
 
 mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, mbus_data *out,
@@ -295,6 +299,13 @@ mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, m
             mbus_err_code rc = read_record(&c, r);
             if (rc != MBUS_OK)
                 return rc;
+            if ((r->dif[0] & 0x0F) == 0x0D && mbus_profile_vife(r->vif, r->n_vif)) {
+                /* the slot is rewritten by the profile's first value */
+                rc = mbus_profile_expand(r, out, err);
+                if (rc != MBUS_OK)
+                    return rc;
+                continue;
+            }
         }
         out->n_records++;
     }
