@@ -52,8 +52,23 @@ static void put_int(jbuf *j, long long v) {
 
 /* JSON string: quotes, backslash and control characters escaped; bytes
  * >= 0x80 (meter text is not UTF-8) as \u00XX. */
+static bool needs_escape(unsigned char ch) {
+    return ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7F;
+}
+
 static void put_str_n(jbuf *j, const char *s, size_t n, bool reversed) {
     static const char hex[] = "0123456789abcdef";
+    if (!reversed) { /* the common case, names and ids: one copy */
+        size_t k = 0;
+        while (k < n && !needs_escape((unsigned char)s[k]))
+            k++;
+        if (k == n) {
+            put_ch(j, '"');
+            put_mem(j, s, n);
+            put_ch(j, '"');
+            return;
+        }
+    }
     put_ch(j, '"');
     for (size_t k = 0; k < n; k++) {
         unsigned char ch = (unsigned char)(reversed ? s[n - 1 - k] : s[k]);
@@ -83,12 +98,22 @@ static void put_hex(jbuf *j, const uint8_t *b, size_t n) {
     put_ch(j, '"');
 }
 
+/* ,"name": written straight into the buffer (every field passes here). */
 static void key(jbuf *j, const char *name) {
-    if (j->n && j->p[j->n - 1] != '{' && j->p[j->n - 1] != '[')
-        put_ch(j, ',');
-    put_ch(j, '"');
-    put(j, name);
-    put(j, "\":");
+    size_t len = strlen(name);
+    if (j->full || len + 4 >= j->cap - j->n) {
+        j->full = true;
+        return;
+    }
+    char *o = j->p + j->n;
+    if (j->n && o[-1] != '{' && o[-1] != '[')
+        *o++ = ',';
+    *o++ = '"';
+    memcpy(o, name, len);
+    o += len;
+    *o++ = '"';
+    *o++ = ':';
+    j->n = (size_t)(o - j->p);
 }
 
 static void key_str(jbuf *j, const char *name, const char *v) {
