@@ -185,12 +185,19 @@ mbus_err_code mbus_profile_expand(const mbus_record *proto, mbus_data *out, mbus
             known = known && ok;
         if (!ok || r->invalid)
             continue;
+        bool overflow = false;
         if (i == 0 || p.mode == MODE_ABSOLUTE)
             acc = raw, acc_real = real;
         else if (p.mode == MODE_NEGATIVE)
-            acc -= raw, acc_real -= real;
+            overflow = __builtin_sub_overflow(acc, raw, &acc), acc_real -= real;
         else
-            acc += raw, acc_real += real;
+            overflow = __builtin_add_overflow(acc, raw, &acc), acc_real += real;
+        if (overflow) { /* 64-bit increments can leave int64: no value from here on */
+            known = false;
+            r->invalid = true;
+            strcpy(r->text, "profile value overflows");
+            continue;
+        }
         set_scaled(r, vi, acc, acc_real, p.real);
     }
     return MBUS_OK;
