@@ -105,6 +105,12 @@ static void test_compact_profiles(void) {
     CHECK_INT(mbus_app_decode(0x78, odd, sizeof odd, &d, &e), MBUS_ERR_DATA);
     uint8_t lvar[] = {0x4D, 0x93, 0x1F, 0x03, 0x0D, 0xFE, 0x10};
     CHECK_INT(mbus_app_decode(0x78, lvar, sizeof lvar, &d, &e), MBUS_ERR_DATA);
+    /* LVAR 0xC4 (4 "BCD" bytes) with a profile VIFE: the bytes are the
+     * profile; that they are no valid BCD says nothing about the values */
+    uint8_t bcd_lvar[] = {0x4D, 0x93, 0x1F, 0xC4, 0x02, 0xFE, 0x10, 0x27};
+    CHECK_INT(mbus_app_decode(0x78, bcd_lvar, sizeof bcd_lvar, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 1 && !d.records[0].invalid && d.records[0].kind == MBUS_VAL_NUMBER);
+    CHECK_NEAR(d.records[0].value, 10.0, 1e-12);
     /* a record after the profile is still read */
     uint8_t after[] = {0x0D, 0x93, 0x1F, 0x04, 0x01, 0x01, 0x01, 0x02, 0x01, 0x13, 0x07};
     CHECK_INT(mbus_app_decode(0x78, after, sizeof after, &d, &e), MBUS_OK);

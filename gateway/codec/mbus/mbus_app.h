@@ -113,8 +113,13 @@ typedef struct mbus_data {
  * text "YYYY-MM-DD" (type G), "hh:mm:ss" (J), "YYYY-MM-DDThh:mm:00" (F) or
  * "YYYY-MM-DDThh:mm:ss" (I), local time of the meter. LVAR text is a STRING,
  * LVAR binary is BYTES (upper-case hex without spaces, in transmitted order).
- * Orthogonal VIFE 0x70-0x77 and 0x7D scale the value; the others stay in
- * vif[] (see mbus_vife_name()).
+ * Orthogonal VIFE 0x70-0x77 and 0x7D scale the value; date/time VIFEs make
+ * it a date, duration VIFEs a time in s, exceed counts a count; the others
+ * stay in vif[] (see mbus_vife_name()). BCD with a digit A..F (other than a
+ * leading 0xF, the minus sign) gives kind NONE, invalid, the reason in
+ * text. A compact profile (DIF data field 0x0D with VIFE 0x13/0x1E/0x1F)
+ * gives one record per value (profile, profile_index, profile_offset; see
+ * mbus_profile.c).
  *
  * Quantities (static snake_case): energy, volume, mass, on_time,
  * operating_time, power, volume_flow, mass_flow, flow_temperature,

@@ -173,6 +173,7 @@ mbus_err_code mbus_profile_expand(const mbus_record *proto, mbus_data *out, mbus
             r->storage = base.storage + i;
         r->kind = MBUS_VAL_NONE;
         r->text[0] = '\0';
+        r->invalid = false; /* the LVAR record's own reading says nothing here */
         int64_t raw = 0;
         double real = 0;
         bool ok = element_value(&p, r->data, r, &raw, &real);
