@@ -5,7 +5,9 @@
  *   - OMS wireless frames without AES (the Annex N.2.2 records, short header)
  *   - OMS wireless frames with AES: mode 5 (Annex N.2.1) and mode 7 (AFL,
  *     KDF and CMAC: two key derivations, one CMAC, one CBC per telegram)
- * Run from the repository root: bench_decode [SECONDS_PER_CASE]. */
+ * Run from the repository root: bench_decode [SECONDS_PER_CASE], or
+ * bench_decode --emit KEYS LINES METERS COUNT to write the input ci/bench
+ * times `gwd decode -` with. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,11 +121,59 @@ static void build_mode7(oms_crypto *c, const uint8_t key[16], frame *out) {
     out->n = n;
 }
 
+/* Input for timing `gwd decode -` (ci/bench): a key file of `meters` meters
+ * (ids 10000000 + i, one key each) and `lines` telegrams cycling through
+ * them: mode 5 (Annex N.2.2 records) from every meter, every fourth line a
+ * wireless frame in the clear, every eighth a wired frame of the corpus. */
+static int emit(decoder *dec, const char *keys_path, const char *lines_path, unsigned meters,
+                unsigned long lines) {
+    FILE *kf = fopen(keys_path, "w"), *tf = fopen(lines_path, "w");
+    if (!kf || !tf)
+        return 1;
+    size_t corpus = load_corpus();
+    static frame per_meter[4096];
+    const uint8_t recs[] = {0x0C, 0x14, 0x27, 0x04, 0x85, 0x02, 0x04, 0x6D, 0x32,
+                            0x37, 0x1F, 0x15, 0x02, 0xFD, 0x17, 0x00, 0x00};
+    for (unsigned m = 0; m < meters && m < 4096; m++) {
+        unsigned id_dec = 10000000 + m;
+        char id_text[16];
+        snprintf(id_text, sizeof id_text, "%08u", id_dec);
+        uint32_t id = (uint32_t)strtoul(id_text, NULL, 16); /* the digits as BCD */
+        uint8_t key[16];
+        for (int i = 0; i < 16; i++)
+            key[i] = (uint8_t)(m * 7 + i * 13);
+        fprintf(kf, "%s ", id_text);
+        for (int i = 0; i < 16; i++)
+            fprintf(kf, "%02X", key[i]);
+        fputc('\n', kf);
+        per_meter[m].n = build_wireless_id(dec->crypto, id, key, recs, sizeof recs, (uint8_t)m,
+                                           WMBUS_FMT_PLAIN, per_meter[m].b, sizeof per_meter[m].b);
+    }
+    frame plain;
+    plain.n = build_wireless(dec->crypto, NULL, recs, sizeof recs, 42, WMBUS_FMT_A, plain.b, sizeof plain.b);
+    for (unsigned long i = 0; i < lines; i++) {
+        const frame *f = i % 8 == 7 && corpus ? &frames[(i / 8) % corpus]
+                         : i % 4 == 3         ? &plain
+                                              : &per_meter[i % meters];
+        for (size_t k = 0; k < f->n; k++)
+            fprintf(tf, "%02X", f->b[k]);
+        fputc('\n', tf);
+    }
+    fclose(kf);
+    fclose(tf);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    double seconds = argc > 1 ? atof(argv[1]) : 2.0;
     decoder *dec = decoder_new();
     if (!dec)
         return 1;
+    if (argc == 6 && strcmp(argv[1], "--emit") == 0) {
+        int rc = emit(dec, argv[2], argv[3], (unsigned)atoi(argv[4]), strtoul(argv[5], NULL, 10));
+        decoder_free(dec);
+        return rc;
+    }
+    double seconds = argc > 1 ? atof(argv[1]) : 2.0;
     size_t n = load_corpus();
     if (n == 0) {
         fprintf(stderr, "bench_decode: no frames in " CORPUS " (run from the repository root)\n");

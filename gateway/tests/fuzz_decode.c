@@ -5,6 +5,7 @@
  * crash, leak or undefined behaviour. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "decode.h"
 #include "fuzz_fixture.h"
 
@@ -24,6 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         if (!ok && !tg.has_error)
             abort(); /* a failure always says why */
+        if (!strstr(json, "\"security\":"))
+            abort(); /* every object states the security outcome */
+        if (tg.trailing_len > size)
+            abort();
     }
     return 0;
 }

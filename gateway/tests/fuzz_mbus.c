@@ -18,6 +18,12 @@ static void check_decoded(mbus_err_code rc, size_t len, const mbus_error *err) {
         const mbus_record *r = &data.records[i];
         if (!r->quantity || !r->unit || r->n_dif > 1 + MBUS_MAX_DIFE || r->n_vif > 1 + MBUS_MAX_VIFE)
             abort();
+        /* an invalid number has no value and says why; a profile value
+         * knows its place */
+        if (r->invalid && r->kind == MBUS_VAL_NONE && r->text[0] == '\0')
+            abort();
+        if (r->profile && (r->profile_index > i || (r->dif[0] & 0x0F) != 0x0D))
+            abort();
         if (memchr(r->text, '\0', sizeof r->text) == NULL ||
             memchr(r->vif_text, '\0', sizeof r->vif_text) == NULL)
             abort();

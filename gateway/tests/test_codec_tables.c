@@ -108,7 +108,7 @@ static void test_fd_table(void) {
     FD(0x16, "password", "", 0);
     FD(0x17, "error_flags", "", 0);
     FD(0x18, "error_mask", "", 0);
-    FD(0x19, "reserved", "", 0);
+    FD(0x19, "security_key", "", 0);                /* EN 13757-3:2018 */
     FD(0x1A, "digital_output", "", 0);
     FD(0x1B, "digital_input", "", 0);
     FD(0x1C, "baud_rate", "", 0);
@@ -132,7 +132,9 @@ static void test_fd_table(void) {
     CHECK_INT(mbus_app_decode(0x78, tariff, sizeof tariff, &d, &e), MBUS_OK);
     CHECK_STR(d.records[0].quantity, "tariff_start");
     CHECK_STR(d.records[0].text, "2014-03-13T11:11:00");
-    FD(0x3C, "reserved", "", 0);
+    FD(0x3C, "nominal_transmission_period", "s", 0); /* 2018: period of nominal data transmissions */
+    FD(0x3B, "wmbus_data_container", "", 0);
+    FD(0x77, "reserved", "", 0);
     FD(0x40, "voltage", "V", -9);  /* 10^(nnnn-9) V */
     FD(0x49, "voltage", "V", 0);
     FD(0x5C, "current", "A", 0);   /* 10^(nnnn-12) A */
@@ -184,7 +186,8 @@ static void test_fb_table(void) {
     FB(0x71, "temperature_limit", "F", -2);
     FB(0x76, "temperature_limit", "C", -1);
     FB(0x7B, "cumulative_max_power", "W", 0);   /* 10^(nnn-3) W */
-    FB(0x02, "reserved", "", 0);
+    FB(0x02, "reactive_energy", "VARh", 3);     /* 10^n kVARh (EN 13757-3:2018) */
+    FB(0x06, "reserved", "", 0);
     FB(0x40, "reserved", "", 0);
 }
 
@@ -220,10 +223,11 @@ static void test_combinable_vifes(void) {
         {0x41, "lower_limit_exceed_count"}, {0x49, "upper_limit_exceed_count"},
         {0x42, "date_time_of_limit_exceed"}, {0x4F, "date_time_of_limit_exceed"},
         {0x44, "reserved"}, {0x4D, "reserved"},
-        {0x50, "duration_of_limit_exceed"}, {0x6F, "duration_of_limit_exceed"},
+        {0x50, "duration_of_limit_exceed"}, {0x5F, "duration_of_limit_exceed"},
+        {0x6F, "date_time_of"}, /* E110 1f1b (EN 13757-3:2018), not E101 ufnn */
         {0x70, "multiplicative_correction"}, {0x77, "multiplicative_correction"},
         {0x78, "additive_correction"}, {0x7B, "additive_correction"},
-        {0x7C, "reserved"}, {0x7D, "multiplicative_correction"}, {0x7E, "future_value"},
+        {0x7C, "combinable_extension"}, {0x7D, "multiplicative_correction"}, {0x7E, "future_value"},
         {0x7F, "manufacturer_specific"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -23,10 +23,12 @@ static inline size_t build_wired(const uint8_t *records, size_t n, uint8_t acces
 
 /* Wireless SND_NR with a short header; key != NULL: mode 5 over all records
  * (2F 2F first, 2F filler to whole blocks). fmt adds CRCs. */
-static inline size_t build_wireless(oms_crypto *c, const uint8_t *key, const uint8_t *records, size_t n,
-                             uint8_t access, wmbus_format fmt, uint8_t *out, size_t cap) {
+static inline size_t build_wireless_id(oms_crypto *c, uint32_t id, const uint8_t *key,
+                                       const uint8_t *records, size_t n, uint8_t access,
+                                       wmbus_format fmt, uint8_t *out, size_t cap) {
     uint8_t f[WMBUS_FRAME_MAX];
-    const uint8_t link[10] = {0, 0x44, (uint8_t)BUILD_MAN, BUILD_MAN >> 8, 0x78, 0x56, 0x34, 0x12, 0x33, 0x03};
+    const uint8_t link[10] = {0, 0x44, (uint8_t)BUILD_MAN, BUILD_MAN >> 8, (uint8_t)id, (uint8_t)(id >> 8),
+                              (uint8_t)(id >> 16), (uint8_t)(id >> 24), 0x33, 0x03};
     size_t len = 10;
     memcpy(f, link, len);
     f[len++] = 0x7A;
@@ -54,5 +56,10 @@ static inline size_t build_wireless(oms_crypto *c, const uint8_t *key, const uin
     }
     f[0] = (uint8_t)(len - 1);
     return wmbus_frame_add_crcs(f, len, fmt, out, cap);
+}
+
+static inline size_t build_wireless(oms_crypto *c, const uint8_t *key, const uint8_t *records, size_t n,
+                                    uint8_t access, wmbus_format fmt, uint8_t *out, size_t cap) {
+    return build_wireless_id(c, BUILD_ID, key, records, n, access, fmt, out, cap);
 }
 #endif

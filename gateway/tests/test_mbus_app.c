@@ -172,7 +172,7 @@ static void test_fd_fb_tables(void) {
         0x02, 0xFD, 0x74, 0x64, 0x00,       /* remaining battery 100 days */
         0x01, 0xFB, 0x01, 0x05,             /* 5 MWh */
         0x02, 0xFB, 0x5A, 0xE8, 0x03,       /* flow temperature 100.0 F */
-        0x01, 0xFB, 0x1A, 0x01,             /* reserved FB entry */
+        0x01, 0xFB, 0x1A, 0x01,             /* FB 1A: relative humidity (reserved before 2018) */
         0x02, 0xFD, 0x1C, 0x60, 0x09,       /* baud rate 2400 */
         0x01, 0xFD, 0x08, 0x11,             /* access number */
     };
@@ -195,7 +195,7 @@ static void test_fd_fb_tables(void) {
     CHECK_NEAR(d.records[4].value, 5e6, 0);
     CHECK_STR(d.records[5].unit, "F");
     CHECK_NEAR(d.records[5].value, 100.0, 1e-12);
-    CHECK_STR(d.records[6].quantity, "reserved");
+    CHECK_STR(d.records[6].quantity, "relative_humidity"); /* FB 1A: EN 13757-3:2018 */
     CHECK_STR(d.records[7].quantity, "baud_rate");
     CHECK_NEAR(d.records[7].value, 2400, 0);
     CHECK_STR(d.records[8].quantity, "access_number");

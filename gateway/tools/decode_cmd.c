@@ -50,11 +50,13 @@ static bool decode_line(decoder *d, telegram *t, char *json, const char *text) {
         return false;
     }
     bool ok = decode_telegram(d, bytes, (size_t)n, t);
-    if (decode_json(t, json, DECODE_JSON_MAX) == 0) {
+    size_t len = decode_json(t, json, DECODE_JSON_MAX - 1);
+    if (len == 0) {
         printf("{\"error\":\"decoded telegram does not fit the JSON buffer\"}\n");
         return false;
     }
-    puts(json);
+    json[len] = '\n'; /* one write of a known length, no scan for the end */
+    fwrite(json, 1, len + 1, stdout);
     return ok;
 }
 
@@ -73,6 +75,9 @@ static int run(decoder *d, int argc, char **argv, int first) {
         fputs("gwd decode: out of memory\n", stderr);
         return 2;
     }
+    /* a large buffer, also on a terminal: no write per line */
+    static char out_buf[1 << 16];
+    setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     bool all_ok = true;
     for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "-") != 0) {

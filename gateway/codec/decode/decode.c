@@ -62,6 +62,10 @@ static void reset(telegram *t) {
     t->ell_sec.why[0] = t->sec.why[0] = '\0';
     t->ci = 0, t->ci_pos = 0;
     t->alarm = NULL, t->alarm_len = 0;
+    t->ci_info = NULL, t->apl_data = NULL, t->apl_len = 0;
+    t->has_compact = false, t->format_signature = t->frame_crc = 0;
+    t->compact_data = NULL, t->compact_len = 0;
+    t->trailing_len = 0;
     t->app.n_records = 0;
     t->app.more_follows = false;
     t->app.mfr_data = NULL;
@@ -93,19 +97,44 @@ static bool decode_records(telegram *t, size_t pos, size_t end) {
     return true;
 }
 
+/* Compact frame: after the fillers of a decrypted payload, the format
+ * signature and the full frame CRC (both low byte first), then the values.
+ * Their DIF/VIF come in a format frame with the same signature, which this
+ * decoder does not keep: the values are shown, not decoded. */
+static bool decode_compact(telegram *t, size_t pos, size_t end) {
+    while (pos < end && t->buf[pos] == 0x2F)
+        pos++;
+    if (end - pos < 4)
+        return fail(t, pos, "compact frame needs a format signature and a frame CRC");
+    t->has_compact = true;
+    t->format_signature = (uint16_t)(t->buf[pos] | t->buf[pos + 1] << 8);
+    t->frame_crc = (uint16_t)(t->buf[pos + 2] | t->buf[pos + 3] << 8);
+    t->compact_data = t->buf + pos + 4;
+    t->compact_len = end - pos - 4;
+    return true;
+}
+
 static bool decode_apl(telegram *t, size_t pos, size_t end) {
-    switch (t->ci) {
-    case 0x6E: case 0x6F: {
+    switch (t->ci_info ? t->ci_info->apl : WMBUS_APL_RECORDS) {
+    case WMBUS_APL_ERROR: {
         unsigned code = pos < end ? t->buf[pos] : 0;
         t->app.app_error = (int)code;
         return fail(t, pos, "meter reports application error %u: %s", code, mbus_app_error_text(code));
     }
-    case 0x71: case 0x74: case 0x75:
+    case WMBUS_APL_ALARM:
         t->alarm = t->buf + pos;
         t->alarm_len = end - pos;
         return true;
-    default: return decode_records(t, pos, end);
+    case WMBUS_APL_COMPACT: return decode_compact(t, pos, end);
+    case WMBUS_APL_FORMAT:
+    case WMBUS_APL_OTHER:
+    case WMBUS_APL_NONE:
+        t->apl_data = t->buf + pos;
+        t->apl_len = end - pos;
+        return true;
+    case WMBUS_APL_RECORDS: break;
     }
+    return decode_records(t, pos, end);
 }
 
 /* Transport header, security, application data of the message at ci_pos. */
@@ -158,7 +187,7 @@ static bool decode_from_ci(decoder *d, telegram *t, size_t pos, size_t end) {
                 address_bytes(link, ma);
                 oms_ell_unprotect(d->crypto, &t->ell, ma, key_for(d, link), t->buf + pos, end - pos,
                                   &t->ell_sec);
-                if (t->ell_sec.outcome != OMS_SEC_OK)
+                if (t->ell_sec.outcome != OMS_SEC_OK && t->ell_sec.outcome != OMS_SEC_PLAIN_FLAGGED)
                     return fail(t, pos, "%s", t->ell_sec.why);
                 pos += 2; /* payload CRC */
             }
@@ -174,9 +203,14 @@ static bool decode_from_ci(decoder *d, telegram *t, size_t pos, size_t end) {
     t->has_ci = true;
     t->ci = t->buf[pos];
     t->ci_pos = pos;
-    wmbus_tpl_kind kind;
-    bool has_apl;
-    if (wmbus_tpl_kind_of(t->ci, &kind, &has_apl))
+    /* CI 0x73/0x77 on a wired bus: the fixed data structure of EN 1434-3;
+     * on the radio 0x73 is a compact frame behind a long header */
+    bool wired_fixed = t->kind == TELEGRAM_MBUS && (t->ci == 0x73 || t->ci == 0x77);
+    t->ci_info = wired_fixed ? NULL : wmbus_ci_info_of(t->ci);
+    if (t->ci_info && t->ci_info->to_device)
+        return fail(t, pos, "CI 0x%02X is not supported (%s: sent to a meter, not by one)", t->ci,
+                    t->ci_info->name);
+    if (t->ci_info)
         return decode_transport(d, t, end);
     /* fixed data structure, application error without header, or a CI the
      * M-Bus codec names as unsupported */
@@ -216,10 +250,14 @@ static bool decode_wired(decoder *d, const uint8_t *bytes, size_t len, telegram 
 static bool decode_wireless(decoder *d, const uint8_t *bytes, size_t len, telegram *t) {
     t->kind = TELEGRAM_WMBUS;
     wmbus_error we;
-    if (len > WMBUS_FRAME_MAX)
-        return fail(t, WMBUS_FRAME_MAX, "wireless frame of %zu bytes is too long", len);
-    if (wmbus_frame_strip(bytes, len, t->buf, sizeof t->buf, &t->len, &t->format, &we) != WMBUS_OK)
+    if (len > 2 * WMBUS_FRAME_MAX)
+        return fail(t, 2 * WMBUS_FRAME_MAX, "wireless frame of %zu bytes is too long", len);
+    size_t used;
+    if (wmbus_frame_strip_prefix(bytes, len, t->buf, sizeof t->buf, &t->len, &t->format, &used,
+                                 &we) != WMBUS_OK)
         return fail(t, we.offset, "%s", we.msg);
+    t->trailing_len = len - used;
+    memcpy(t->trailing, bytes + used, t->trailing_len);
     if (wmbus_link_parse(t->buf, t->len, &t->link, &we) != WMBUS_OK)
         return fail(t, we.offset, "%s", we.msg);
     t->has_link = true;
@@ -250,6 +288,12 @@ static bool looks_wired(const uint8_t *b, size_t len) {
            len == (size_t)b[1] + 6;
 }
 
+/* The start of a wired frame: 68 L L 68, a whole short frame or E5. */
+static bool wired_head(const uint8_t *b, size_t len) {
+    return (len >= 4 && b[0] == 0x68 && b[3] == 0x68 && b[1] == b[2]) ||
+           (len == 5 && b[0] == 0x10) || (len == 1 && b[0] == 0xE5);
+}
+
 bool decode_telegram(decoder *d, const uint8_t *bytes, size_t len, telegram *t) {
     reset(t);
     if (len == 0) {
@@ -257,15 +301,22 @@ bool decode_telegram(decoder *d, const uint8_t *bytes, size_t len, telegram *t) 
         return fail(t, 0, "empty telegram");
     }
     bool wired_start = bytes[0] == 0x68 || bytes[0] == 0x10 || bytes[0] == 0xE5;
-    if (looks_wired(bytes, len) || (wired_start && !fits_wireless(bytes[0], len)))
+    /* longer than a wireless L says, and not shaped like a wired frame: a
+     * wireless frame with trailing bytes */
+    bool wireless_trailing = len > (size_t)bytes[0] + 1 && !wired_head(bytes, len);
+    if (looks_wired(bytes, len) || (wired_start && !fits_wireless(bytes[0], len) && !wireless_trailing))
         return decode_wired(d, bytes, len, t);
     return decode_wireless(d, bytes, len, t);
 }
 
+/* One outcome for the telegram: an ELL that failed decides (nothing
+ * behind it was read); else the transport layer's when it is protected;
+ * else the ELL's (none, ok or plain_flagged_encrypted). */
 const char *decode_security_name(const telegram *t) {
-    if (t->ell_sec.outcome != OMS_SEC_NONE && t->ell_sec.outcome != OMS_SEC_OK)
-        return oms_sec_name(t->ell_sec.outcome);
+    oms_sec_outcome ell = t->ell_sec.outcome;
+    if (ell != OMS_SEC_NONE && ell != OMS_SEC_OK && ell != OMS_SEC_PLAIN_FLAGGED)
+        return oms_sec_name(ell);
     if (t->sec.outcome != OMS_SEC_NONE)
         return oms_sec_name(t->sec.outcome);
-    return oms_sec_name(t->ell_sec.outcome);
+    return oms_sec_name(ell);
 }

@@ -16,7 +16,7 @@
 #include "oms_security.h"
 #include "wmbus.h"
 
-#define DECODE_MAX_KEYS 256
+#define DECODE_MAX_KEYS 4096
 
 typedef struct decode_key {
     uint32_t id_bcd; /* meter id as BCD, e.g. 0x12345678 */
@@ -27,7 +27,7 @@ typedef struct decode_keys {
     bool has_default; /* --key: used when no per-meter key matches */
     uint8_t default_key[OMS_KEY_LEN];
     size_t n;
-    decode_key keys[DECODE_MAX_KEYS];
+    decode_key keys[DECODE_MAX_KEYS]; /* sorted by id_bcd: found by binary search */
 } decode_keys;
 
 /* 32 hex digits (spaces allowed between bytes) -> 16 bytes. */
@@ -36,7 +36,8 @@ bool decode_parse_key(const char *hex, uint8_t key[OMS_KEY_LEN]);
  * blank lines and lines starting with # are fine. false with *why set on a
  * bad line (why names the column). */
 bool decode_keys_add_line(decode_keys *k, const char *line, char *why, size_t why_cap);
-/* Key for a meter id, else the default key, else NULL. */
+/* Key for a meter id, else the default key, else NULL. A meter listed twice
+ * keeps its first key. */
 const uint8_t *decode_keys_find(const decode_keys *k, uint32_t id_bcd);
 
 typedef struct decoder {
@@ -79,7 +80,17 @@ typedef struct telegram {
     oms_sec_result sec;           /* transport layer security */
     const uint8_t *alarm;         /* alarm CIs: the alarm bytes */
     size_t alarm_len;
+    const wmbus_ci_info *ci_info; /* the CI's table entry (NULL: none, e.g. wired 0x73) */
+    const uint8_t *apl_data;      /* payload shown as hex: format frames, COSEM, OBIS, ... */
+    size_t apl_len;
+    bool has_compact;             /* compact frame (CI 0x73/0x79/0x7B) */
+    uint16_t format_signature, frame_crc;
+    const uint8_t *compact_data;  /* the values, without DIF/VIF */
+    size_t compact_len;
     mbus_data app;                /* records */
+    /* bytes after the frame its L field covers (some receivers append them) */
+    uint8_t trailing[WMBUS_FRAME_MAX];
+    size_t trailing_len;
     /* first error; records decoded before it are kept */
     bool has_error;
     size_t error_offset;          /* in buf (wired: from the 68; wireless: L = 0, no CRCs) */

@@ -52,8 +52,23 @@ static void put_int(jbuf *j, long long v) {
 
 /* JSON string: quotes, backslash and control characters escaped; bytes
  * >= 0x80 (meter text is not UTF-8) as \u00XX. */
+static bool needs_escape(unsigned char ch) {
+    return ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7F;
+}
+
 static void put_str_n(jbuf *j, const char *s, size_t n, bool reversed) {
     static const char hex[] = "0123456789abcdef";
+    if (!reversed) { /* the common case, names and ids: one copy */
+        size_t k = 0;
+        while (k < n && !needs_escape((unsigned char)s[k]))
+            k++;
+        if (k == n) {
+            put_ch(j, '"');
+            put_mem(j, s, n);
+            put_ch(j, '"');
+            return;
+        }
+    }
     put_ch(j, '"');
     for (size_t k = 0; k < n; k++) {
         unsigned char ch = (unsigned char)(reversed ? s[n - 1 - k] : s[k]);
@@ -83,12 +98,22 @@ static void put_hex(jbuf *j, const uint8_t *b, size_t n) {
     put_ch(j, '"');
 }
 
+/* ,"name": written straight into the buffer (every field passes here). */
 static void key(jbuf *j, const char *name) {
-    if (j->n && j->p[j->n - 1] != '{' && j->p[j->n - 1] != '[')
-        put_ch(j, ',');
-    put_ch(j, '"');
-    put(j, name);
-    put(j, "\":");
+    size_t len = strlen(name);
+    if (j->full || len + 4 >= j->cap - j->n) {
+        j->full = true;
+        return;
+    }
+    char *o = j->p + j->n;
+    if (j->n && o[-1] != '{' && o[-1] != '[')
+        *o++ = ',';
+    *o++ = '"';
+    memcpy(o, name, len);
+    o += len;
+    *o++ = '"';
+    *o++ = ':';
+    j->n = (size_t)(o - j->p);
 }
 
 static void key_str(jbuf *j, const char *name, const char *v) {
@@ -205,12 +230,30 @@ static void put_vifes(jbuf *j, const mbus_record *r) {
             key(j, "vife"), put_ch(j, '['), any = true;
         else
             put_ch(j, ',');
-        put_str(j, mbus_vife_name(r->vif[i]));
+        if (v == 0x7C && i + 1 < r->n_vif)
+            put_str(j, mbus_vife2_name(r->vif[++i])); /* second combinable table */
+        else
+            put_str(j, mbus_vife_name(r->vif[i]));
         if (v == 0x7F)
             break;
     }
     if (any)
         put_ch(j, ']');
+}
+
+/* Where a value of a compact profile lies: its element number, and its time
+ * relative to the record's storage (seconds, or months in half steps). */
+static void put_profile(jbuf *j, const mbus_record *r) {
+    key_str(j, "profile", mbus_vife_name(r->profile));
+    key_int(j, "profile_index", r->profile_index);
+    if (!r->profile_timed)
+        return;
+    if (!r->profile_months) {
+        key_int(j, "time_offset_s", r->profile_offset);
+        return;
+    }
+    key(j, "time_offset_months");
+    put_decimal(j, r->profile_offset * 5, -1); /* half months: -3 -> -1.5 */
 }
 
 static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
@@ -232,14 +275,30 @@ static void put_record(jbuf *j, const telegram *t, const mbus_record *r) {
     put_value(j, t, r);
     if (r->invalid)
         key(j, "invalid"), put(j, "true");
+    if (r->invalid && r->kind == MBUS_VAL_NONE && r->text[0])
+        key_str(j, "invalid_reason", r->text);
+    if (r->profile)
+        put_profile(j, r);
     put_ch(j, '}');
+}
+
+/* The device type's name when the table has one, else its code as hex;
+ * the code itself always. */
+static void put_device_type(jbuf *j, uint8_t code) {
+    const char *name = mbus_medium_name(code);
+    key(j, "device_type");
+    if (strcmp(name, "unknown") == 0)
+        put_hex8(j, code);
+    else
+        put_str(j, name);
+    key_int(j, "device_type_code", code);
 }
 
 static void put_address(jbuf *j, const wmbus_address *a) {
     key_str(j, "manufacturer", a->man);
     key_str(j, "id", a->id);
     key_int(j, "version", a->version);
-    key_str(j, "device_type", mbus_medium_name(a->device_type));
+    put_device_type(j, a->device_type);
 }
 
 static void put_link(jbuf *j, const telegram *t) {
@@ -292,9 +351,14 @@ static void put_header(jbuf *j, const telegram *t) {
     if (t->has_meter)
         put_address(j, &t->meter);
     else if (h->present && t->app.fixed)
-        key_str(j, "id", h->id), key_str(j, "device_type", mbus_medium_name(h->medium));
-    if (!t->has_ci)
+        key_str(j, "id", h->id), put_device_type(j, h->medium);
+    if (!t->has_ci) {
+        /* nothing behind a failed ELL was read: its outcome is the telegram's */
+        key_str(j, "security", decode_security_name(t));
         return;
+    }
+    if (t->ci_info)
+        key_str(j, "ci_kind", t->ci_info->name);
     key_hex8(j, "ci", t->ci);
     if (t->has_tpl && t->tpl.kind != WMBUS_TPL_NONE) {
         key_int(j, "access_number", t->tpl.access_number);
@@ -311,6 +375,20 @@ static void put_header(jbuf *j, const telegram *t) {
         key_int(j, "security_mode", 0);
     }
     key_str(j, "security", decode_security_name(t));
+}
+
+/* A compact frame's header and values, and payloads not decoded here. */
+static void put_payload(jbuf *j, const telegram *t) {
+    if (t->has_compact) {
+        key(j, "compact_frame");
+        put_ch(j, '{');
+        key_int(j, "format_signature", t->format_signature);
+        key_int(j, "frame_crc", t->frame_crc);
+        key(j, "data"), put_hex(j, t->compact_data, t->compact_len);
+        put_ch(j, '}');
+    }
+    if (t->apl_data && t->apl_len)
+        key(j, "apl_data"), put_hex(j, t->apl_data, t->apl_len);
 }
 
 size_t decode_json(const telegram *t, char *out, size_t cap) {
@@ -337,6 +415,7 @@ size_t decode_json(const telegram *t, char *out, size_t cap) {
     put_header(&j, t);
     if (t->alarm)
         key(&j, "alarm"), put_hex(&j, t->alarm, t->alarm_len);
+    put_payload(&j, t);
     if (t->app.app_error >= 0)
         key_int(&j, "application_error", t->app.app_error);
     key(&j, "records");
@@ -349,6 +428,10 @@ size_t decode_json(const telegram *t, char *out, size_t cap) {
     put_ch(&j, ']');
     if (t->app.more_follows)
         key(&j, "more_records_follow"), put(&j, "true");
+    if (t->trailing_len) {
+        key(&j, "trailing_bytes");
+        put_hex(&j, t->trailing, t->trailing_len);
+    }
     if (t->has_error) {
         key_str(&j, "error", t->error);
         key_int(&j, "error_offset", (long long)t->error_offset);

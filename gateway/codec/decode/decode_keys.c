@@ -13,7 +13,34 @@ static int hex_digit(char ch) {
     return -1;
 }
 
+/* Nibble value + 1 by character, 0 for a non-hex one: a table, since this
+ * runs for every character `gwd decode -` reads. */
+static const uint8_t hex1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+    ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static long decode_hex_rest(const char *text, uint8_t *out, size_t cap, size_t *bad_col);
+
 long decode_hex_text(const char *text, uint8_t *out, size_t cap, size_t *bad_col) {
+    size_t n = 0, i = 0;
+    /* fast path: pairs of hex digits without spaces; the rest (spaces, the
+     * end, a bad character) goes the careful way */
+    while (n < cap && hex1[(unsigned char)text[i]] && hex1[(unsigned char)text[i + 1]]) {
+        out[n++] = (uint8_t)((hex1[(unsigned char)text[i]] - 1) << 4 | (hex1[(unsigned char)text[i + 1]] - 1));
+        i += 2;
+    }
+    long r = decode_hex_rest(text + i, out + n, cap - n, bad_col);
+    if (r < 0) {
+        *bad_col += i;
+        return r;
+    }
+    return r + (long)n;
+}
+
+static long decode_hex_rest(const char *text, uint8_t *out, size_t cap, size_t *bad_col) {
     size_t n = 0;
     int high = -1;
     size_t high_col = 0;
@@ -66,6 +93,20 @@ static bool parse_id(const char *s, size_t n, uint32_t *id) {
     return true;
 }
 
+/* First index whose id is >= id: the keys are kept sorted, so a lookup is a
+ * binary search (a linear one cost most of `gwd decode` with many meters). */
+static size_t lower_bound(const decode_keys *k, uint32_t id) {
+    size_t lo = 0, hi = k->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (k->keys[mid].id_bcd < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 bool decode_keys_add_line(decode_keys *k, const char *line, char *why, size_t why_cap) {
     size_t i = 0;
     while (line[i] == ' ' || line[i] == '\t')
@@ -87,19 +128,23 @@ bool decode_keys_add_line(decode_keys *k, const char *line, char *why, size_t wh
         snprintf(why, why_cap, "%zu: key must be 32 hex digits", i + 1);
         return false;
     }
+    size_t at = lower_bound(k, id);
+    if (at < k->n && k->keys[at].id_bcd == id)
+        return true; /* the first line for a meter wins */
     if (k->n == DECODE_MAX_KEYS) {
         snprintf(why, why_cap, "%zu: more than %d keys", id_start + 1, DECODE_MAX_KEYS);
         return false;
     }
-    k->keys[k->n].id_bcd = id;
-    memcpy(k->keys[k->n].key, key, OMS_KEY_LEN);
+    memmove(&k->keys[at + 1], &k->keys[at], (k->n - at) * sizeof k->keys[0]);
+    k->keys[at].id_bcd = id;
+    memcpy(k->keys[at].key, key, OMS_KEY_LEN);
     k->n++;
     return true;
 }
 
 const uint8_t *decode_keys_find(const decode_keys *k, uint32_t id_bcd) {
-    for (size_t i = 0; i < k->n; i++)
-        if (k->keys[i].id_bcd == id_bcd)
-            return k->keys[i].key;
+    size_t at = lower_bound(k, id_bcd);
+    if (at < k->n && k->keys[at].id_bcd == id_bcd)
+        return k->keys[at].key;
     return k->has_default ? k->default_key : NULL;
 }

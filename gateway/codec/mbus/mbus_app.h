@@ -54,7 +54,17 @@ typedef struct mbus_record {
                              * and cubic feet (in m3) */
     char text[96];          /* date / string / hex */
     bool invalid;           /* time point with its IV bit set (types F and I): the
-                             * meter says the time is not valid */
+                             * meter says the time is not valid; or a number that
+                             * cannot be read (BCD with a digit A..F): kind NONE,
+                             * the reason in text ("BCD digit 0xB at nibble 2") */
+    /* compact profiles (EN 13757-3:2018 Annex F), expanded one record per value */
+    uint8_t profile;        /* 0, or the profile VIFE: 0x1F compact, 0x1E with register
+                             * numbers, 0x13 inverse */
+    bool profile_timed;     /* the spacing is stated: profile_offset is valid */
+    bool profile_months;    /* profile_offset counts half months, else seconds */
+    uint16_t profile_index; /* element number, 0 = first sent */
+    int64_t profile_offset; /* time of this value relative to the record's storage
+                             * (<= 0: into the past) */
 } mbus_record;
 
 typedef struct mbus_header {
@@ -103,8 +113,13 @@ typedef struct mbus_data {
  * text "YYYY-MM-DD" (type G), "hh:mm:ss" (J), "YYYY-MM-DDThh:mm:00" (F) or
  * "YYYY-MM-DDThh:mm:ss" (I), local time of the meter. LVAR text is a STRING,
  * LVAR binary is BYTES (upper-case hex without spaces, in transmitted order).
- * Orthogonal VIFE 0x70-0x77 and 0x7D scale the value; the others stay in
- * vif[] (see mbus_vife_name()).
+ * Orthogonal VIFE 0x70-0x77 and 0x7D scale the value; date/time VIFEs make
+ * it a date, duration VIFEs a time in s, exceed counts a count; the others
+ * stay in vif[] (see mbus_vife_name()). BCD with a digit A..F (other than a
+ * leading 0xF, the minus sign) gives kind NONE, invalid, the reason in
+ * text. A compact profile (DIF data field 0x0D with VIFE 0x13/0x1E/0x1F)
+ * gives one record per value (profile, profile_index, profile_offset; see
+ * mbus_profile.c).
  *
  * Quantities (static snake_case): energy, volume, mass, on_time,
  * operating_time, power, volume_flow, mass_flow, flow_temperature,
@@ -135,8 +150,12 @@ mbus_err_code mbus_app_decode(uint8_t ci, const uint8_t *data, size_t len, mbus_
                               mbus_error *err);
 /* Text of a CI 0x70 error code ("Application busy", ...). */
 const char *mbus_app_error_text(unsigned code);
-/* snake_case name of an orthogonal VIFE ("per_hour", "additive_correction"...). */
+/* snake_case name of an orthogonal VIFE ("per_hour", "additive_correction"...),
+ * EN 13757-3:2018 combinable VIFE table. */
 const char *mbus_vife_name(uint8_t vife);
+/* Name of a VIFE of the second combinable table, the byte after VIFE 0xFC
+ * ("at_phase_l1", "at_quadrant_q2", "direction_from_meter", ...). */
+const char *mbus_vife2_name(uint8_t vife);
 
 /* Manufacturer code <-> 3 letters. */
 void mbus_manufacturer_text(uint16_t code, char out[4]);

@@ -61,11 +61,14 @@ static void add_counter(mbus_data *out, const uint8_t *data, size_t offset, bool
     fixed_unit u = unit_of(unit_code);
     uint32_t word = read_u32(b, msb_first);
     int64_t raw;
+    int bad = -1;
+    unsigned digit = 0;
     if (out->hdr.status & STATUS_BINARY) {
         raw = word;
     } else {
         uint8_t le[4] = {(uint8_t)word, (uint8_t)(word >> 8), (uint8_t)(word >> 16),
                          (uint8_t)(word >> 24)};
+        bad = mbus_bcd_bad_nibble(le, 4, &digit);
         raw = mbus_bcd_decode(le, 4);
     }
     r->offset = (uint16_t)offset;
@@ -81,6 +84,8 @@ static void add_counter(mbus_data *out, const uint8_t *data, size_t offset, bool
     r->scale_exp = u.exp;
     r->unit_mult = 1.0;
     r->value = u.exp < 0 ? (double)raw / mbus_pow10(-u.exp) : (double)raw * mbus_pow10(u.exp);
+    if (bad >= 0)
+        mbus_set_invalid_bcd(r, digit, bad);
 }
 
 mbus_err_code mbus_fixed_decode(const uint8_t *data, size_t len, bool msb_first, mbus_data *out,

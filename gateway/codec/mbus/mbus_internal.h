@@ -44,11 +44,24 @@ void mbus_hex(const uint8_t *bytes, size_t n, char *out, size_t cap);
 /* Decode BCD digits (n bytes, LSB first). A high nibble 0xF in the most
  * significant byte marks a negative number. */
 int64_t mbus_bcd_decode(const uint8_t *bytes, size_t n);
+/* The first nibble of n BCD bytes that is not a decimal digit, counted from
+ * 0 = the low nibble of the first byte sent (the least significant digit);
+ * -1 when all are digits. A most significant nibble 0xF is the minus sign,
+ * not an error. *digit gets the bad nibble's value. */
+int mbus_bcd_bad_nibble(const uint8_t *bytes, size_t n, unsigned *digit);
+/* Mark r as invalid BCD: no value, r->invalid, the reason in r->text. */
+void mbus_set_invalid_bcd(mbus_record *r, unsigned digit, int nibble);
 /* Little-endian two's complement integer of n (1..8) bytes. */
 int64_t mbus_int_decode(const uint8_t *bytes, size_t n);
 /* Format a time point of 2 (type G date), 3 (type J time), 4 (type F
  * date-time) or 6 (type I date-time with seconds) bytes; false for other n. */
 bool mbus_time_point_text(const uint8_t *bytes, size_t n, char *out, size_t cap);
+
+/* Compact profiles (mbus_profile.c): the profile VIFE of a VIF chain (0x13,
+ * 0x1E, 0x1F) or 0; and the expansion of a profile record (its data = the
+ * LVAR bytes) into one record per value, appended to out. */
+unsigned mbus_profile_vife(const uint8_t *vif, size_t n_vif);
+mbus_err_code mbus_profile_expand(const mbus_record *proto, mbus_data *out, mbus_error *err);
 
 /* Decode the variable data records of data[pos..len) into out. */
 mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, mbus_data *out,

@@ -86,53 +86,97 @@ const char *mbus_function_name(mbus_function fn) {
     return "unknown";
 }
 
-/* Orthogonal VIFE (EN 13757-3 combinable VIFE table), extension bit ignored. */
-const char *mbus_vife_name(uint8_t vife) {
-    uint8_t v = vife & 0x7F;
-    static const char *const per[] = {"per_second", "per_minute", "per_hour", "per_day",
-                                      "per_week", "per_month", "per_year",
-                                      "per_revolution_or_measurement"};
-    if (v <= 0x1F) /* E00x xxxx: the record error codes, 0x15 "no data available" among them */
-        return "record_error";
-    if (v >= 0x20 && v <= 0x27)
-        return per[v - 0x20];
-    if (v >= 0x70 && v <= 0x77)
-        return "multiplicative_correction";
-    if (v >= 0x78 && v <= 0x7B)
-        return "additive_correction";
-    if (v >= 0x50 && v <= 0x6F)
-        return "duration_of_limit_exceed";
+/* Combinable (orthogonal) VIFEs E001 xxxx: record errors (E000 0000 to
+ * E001 1100 less the rows EN 13757-3:2018 gave other meanings), compact
+ * profiles, relative deviation. */
+static const char *vife_low(unsigned v) {
     switch (v) {
-    case 0x28: return "increment_per_input_pulse_0";
-    case 0x29: return "increment_per_input_pulse_1";
-    case 0x2A: return "increment_per_output_pulse_0";
-    case 0x2B: return "increment_per_output_pulse_1";
-    case 0x2C: return "per_litre";
-    case 0x2D: return "per_m3";
-    case 0x2E: return "per_kg";
-    case 0x2F: return "per_kelvin";
-    case 0x30: return "per_kwh";
-    case 0x31: return "per_gj";
-    case 0x32: return "per_kw";
-    case 0x33: return "per_kelvin_litre";
-    case 0x34: return "per_volt";
-    case 0x35: return "per_ampere";
-    case 0x36: return "multiplied_by_s";
-    case 0x37: return "multiplied_by_s_per_v";
-    case 0x38: return "multiplied_by_s_per_a";
-    case 0x39: return "start_date_time_of";
-    case 0x3A: return "uncorrected_unit";
-    case 0x3B: return "accumulation_if_positive";
-    case 0x3C: return "accumulation_abs_if_negative";
+    case 0x10: case 0x11: case 0x12: return "reserved";
+    case 0x13: return "inverse_compact_profile";
+    case 0x14: return "relative_deviation";
+    case 0x1D: return "standard_conform_data_content";
+    case 0x1E: return "compact_profile_with_register_numbers";
+    case 0x1F: return "compact_profile";
+    default: return "record_error"; /* 0x15 "no data available", 0x18 "data error", ... */
+    }
+}
+
+/* E100 xxxx: limit values, exceed counts, date/time of exceeds (E100 uf1b). */
+static const char *vife_limits(unsigned v) {
+    switch (v) {
     case 0x40: return "lower_limit";
     case 0x48: return "upper_limit";
     case 0x41: return "lower_limit_exceed_count";
     case 0x49: return "upper_limit_exceed_count";
-    case 0x42: case 0x43: case 0x46: case 0x47:
-    case 0x4A: case 0x4B: case 0x4E: case 0x4F: return "date_time_of_limit_exceed";
-    case 0x7D: return "multiplicative_correction";
+    default: return v & 2 ? "date_time_of_limit_exceed" : "reserved";
+    }
+}
+
+/* E110 xxxx: duration of (E110 0fnn), values during exceeds, leakage and
+ * overflow values, date/time of (E110 1f1b). */
+static const char *vife_e110(unsigned v) {
+    if (v < 0x68)
+        return "duration_of";
+    switch (v) {
+    case 0x68: return "value_during_lower_limit_exceed";
+    case 0x6C: return "value_during_upper_limit_exceed";
+    case 0x69: return "leakage_values";
+    case 0x6D: return "overflow_values";
+    default: return "date_time_of"; /* 0x6A, 0x6B, 0x6E, 0x6F */
+    }
+}
+
+/* E010 xxxx and E011 xxxx: per unit, increments, accumulation, conditions. */
+static const char *vife_per(unsigned v) {
+    static const char *const names[0x20] = {
+        "per_second", "per_minute", "per_hour", "per_day", "per_week", "per_month", "per_year",
+        "per_revolution_or_measurement", "increment_per_input_pulse_0",
+        "increment_per_input_pulse_1", "increment_per_output_pulse_0",
+        "increment_per_output_pulse_1", "per_litre", "per_m3", "per_kg", "per_kelvin",
+        "per_kwh", "per_gj", "per_kw", "per_kelvin_litre", "per_volt", "per_ampere",
+        "multiplied_by_s", "multiplied_by_s_per_v", "multiplied_by_s_per_a",
+        "start_date_time_of", "uncorrected_unit", "accumulation_if_positive",
+        "accumulation_abs_if_negative", "reserved", /* 0x3D: non-metric units */
+        "value_at_base_conditions", "obis_declaration",
+    };
+    return names[v - 0x20];
+}
+
+/* Orthogonal VIFE (EN 13757-3:2018 combinable VIFE table), extension bit
+ * ignored. 0x7C announces a VIFE of the second table (mbus_vife2_name). */
+const char *mbus_vife_name(uint8_t vife) {
+    uint8_t v = vife & 0x7F;
+    if (v < 0x20)
+        return vife_low(v);
+    if (v < 0x40)
+        return vife_per(v);
+    if (v < 0x50)
+        return vife_limits(v);
+    if (v < 0x60)
+        return "duration_of_limit_exceed"; /* E101 ufnn */
+    if (v < 0x70)
+        return vife_e110(v);
+    if (v < 0x78 || v == 0x7D)
+        return "multiplicative_correction";
+    switch (v) {
+    case 0x7C: return "combinable_extension";
     case 0x7E: return "future_value";
     case 0x7F: return "manufacturer_specific";
-    default: return "reserved";
+    default: return "additive_correction"; /* 0x78..0x7B */
     }
+}
+
+/* The second combinable VIFE table (after VIFE 0x7C/0xFC, EN 13757-3:2018):
+ * phases, quadrants, directions; the rest is reserved. */
+const char *mbus_vife2_name(uint8_t vife) {
+    static const char *const names[0x15] = {
+        "reserved", "at_phase_l1", "at_phase_l2", "at_phase_l3", "at_neutral",
+        "between_phase_l1_l2", "between_phase_l2_l3", "between_phase_l3_l1",
+        "at_quadrant_q1", "at_quadrant_q2", "at_quadrant_q3", "at_quadrant_q4",
+        "delta_import_export", "reserved", "reserved", "reserved",
+        "accumulation_abs_both_directions", "data_type_c", "data_type_d",
+        "direction_to_meter", "direction_from_meter",
+    };
+    uint8_t v = vife & 0x7F;
+    return v < 0x15 ? names[v] : "reserved";
 }

@@ -144,9 +144,30 @@ static void set_long_bcd(mbus_record *r, const uint8_t *b, size_t n, bool negati
     r->value = (negative ? -v : v) * mbus_pow10(vi->exp) * vi->mult;
 }
 
+void mbus_set_invalid_bcd(mbus_record *r, unsigned digit, int nibble) {
+    static const char hex[] = "0123456789ABCDEF";
+    static const char head[] = "BCD digit 0x";
+    char *o = r->text;
+    memcpy(o, head, sizeof head - 1);
+    o += sizeof head - 1;
+    *o++ = hex[digit & 0xF];
+    memcpy(o, " at nibble ", 11);
+    o += 11;
+    if (nibble >= 10)
+        *o++ = (char)('0' + nibble / 10 % 10);
+    *o++ = (char)('0' + nibble % 10);
+    *o = '\0';
+    r->kind = MBUS_VAL_NONE;
+    r->has_raw = false;
+    r->value = 0;
+    r->invalid = true;
+}
+
 static void set_value(mbus_record *r, coding how, const mbus_vif_info *vi) {
     const uint8_t *b = r->data;
     size_t n = r->data_len;
+    int bad;
+    unsigned digit;
     if (vi->kind == MBUS_VK_TIME_POINT && (how == AS_INT || how == AS_BCD) &&
         mbus_time_point_text(b, n, r->text, sizeof r->text)) {
         r->kind = MBUS_VAL_DATE;
@@ -167,7 +188,9 @@ static void set_value(mbus_record *r, coding how, const mbus_vif_info *vi) {
     }
     case AS_BCD:
     case AS_BCD_NEG:
-        if (n == 0) {
+        if (n > 0 && (bad = mbus_bcd_bad_nibble(b, n, &digit)) >= 0) {
+            mbus_set_invalid_bcd(r, digit, bad);
+        } else if (n == 0) {
             r->kind = MBUS_VAL_NONE;
         } else if (n > 9) {
             set_long_bcd(r, b, n, how == AS_BCD_NEG, vi);
@@ -248,6 +271,10 @@ static void record_init(mbus_record *r, size_t pos) {
     r->unit_mult = 1.0;
     r->text[0] = '\0';
     r->invalid = false;
+    r->profile = 0;
+    r->profile_timed = r->profile_months = false;
+    r->profile_index = 0;
+    r->profile_offset = 0;
 }
 
 mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, mbus_data *out,
@@ -272,6 +299,13 @@ mbus_err_code mbus_records_decode(const uint8_t *data, size_t len, size_t pos, m
             mbus_err_code rc = read_record(&c, r);
             if (rc != MBUS_OK)
                 return rc;
+            if ((r->dif[0] & 0x0F) == 0x0D && mbus_profile_vife(r->vif, r->n_vif)) {
+                /* the slot is rewritten by the profile's first value */
+                rc = mbus_profile_expand(r, out, err);
+                if (rc != MBUS_OK)
+                    return rc;
+                continue;
+            }
         }
         out->n_records++;
     }

@@ -34,6 +34,19 @@ int64_t mbus_bcd_decode(const uint8_t *bytes, size_t n) {
     return negative ? -v : v;
 }
 
+/* EN 13757-3 type A: every nibble a decimal digit, except that the most
+ * significant nibble may be 0xF, the minus sign. */
+int mbus_bcd_bad_nibble(const uint8_t *bytes, size_t n, unsigned *digit) {
+    for (size_t i = 0; i < 2 * n; i++) {
+        unsigned v = i & 1 ? bytes[i / 2] >> 4 : bytes[i / 2] & 0xF;
+        if (v > 9 && !(i == 2 * n - 1 && v == 0xF)) {
+            *digit = v;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 void mbus_hex(const uint8_t *bytes, size_t n, char *out, size_t cap) {
     static const char digits[] = "0123456789ABCDEF";
     size_t o = 0;

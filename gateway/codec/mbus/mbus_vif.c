@@ -93,7 +93,8 @@ static void fd_vife_low(unsigned v, mbus_vif_info *vi) {
         [0x12] = "access_code_user", [0x13] = "access_code_operator",
         [0x14] = "access_code_system_operator", [0x15] = "access_code_developer",
         [0x16] = "password",        [0x17] = "error_flags",
-        [0x18] = "error_mask",      [0x1A] = "digital_output",
+        [0x18] = "error_mask",      [0x19] = "security_key",
+        [0x1A] = "digital_output",
         [0x1B] = "digital_input",   [0x1C] = "baud_rate",
         [0x1D] = "response_delay_time", [0x1E] = "retry",
         [0x1F] = "remote_control",
@@ -110,6 +111,12 @@ static void fd_vife_low(unsigned v, mbus_vif_info *vi) {
         set(vi, "last_storage_number", "", 0);
     } else if (v == 0x22) {
         set(vi, "storage_block_size", "", 0);
+    } else if (v == 0x23) {
+        set(vi, "tariff_subunit_descriptor", "", 0);
+    } else if (v == 0x2A) {
+        set(vi, "operator_specific_data", "", 0);
+    } else if (v == 0x2B) {
+        set(vi, "time_point_second", "s", 0);
     } else if (v >= 0x24 && v <= 0x27) {
         set_duration_smhd(vi, "storage_interval", v & 3);
     } else if (v == 0x28 || v == 0x29) {
@@ -126,6 +133,10 @@ static void fd_vife_low(unsigned v, mbus_vif_info *vi) {
         set_duration(vi, "tariff_period", v == 0x38 ? MONTH : YEAR);
     } else if (v == 0x3A) {
         set(vi, "dimensionless", "", 0);
+    } else if (v == 0x3B) {
+        set(vi, "wmbus_data_container", "", 0);
+    } else if (v >= 0x3C) {
+        set_duration_smhd(vi, "nominal_transmission_period", v & 3);
     } else {
         set(vi, "reserved", "", 0);
     }
@@ -172,6 +183,13 @@ static void fb_vife(unsigned v, mbus_vif_info *vi) {
     unsigned n1 = v & 1, n2 = v & 3;
     switch (v & ~1u) {
     case 0x00: set(vi, "energy", "Wh", 5 + (int)n1); return;       /* 10^(n-1) MWh */
+    case 0x02: set(vi, "reactive_energy", "VARh", 3 + (int)n1); return; /* 10^n kVARh */
+    case 0x04: set(vi, "apparent_energy", "VAh", 3 + (int)n1); return;  /* 10^n kVAh */
+    case 0x0C: case 0x0E: set(vi, "energy", "cal", 5 + (int)n2); return; /* 10^(nn-1) MCal */
+    case 0x14: case 0x16: set(vi, "reactive_power", "VAR", (int)n2); return; /* 10^(nn-3) kVAR */
+    case 0x1A: set(vi, "relative_humidity", "%", (int)n1 - 1); return;  /* 10^(n-1) % */
+    case 0x2C: case 0x2E: set(vi, "frequency", "Hz", (int)n2 - 3); return;
+    case 0x34: case 0x36: set(vi, "apparent_power", "VA", (int)n2); return; /* 10^(nn-3) kVA */
     case 0x08: set(vi, "energy", "J", 8 + (int)n1); return;        /* 10^(n-1) GJ */
     case 0x10: set(vi, "volume", "m3", 2 + (int)n1); return;       /* 10^(n+2) m3 */
     case 0x18: set(vi, "mass", "kg", 5 + (int)n1); return;         /* 10^(n+2) t */
@@ -180,7 +198,10 @@ static void fb_vife(unsigned v, mbus_vif_info *vi) {
     default: break;
     }
     switch (v) {
+    case 0x20: set(vi, "volume", "m3", 0); vi->mult = FT3; return;
     case 0x21: set(vi, "volume", "m3", -1); vi->mult = FT3; return;
+    case 0x2A: set(vi, "phase_voltage_voltage", "deg", -1); return; /* 0.1 degree */
+    case 0x2B: set(vi, "phase_voltage_current", "deg", -1); return;
     case 0x22: set(vi, "volume", "m3", -1); vi->mult = USGAL; return;
     case 0x23: set(vi, "volume", "m3", 0); vi->mult = USGAL; return;
     case 0x24: set(vi, "volume_flow", "m3/min", -3); vi->mult = USGAL; return;
@@ -203,19 +224,29 @@ static void fb_vife(unsigned v, mbus_vif_info *vi) {
     }
 }
 
-/* Combinable VIFEs: apply the multiplicative corrections; a time point
- * VIFE turns the value into a date. The others stay in record->vif. */
+/* Combinable VIFEs change what the number is: corrections its scale, a
+ * time point VIFE makes it a date, a duration VIFE a time in s, an exceed
+ * count a plain count. The others stay in record->vif (named by
+ * mbus_vife_name). The byte after 0x7C belongs to the second table. */
 static void orthogonal_vifes(const uint8_t *vife, size_t n, mbus_vif_info *vi) {
     for (size_t i = 0; i < n; i++) {
         unsigned v = vife[i] & 0x7F;
         if (v == 0x7F)
             return; /* the rest is manufacturer specific */
-        if (v >= 0x70 && v <= 0x77)
+        if (v == 0x7C) {
+            i++; /* phases, quadrants, directions: no change of scale */
+        } else if (v >= 0x70 && v <= 0x77) {
             vi->exp += (int)(v & 7) - 6;
-        else if (v == 0x7D)
+        } else if (v == 0x7D) {
             vi->exp += 3;
-        else if (v == 0x39 || (v >= 0x42 && v <= 0x4F && (v & 3) >= 2))
-            vi->kind = MBUS_VK_TIME_POINT;
+        } else if (v == 0x39 || (v >= 0x40 && v < 0x50 && (v & 2)) ||
+                   (v >= 0x68 && v < 0x70 && (v & 2))) {
+            vi->kind = MBUS_VK_TIME_POINT; /* start of, date/time of (limit exceed) */
+        } else if ((v >= 0x50 && v < 0x68)) {
+            set_duration_smhd(vi, vi->quantity, v & 3); /* duration of (limit exceed) */
+        } else if (v == 0x41 || v == 0x49) {
+            set(vi, vi->quantity, "", 0); /* number of limit exceeds */
+        }
     }
 }
 

@@ -191,21 +191,42 @@ void oms_tpl_unprotect(oms_crypto *c, const oms_tpl_job *job, oms_sec_result *re
         mode7(c, job, payload, n, plain, res);
 }
 
+/* The ELL payload CRC (first two bytes, low byte first) over the rest. */
+static bool ell_crc_matches(const uint8_t *payload, size_t len) {
+    uint16_t crc = wmbus_crc16(payload + 2, len - 2);
+    return payload[0] == (crc & 0xFF) && payload[1] == (crc >> 8);
+}
+
+/* Some meters set the encryption bits of the SN but send the payload in the
+ * clear: its CRC matches as received. A key that decrypts to a matching CRC
+ * wins; the clear-text check decides only when none does (a random match of
+ * the 16-bit CRC is 1 in 65536). */
+static void plain_or(oms_sec_result *res, oms_sec_outcome o, size_t offset, const char *why,
+                     const uint8_t *payload, size_t len) {
+    if (ell_crc_matches(payload, len))
+        outcome(res, OMS_SEC_PLAIN_FLAGGED, offset,
+                "ELL says encrypted (AES-CTR), but the payload CRC matches without decryption");
+    else
+        outcome(res, o, offset, "%s", why);
+}
+
 void oms_ell_unprotect(oms_crypto *c, const wmbus_ell *ell, const uint8_t link_ma[8],
                        const uint8_t *key, uint8_t *payload, size_t len, oms_sec_result *res) {
     outcome(res, OMS_SEC_NONE, 0, "not encrypted");
     if (!ell->has_sn || ell->enc == 0)
         return;
-    if (ell->enc != ELL_ENC_CTR) {
-        outcome(res, OMS_SEC_UNSUPPORTED, 3, "ELL encryption %u is not supported", ell->enc);
-        return;
-    }
     if (len < 2) {
         outcome(res, OMS_SEC_MALFORMED, ell->len, "encrypted ELL without a payload CRC");
         return;
     }
+    if (ell->enc != ELL_ENC_CTR) {
+        plain_or(res, OMS_SEC_UNSUPPORTED, 3, "ELL encryption is not supported (only AES-CTR)",
+                 payload, len);
+        return;
+    }
     if (!key) {
-        outcome(res, OMS_SEC_NO_KEY, ell->len, "ELL encrypted (AES-CTR), no key for this meter");
+        plain_or(res, OMS_SEC_NO_KEY, ell->len, "ELL encrypted (AES-CTR), no key for this meter",
+                 payload, len);
         return;
     }
     uint8_t iv[16], plain[WMBUS_FRAME_MAX];
@@ -219,10 +240,9 @@ void oms_ell_unprotect(oms_crypto *c, const wmbus_ell *ell, const uint8_t link_m
         outcome(res, OMS_SEC_UNSUPPORTED, 0, "AES-CTR failed in libcrypto");
         return;
     }
-    uint16_t crc = wmbus_crc16(plain + 2, len - 2);
-    if (plain[0] != (crc & 0xFF) || plain[1] != (crc >> 8)) {
-        outcome(res, OMS_SEC_WRONG_KEY, ell->len,
-                "wrong key: the decrypted ELL payload CRC does not match");
+    if (!ell_crc_matches(plain, len)) {
+        plain_or(res, OMS_SEC_WRONG_KEY, ell->len,
+                 "wrong key: the decrypted ELL payload CRC does not match", payload, len);
         return;
     }
     memcpy(payload, plain, len);

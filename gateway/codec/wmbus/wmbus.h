@@ -55,6 +55,15 @@ wmbus_err_code wmbus_frame_strip(const uint8_t *in, size_t len, uint8_t *out, si
 /* Add the block CRCs of format A or B to a plain frame (L = len - 1). Returns
  * the new length, 0 when cap is too small or len < 11. For B, L is adjusted to
  * count the CRC bytes. Used by tests and the bench's encoder. */
+/* The same for a buffer that may hold bytes after the frame (as some USB
+ * receivers deliver it): when len is more than L covers, the frame is the
+ * first *used bytes (format A if its first block CRC is right, else B if
+ * its CRCs are, else without CRCs) and the rest is left to the caller.
+ * *used = len when the frame fits exactly. */
+wmbus_err_code wmbus_frame_strip_prefix(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                                        size_t *out_len, wmbus_format *fmt, size_t *used,
+                                        wmbus_error *err);
+
 size_t wmbus_frame_add_crcs(const uint8_t *plain, size_t len, wmbus_format fmt, uint8_t *out,
                             size_t cap);
 const char *wmbus_format_name(wmbus_format fmt);
@@ -145,8 +154,34 @@ typedef struct wmbus_tpl {
     size_t len;            /* bytes from the CI to the application data */
 } wmbus_tpl;
 
+/* What follows the transport header of a CI. */
+typedef enum {
+    WMBUS_APL_RECORDS, /* EN 13757-3 variable data records */
+    WMBUS_APL_COMPACT, /* EN 13757-3 compact frame: format signature, frame CRC, data
+                        * without DIF/VIF (the format comes in a format frame) */
+    WMBUS_APL_FORMAT,  /* EN 13757-3 format frame: the DIF/VIF of compact frames */
+    WMBUS_APL_ALARM,
+    WMBUS_APL_ERROR,   /* application error from the device */
+    WMBUS_APL_NONE,    /* transport layer only */
+    WMBUS_APL_OTHER,   /* COSEM, OBIS, commands to a device, clock synchronisation,
+                        * image and security information transfer: not decoded here */
+} wmbus_apl_kind;
+
+typedef struct wmbus_ci_info {
+    uint8_t ci;
+    wmbus_tpl_kind header;
+    wmbus_apl_kind apl;
+    bool to_device;   /* sent to a meter (commands, selection, ...): not decoded */
+    const char *name; /* snake_case, e.g. "compact_frame" */
+} wmbus_ci_info;
+
+/* The EN 13757-7 / OMS CI table entry with a transport header; NULL for the
+ * CIs without one (ELL, AFL, 0x70, manufacturer specific, reserved). */
+const wmbus_ci_info *wmbus_ci_info_of(uint8_t ci);
+
 /* Header kind of a CI that carries a transport header (0x72 long, 0x7A short,
- * 0x78 none, and their relatives); false for other CIs. */
+ * 0x78 none, and every other CI of wmbus_ci_info_of that a meter sends); false
+ * for other CIs and for those sent to a meter. */
 bool wmbus_tpl_kind_of(uint8_t ci, wmbus_tpl_kind *kind, bool *has_apl);
 wmbus_err_code wmbus_tpl_parse(const uint8_t *p, size_t n, wmbus_tpl *out, wmbus_error *err);
 #endif

@@ -112,6 +112,39 @@ wmbus_err_code wmbus_frame_strip(const uint8_t *in, size_t len, uint8_t *out, si
     return WMBUS_OK;
 }
 
+/* Receivers that append bytes (an RSSI, a status, a stick's own CRC) make
+ * the frame longer than L says. The frame is the part L covers: format A
+ * when its first block CRC is right (then every CRC must be), else format B
+ * when its CRCs are right, else a frame without CRCs. */
+wmbus_err_code wmbus_frame_strip_prefix(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                                        size_t *out_len, wmbus_format *fmt, size_t *used,
+                                        wmbus_error *err) {
+    *used = len;
+    wmbus_err_code rc = wmbus_frame_strip(in, len, out, cap, out_len, fmt, err);
+    unsigned l = len ? in[0] : 0;
+    if (rc != WMBUS_ERR_LENGTH || len < BLOCK1 + 1 || l < BLOCK1 || len <= (size_t)l + 1)
+        return rc;
+    wmbus_ok(err);
+    size_t la = format_a_len(l), bad = 0;
+    if (la < len && crc_ok(in, BLOCK1)) {
+        *fmt = WMBUS_FMT_A;
+        *used = la;
+        if (strip_a(in, la, out, out_len, err) != WMBUS_OK)
+            return err ? err->code : WMBUS_ERR_CRC;
+    } else if (b_crcs_ok(in, (size_t)l + 1, &bad)) {
+        *fmt = WMBUS_FMT_B;
+        *used = (size_t)l + 1;
+        strip_b(in, *used, out, out_len);
+    } else {
+        *fmt = WMBUS_FMT_PLAIN;
+        *used = (size_t)l + 1;
+        memcpy(out, in, *used);
+        *out_len = *used;
+    }
+    out[0] = (uint8_t)(*out_len - 1);
+    return WMBUS_OK;
+}
+
 size_t wmbus_frame_add_crcs(const uint8_t *plain, size_t len, wmbus_format fmt, uint8_t *out,
                             size_t cap) {
     if (len < BLOCK1 + 1 || len > 256)
