@@ -85,7 +85,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
-        demo bench fuzz fuzz-ci coverage valgrind clean acceptance
+        demo bench fuzz fuzz-ci fuzz-keep coverage valgrind clean acceptance
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -208,6 +208,9 @@ FUZZ_BINS  := $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_NAMES))
 fuzz: deps
 	+@$(SUBMAKE) VARIANT=fuzz $(FUZZ_BINS)
 	@ci/fuzz-all $(FUZZ_SECONDS) $(FUZZ_NAMES)
+# make fuzz-keep: merge what make fuzz found into fixtures/fuzz/NAME/kept/ (commit it).
+fuzz-keep:
+	@ci/fuzz-keep $(FUZZ_NAMES)
 # CI: every target briefly (FUZZ_CI_SECONDS each), regressions replayed first.
 FUZZ_CI_SECONDS ?= 10
 fuzz-ci:

@@ -5,7 +5,9 @@
  *   - a report arrives with its id, name, content type and the body as queued;
  *   - a 500 answer is retried after retry_delay with the same id and body;
  *   - while the server is gone (port closed) reports stay queued, and when it
- *     is back they go out in order, each once. */
+ *     is back they go out in order, each once;
+ *   - a server that takes the request and never answers (hangs): the transport
+ *     gives up after its timeout and sends the same report again. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +36,7 @@ typedef struct server {
     int port, listen_fd, conn_fd;
     char buf[16384];
     size_t got;
-    int answers[MAX_POSTS]; /* status per request, 0 = 200 */
+    int answers[MAX_POSTS]; /* status per request, 0 = 200, -1 = never answer (hang) */
     post posts[MAX_POSTS];
     size_t n;
 } server;
@@ -71,6 +73,10 @@ static void answer(server *s, const char *end_of_head, size_t content_length) {
     p->at_ns = clock_mono_ns();
     p->status = s->answers[s->n] ? s->answers[s->n] : 200;
     s->n++;
+    if (p->status < 0) { /* hang: keep the connection, answer nothing, until the client leaves */
+        s->got = 0;
+        return;
+    }
     char reply[128];
     int k = snprintf(reply, sizeof reply,
                      "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", p->status);
@@ -230,6 +236,21 @@ int main(void) {
         CHECK(has_volume(&s.posts[i], (int)i));
         CHECK_INT(s.posts[i].status, 200);
     }
+    CHECK_INT(report_queued(&r->inst[0]), 0);
+
+    /* 6: the server takes the request and hangs: after the 2 s timeout the same
+     * report again, answered; nothing else went out meanwhile. */
+    s.answers[6] = -1;
+    cycle(hub, 6);
+    run_for_posts(&s, r, 8);
+    CHECK_INT(s.n, 8);
+    CHECK_INT(s.posts[6].id, 6);
+    CHECK_INT(s.posts[7].id, 6);
+    CHECK_INT(s.posts[6].status, -1);
+    CHECK_INT(s.posts[7].status, 200);
+    CHECK(s.posts[6].body && s.posts[7].body && strcmp(s.posts[6].body, s.posts[7].body) == 0);
+    CHECK_MSG(s.posts[7].at_ns - s.posts[6].at_ns >= 2 * NS_PER_S, "resent after %lld ms",
+              (long long)((s.posts[7].at_ns - s.posts[6].at_ns) / NS_PER_MS));
     CHECK_INT(report_queued(&r->inst[0]), 0);
 
     report_free(r);
