@@ -80,7 +80,7 @@ static int hex_line(capture *c, const char *path, unsigned ln, const char *line,
     if (!wall) {
         char *end;
         double s = strtod(p, &end);
-        if (end == p || !isspace((unsigned char)*end) || s < 0 || s > 1e10)
+        if (end == p || !isspace((unsigned char)*end) || s < 0 || s > 9e9) /* seconds as int64 nanoseconds: < 9.2e9 */
             return fail(err, errlen, path, ln, 0, "a time expected (ISO UTC time or seconds)");
         t = (int64_t)(s * 1e9 + 0.5);
         used = (size_t)(end - p);

@@ -101,7 +101,7 @@ int replay_gen_main(int argc, char **argv) {
         i++;
     }
     bool rtl = strcmp(format, "rtl-wmbus") == 0;
-    if (!out_path || meters < 1 || meters > 100000 || !(hours > 0) || !(interval >= 1) ||
+    if (!out_path || meters < 1 || meters > 100000 || !(hours > 0) || hours > 24 * 366 || !(interval >= 1) || interval > 86400 * 366 ||
         (!rtl && strcmp(format, "hex") != 0))
         return usage();
     int64_t span = (int64_t)(hours * 3600e9), step = (int64_t)(interval * 1e9);
