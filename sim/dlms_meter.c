@@ -362,7 +362,7 @@ static void plan_repeated_rows(dlms_meter *m) {
     if (!axdr_value(&r, &v) || v.type != DT_ARRAY) return;
     size_t header = r.pos;
     while (axdr_remaining(&r) > 0 && n < 4096 && axdr_skip(&r)) rows[n++] = r.pos; /* row ends */
-    if (n < 2 || r.err) return;
+    if (n < 2 || r.err || axdr_remaining(&r) > 0) return; /* more rows than planned: no quirk */
     uint8_t *out = malloc(2 * m->result_len + 64);
     size_t *ends = calloc(n + 1, sizeof *ends), len = 0, nb = 0, i = 0;
     if (!out || !ends) goto fail;
@@ -408,7 +408,7 @@ static size_t handle_get_next(dlms_meter *m, const dlms_get_request *q, uint8_t 
         m->block--;
     }
     if (m->result && q->block == m->block && m->result_off >= m->result_len &&
-        m->spec.quirks.empty_last_block && !m->empty_block_sent)
+        m->spec.quirks.empty_last_block) /* again when the GET-next is retried */
         return send_empty_last(m, out, cap);
     if (!m->result || q->block != m->block || m->result_off >= m->result_len) {
         uint8_t plain[80];

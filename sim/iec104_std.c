@@ -4,7 +4,8 @@
 #define APCI_START 0x68
 
 char i104_apci_format(const uint8_t *b, size_t len) {
-    if (len < 6 || b[0] != APCI_START || b[1] < 4 || (size_t)b[1] + 2 != len) return 0;
+    /* the APDU length is 4..253 (IEC 60870-5-104 5.1): an ASDU of at most 249 octets */
+    if (len < 6 || b[0] != APCI_START || b[1] < 4 || b[1] > 253 || (size_t)b[1] + 2 != len) return 0;
     if ((b[2] & 1) == 0) return len > 6 ? 'I' : 0; /* an I frame carries an ASDU */
     if (len != 6) return 0;
     if ((b[2] & 3) == 1) return b[2] == 1 && b[3] == 0 && (b[4] & 1) == 0 ? 'S' : 0;
@@ -19,7 +20,7 @@ char i104_apci_format(const uint8_t *b, size_t len) {
 static int starts_apdu(const uint8_t *b, size_t n, size_t pos) {
     if (b[pos] != APCI_START) return 0;
     if (pos + 1 >= n) return 2;
-    if (b[pos + 1] < 4) return 0;
+    if (b[pos + 1] < 4 || b[pos + 1] > 253) return 0;
     size_t len = (size_t)b[pos + 1] + 2;
     if (pos + len > n) return 2;
     return i104_apci_format(b + pos, len) ? 1 : 0;

@@ -106,6 +106,7 @@ static size_t write_implied_commands(FILE *out, const import_stream *s, int64_t 
             d.cot != COT_ACT_CON || d.negative || d.type < C_SC_NA_1)
             continue;
         uint8_t asdu[IEC104_ASDU_MAX];
+        if (p.len - 6 > sizeof asdu) continue; /* cannot happen: the format caps the length */
         memcpy(asdu, s->b + p.at + 6, p.len - 6);
         asdu[2] = (uint8_t)((asdu[2] & 0x80) | COT_ACT);
         int64_t t = s->t[p.at + p.len - 1] - NS_PER_SEC / 1000;
@@ -174,7 +175,7 @@ static void write_object(FILE *out, int conn, const iec104_asdu *a, const iec104
 /* One server ASDU: its objects expected, or the ASDU by type and cause, or counted. */
 static size_t expect_asdu(FILE *out, capture *c, int conn, const uint8_t *asdu, size_t len, int64_t t) {
     static iec104_asdu a;
-    i104_dui d;
+    i104_dui d = {0};
     char what[200];
     if (i104_read_dui(asdu, len, &d) < 0 || !d.size_ok) {
         const char *name = i104_type_name(d.type);

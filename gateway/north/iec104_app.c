@@ -245,7 +245,10 @@ static bool malformed(iec104_conn *c, const uint8_t *raw, size_t len, int rc) {
                         c->peer, c->peer_port, raw[0], len, iec104_strerror(rc));
     uint16_t ca = (uint16_t)(raw[4] | raw[5] << 8);
     uint8_t cot = raw[2] & 0x3F;
-    if (ca != c->srv->cfg->ca && ca != IEC104_CA_BROADCAST)
+    bool broadcast_ok = raw[0] == C_IC_NA_1 || raw[0] == C_CI_NA_1 || raw[0] == C_CS_NA_1;
+    if (!control_type(c, raw[0])) /* as for a well-formed ASDU of that type */
+        mirror(c, raw, len, COT_UNKNOWN_TYPE, true);
+    else if (ca != c->srv->cfg->ca && !(broadcast_ok && ca == IEC104_CA_BROADCAST))
         mirror(c, raw, len, COT_UNKNOWN_CA, true);
     else if (!cot_allowed(raw[0], cot))
         mirror(c, raw, len, COT_UNKNOWN_COT, true);

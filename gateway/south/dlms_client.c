@@ -726,6 +726,10 @@ static void handle_block(meter *m, const dlms_get_response *g) {
         object_gives_up(m, "block transfer: got block %u, expected %u", g->block, m->blk_no + 1);
         return;
     }
+    if (g->raw_len == 0 && !g->last_block && ++m->blk_repeats > REPEATS_MAX) {
+        object_gives_up(m, "block transfer: %u empty blocks not marked last", m->blk_repeats);
+        return;
+    }
     if (!append_block(m, g)) return;
     answered(m);
     if (!g->last_block) m->blk_pending = true; /* GET-next after the silent window */

@@ -2,7 +2,7 @@
  * event logs (see dlms_profile.h for the bookkeeping and docs/dlms.md).
  *
  * An object takes up to three kinds of request in a job: its capture objects
- * (attribute 3, once per connection), the scaler and unit of each captured register
+ * (attribute 3; kept until a job fails or an entry no longer matches them), the scaler and unit of each captured register
  * (attribute 3 of classes 3/4, 4 of class 5, a few per GET with list), then its
  * buffer (attribute 2) by range from the newest entry stored. Each column is
  * published as <meter>/<object>/<column> at the entry's time, scaled, with its unit,
@@ -64,16 +64,18 @@ void dlms_profile_request(meter *m, const dlms_object_cfg *o, obj_rt *rt) {
 
 /* ---- rebuilding the window after a restart ------------------------------------------ */
 
+#define STORED_MAX 1024 /* entries of one second rebuilt after a restart */
+
 typedef struct stored_col {
-    bool num[64];
-    double value[64];
-    char *text[64];
+    bool num[STORED_MAX];
+    double value[STORED_MAX];
+    char *text[STORED_MAX];
     size_t n;
 } stored_col;
 
 static void collect(void *arg, bool has_number, double number, const char *text) {
     stored_col *c = arg;
-    if (c->n >= 64) return;
+    if (c->n >= STORED_MAX) return;
     c->num[c->n] = has_number;
     c->value[c->n] = number;
     c->text[c->n] = text ? strdup(text) : NULL;
@@ -235,12 +237,12 @@ static bool read_entry(entry_reader *er, axdr_reader *rd) {
     size_t values = rd->pos;
     if (!entry_columns(er, rd, ts, false, &id)) return (er->bad = "an entry's values are malformed"), false;
     er->rows++;
+    if (ts >= p->from_ns && ts > er->newest) er->newest = ts; /* the window moves even when nothing is new */
     if (ts < p->from_ns || dlms_profile_seen(p, ts, id)) return true; /* stored already */
     rd->pos = values;
     entry_columns(er, rd, ts, true, &id);
     if (!dlms_profile_remember(p, ts, id)) return (er->bad = "out of memory"), false;
     er->fresh++;
-    if (ts > er->newest) er->newest = ts;
     return true;
 }
 

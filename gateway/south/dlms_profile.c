@@ -1,6 +1,7 @@
 /* dlms_profile: columns and the window of stored entries of a profile (see dlms_profile.h). */
 #include "dlms_profile.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,9 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 uint64_t dlms_entry_id_start(int64_t ts) { return fnv(FNV_OFFSET, &ts, sizeof ts); }
 
 uint64_t dlms_entry_id_stored(uint64_t h, bool has_number, double number, const char *text) {
+    /* as SQLite keeps them: NaN becomes NULL, -0.0 may come back as 0 */
+    if (has_number && isnan(number)) has_number = false, text = NULL;
+    if (has_number && number == 0) number = 0;
     uint8_t kind = has_number ? 'n' : text ? 't' : '0';
     h = fnv(h, &kind, 1);
     if (has_number) return fnv(h, &number, sizeof number);
