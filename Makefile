@@ -20,9 +20,9 @@ SAN       ?=
 # libmodbus installs its header under include/modbus/.
 MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/usr/include/modbus)
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
-             -Igateway/core -Igateway/codec/mbus -Igateway/codec/wmbus -Igateway/codec/decode -Igateway/codec/iec104 -Igateway/codec/dlms -Igateway/south -Igateway/north -Isim
+             -Igateway -I.
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
-# Only hil reads network captures (hil import pcap, sim/import_pcap.c).
+# Only hil reads network captures (hil import pcap, sim/import/import_pcap.c).
 SIM_LDLIBS = -lpcap
 
 # --- variants -----------------------------------------------------------------------
@@ -61,12 +61,16 @@ OPT           = -O1 -g
 EXTRA_CFLAGS ?= -Wno-for-loop-analysis
 endif
 
-# One idea per file: every .c under these directories is part of the library.
-GW_SRC    := $(wildcard gateway/core/*.c gateway/codec/*/*.c gateway/south/*.c gateway/north/*.c gateway/tools/*.c)
-SIM_SRC   := $(filter-out sim/hil_main.c,$(wildcard sim/*.c))
+# One idea per file, one archive per layer. Includes are paths from the two include
+# roots: "core/loop.h", "codec/mbus/mbus_link.h" (gateway/) and "sim/core/trace.h" (.);
+# ci/check-layers (in make test) fails on an include across a forbidden boundary
+# (docs/architecture.md "Walls").
+LAYERS    := core codec store south north tools
+layer_src  = $(wildcard gateway/$(1)/*.c gateway/$(1)/*/*.c)
+SIM_SRC   := $(wildcard sim/*/*.c)
 TEST_SRC  := $(wildcard gateway/tests/test_*.c sim/tests/test_*.c)
 FUZZ_SRC  := $(wildcard gateway/tests/fuzz_*.c)
-
+GW_SRC    := $(foreach l,$(LAYERS),$(call layer_src,$(l)))
 GW_OBJ    := $(GW_SRC:%.c=$(BUILD)/obj/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRC)))
@@ -74,8 +78,12 @@ ALL_OBJ   := $(GW_OBJ) $(SIM_OBJ) $(TEST_SRC:%.c=$(BUILD)/obj/%.o) \
              $(BUILD)/obj/gateway/main.o $(BUILD)/obj/sim/hil_main.o
 
 BIN       := $(BUILD)/bin
-LIBGW     := $(BUILD)/lib/libgw.a
+# Link order: a layer before the layers it may use.
+LIBGW     := $(foreach l,tools north south store codec core,$(BUILD)/lib/libgw_$(l).a)
 LIBSIM    := $(BUILD)/lib/libsim.a
+# The bench links only the gateway layers it may include (ci/check-layers): it never
+# contains the gateway's drivers, servers or store.
+LIBGW_SIM := $(BUILD)/lib/libgw_codec.a $(BUILD)/lib/libgw_core.a
 
 # Scenario runs: the bench program and the gateway command it starts (HIL_GWD).
 HIL_CMD   ?= $(BUILD)/bin/hil
@@ -85,7 +93,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
-        demo bench fuzz fuzz-ci fuzz-keep coverage valgrind clean acceptance
+        check-layers demo bench fuzz fuzz-ci fuzz-keep coverage valgrind clean acceptance
 all: deps $(BIN)/gwd $(BIN)/hil
 
 deps:
@@ -95,9 +103,12 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(LIBGW): $(GW_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+define layer_archive
+$(BUILD)/lib/libgw_$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_archive,$(l))))
 
 $(LIBSIM): $(SIM_OBJ)
 	@mkdir -p $(dir $@)
@@ -107,7 +118,7 @@ $(BIN)/gwd: $(BUILD)/obj/gateway/main.o $(LIBGW)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/hil: $(BUILD)/obj/sim/hil_main.o $(LIBSIM) $(LIBGW)
+$(BIN)/hil: $(BUILD)/obj/sim/hil_main.o $(LIBSIM) $(LIBGW_SIM)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(SIM_LDLIBS)
 
@@ -152,6 +163,11 @@ test: deps
 	@ci/test
 
 tests: all $(TEST_BIN)
+
+# The walls between layers: every #include is a path and crosses only allowed
+# boundaries (ci/check-layers; harness/test_check_layers.py shows it failing).
+check-layers:
+	@ci/check-layers
 
 # Unit tests: each test binary prints "N passed, N failed"; ci/run-unit sums them.
 # TEST_RUNNER (qemu-arm for armhf) prefixes each binary.
@@ -218,7 +234,7 @@ fuzz-ci:
 fuzz-%: deps
 	+@$(SUBMAKE) VARIANT=fuzz build/fuzz/bin/fuzz_$*
 	@ci/fuzz build/fuzz/bin/fuzz_$* $(FUZZ_SECONDS) fixtures/corpus/$*
-build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libsim.a build/fuzz/lib/libgw.a
+build/fuzz/bin/fuzz_%: build/fuzz/obj/gateway/tests/fuzz_%.o build/fuzz/lib/libsim.a $(foreach l,tools north south store codec core,build/fuzz/lib/libgw_$(l).a)
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL) $(SIM_LDLIBS)
 

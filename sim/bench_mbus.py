@@ -3,8 +3,8 @@
 on the bench's emulated M-Bus segment in virtual time (make bench, ci/bench).
 
 For each segment (1, 10, 50, 100, 250 meters; random and consecutive ids) it
-writes a scenario: the meters on one segment at 2400 baud (sim/mbus_segment.c,
-bit-level wired-AND line of sim/mbus_line.c), each answering after its own
+writes a scenario: the meters on one segment at 2400 baud (sim/bench_segment.c,
+bit-level wired-AND line of sim/mbus/mbus_line.c), each answering after its own
 delay drawn from 11..22 bit times (EN 13757-2: at least 11; 22 is the bench's
 default), and gwd with a secondary scan at start-up, reset none, a cycle every
 30 minutes. `hil run` runs it in virtual time for 35 minutes: cycle 1 is the
@@ -26,7 +26,7 @@ the same timings: id digits 0-9 at every position from the first (the whole
 mask is never probed), manufacturer/version/medium wildcards; a select without
 a clean E5 is sent once more (the one retry); after a clean E5 it listens until
 the response timeout and sends REQ_UD2 to 0xFD to learn the address; a
-collision descends one position. The line decides as sim/mbus_line.c does:
+collision descends one position. The line decides as sim/mbus/mbus_line.c does:
 several E5s within half a bit of each other read as one clean E5 (the classic
 search then gets a garbled RSP_UD and is, generously, let descend as after a
 collision); otherwise several answers are a collision.

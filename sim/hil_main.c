@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "import.h"
-#include "replay_gen.h"
-#include "runner.h"
-#include "target_mode.h"
+#include "sim/import/import.h"
+#include "sim/import/replay_gen.h"
+#include "sim/scenario/runner.h"
+#include "sim/target/target_mode.h"
 
 static void usage(FILE *f) {
     fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--fixtures DIR] [--keep]\n"

@@ -3,7 +3,7 @@
  * Virtual mode exists so that a scenario replays deterministically: nothing in
  * the gateway can observe time passing unless clock_virtual_advance() is called
  * (later by the bench, as time master, over its control socket). */
-#include "clock.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <time.h>

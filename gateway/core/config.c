@@ -1,8 +1,8 @@
 /* config: lookups and typed getters on the cfg_node tree.
  * Every failure names the position of the offending node. */
-#include "config.h"
+#include "core/config.h"
 
-#include "clock.h" /* NS_PER_* */
+#include "core/clock.h" /* NS_PER_* */
 
 #include <ctype.h>
 #include <errno.h>

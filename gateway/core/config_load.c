@@ -11,8 +11,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "config.h"
-#include "strhash.h"
+#include "core/config.h"
+#include "core/strhash.h"
 
 /* Deeper nesting than this is certainly not a configuration; refuse it
  * instead of risking the stack. */

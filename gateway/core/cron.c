@@ -4,15 +4,15 @@
  * day (month, day-of-month, day-of-week decide whether a day can fire), then
  * the first matching hour and minute of that day: at most a few thousand days
  * are looked at even for rare patterns (29 February on a Monday: 28 years). */
-#include "cron.h"
+#include "core/cron.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "config.h"
+#include "core/clock.h"
+#include "core/config.h"
 
 #define NS_PER_MIN (60 * NS_PER_S)
 #define NS_PER_DAY (86400 * NS_PER_S)

@@ -5,13 +5,13 @@
  * so lookups stay O(1) with 100k points. Each entry owns a deep copy: its
  * name is allocated once, the other strings of the latest version live in one
  * buffer that is replaced on every publish (one allocation per publish). */
-#include "datahub.h"
+#include "core/datahub.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "strhash.h"
+#include "core/log.h"
+#include "core/strhash.h"
 
 typedef struct name_index {
     size_t *slots; /* entry index + 1; 0 = empty */

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datahub.h"
-#include "json_write.h"
-#include "log.h"
-#include "text_file.h"
+#include "core/datahub.h"
+#include "core/json_write.h"
+#include "core/log.h"
+#include "core/text_file.h"
 
 static void write_value(FILE *f, const dp_value *v) {
     switch (v->type) {

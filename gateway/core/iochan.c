@@ -5,7 +5,7 @@
  * can match bytes sent before a close; iochan_registry_free() drops them all.
  * The registry is one per process: the gateway has one set of channels, and
  * the bench empties it between scenarios. */
-#include "iochan.h"
+#include "core/iochan.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* json_write: see json_write.h for why the escaping goes beyond JSON's. */
-#include "json_write.h"
+#include "core/json_write.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -1,11 +1,11 @@
 /* log: one line per message, "<ISO wall time> <LEVEL> <module>: <text>".
  * Timestamps come from the clock module so virtual-time runs log virtual time. */
-#include "log.h"
+#include "core/log.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "clock.h"
+#include "core/clock.h"
 
 static enum log_level current_level = LOG_LVL_INFO;
 static FILE *log_stream;

@@ -13,7 +13,7 @@
  * waits for a timer deadline in virtual mode; it waits on fds for max_wait_ns
  * (-1 = until an fd is ready) unless a timer is already due (then it polls
  * without waiting). The time master advances the clock and calls again. */
-#include "loop.h"
+#include "core/loop.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -24,8 +24,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 typedef struct fd_watch {
     int fd;

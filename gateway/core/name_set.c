@@ -1,11 +1,11 @@
 /* name_set: open addressing with linear probing on the FNV-1a hash (strhash.h). */
-#include "name_set.h"
+#include "core/name_set.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "strhash.h"
+#include "core/strhash.h"
 
 struct name_slot {
     const char *name; /* NULL: empty */

@@ -1,5 +1,5 @@
 /* text_file: write PATH.tmp, then rename it over PATH. */
-#include "text_file.h"
+#include "core/text_file.h"
 
 #include <errno.h>
 #include <stdlib.h>

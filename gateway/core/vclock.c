@@ -4,7 +4,7 @@
  * in flight for a moment inside the kernel. The bench may only move time on
  * when both sides have seen every byte the other wrote, and only the counters
  * of both sides together prove that. */
-#include "vclock.h"
+#include "core/vclock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,9 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "iochan.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/iochan.h"
+#include "core/log.h"
 
 #define MOD "vclock"
 #define LINE_MAX_LEN 1024

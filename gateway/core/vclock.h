@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 #define VCLOCK_HELLO_TIMEOUT_NS (30 * 1000000000LL) /* real time to wait for the hello */
 

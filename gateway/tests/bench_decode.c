@@ -11,9 +11,9 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "clock.h"
-#include "decode.h"
-#include "test_decode_build.h"
+#include "core/clock.h"
+#include "codec/decode/decode.h"
+#include "tests/test_decode_build.h"
 
 #define CORPUS "fixtures/corpus/mbus-libmbus/test-frames"
 #define MAX_FRAMES 128

@@ -30,12 +30,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "iec104_int.h"
-#include "log.h"
-#include "loop.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "north/iec104/iec104_int.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #define POINTS 10000
 #define APDU_LEN 20 /* M_ME_NC_1, one object: APCI 6 + DUI 6 + IOA 3 + float 4 + QDS 1 */

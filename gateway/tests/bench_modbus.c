@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "clock.h"
+#include "core/clock.h"
 
 static long run_master(int port, int64_t end_ns) {
     modbus_t *ctx = modbus_new_tcp("127.0.0.1", port);

@@ -15,17 +15,17 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "im871a.h"
-#include "log.h"
-#include "loop.h"
-#include "mbus_app.h"
-#include "store.h"
-#include "wmbus_build.h"
-#include "wmbus_config.h"
-#include "wmbus_radio.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "codec/wmbus/im871a.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "codec/mbus/mbus_app.h"
+#include "store/store.h"
+#include "codec/wmbus/wmbus_build.h"
+#include "south/wmbus/wmbus_config.h"
+#include "south/wmbus/wmbus_radio.h"
 
 #define METERS 1000
 #define KEY "0F0E0D0C0B0A09080706050403020100"

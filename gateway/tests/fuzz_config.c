@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "log.h"
-#include "../tools/config_check.h"
+#include "core/log.h"
+#include "tools/config_check.h"
 
 static bool checking;
 

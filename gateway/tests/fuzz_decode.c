@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decode.h"
-#include "fuzz_fixture.h"
+#include "codec/decode/decode.h"
+#include "tests/fuzz_fixture.h"
 
 static decoder *keyed, *bare;
 static telegram tg;

@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dlms_apdu.h"
-#include "dlms_axdr.h"
-#include "dlms_cipher.h"
-#include "dlms_hdlc.h"
-#include "dlms_profile.h"
-#include "dlms_wrapper.h"
+#include "codec/dlms/dlms_apdu.h"
+#include "codec/dlms/dlms_axdr.h"
+#include "codec/dlms/dlms_cipher.h"
+#include "codec/dlms/dlms_hdlc.h"
+#include "south/dlms/dlms_profile.h"
+#include "codec/dlms/dlms_wrapper.h"
 
 static const uint8_t *input;
 static size_t input_len;

@@ -4,9 +4,9 @@
 
 #include <stdlib.h>
 
-#include "clock.h"
-#include "datahub.h"
-#include "decode.h"
+#include "core/clock.h"
+#include "core/datahub.h"
+#include "codec/decode/decode.h"
 
 /* A point of meter (may be NULL) with value v in the given type. */
 static inline void fuzz_publish(datahub *hub, const char *meter, const char *id, dp_type type,

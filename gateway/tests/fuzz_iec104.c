@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "fuzz_fixture.h"
-#include "iec104_int.h"
-#include "log.h"
-#include "loop.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "tests/fuzz_fixture.h"
+#include "north/iec104/iec104_int.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 static const char config_text[] =
     "iec104:\n"

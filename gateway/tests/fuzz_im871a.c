@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decode.h"
-#include "fuzz_fixture.h"
-#include "im871a.h"
+#include "codec/decode/decode.h"
+#include "tests/fuzz_fixture.h"
+#include "codec/wmbus/im871a.h"
 
 static decoder *keyed, *bare;
 static telegram tg;

@@ -1,5 +1,5 @@
 /* libFuzzer target for the bench's capture importers (sim/import_*.c,
- * sim/iec104_std.c): the input is a capture file of any format, written to
+ * sim/iec104/iec104_std.c): the input is a capture file of any format, written to
  * build/fuzz/work/import/fuzz.cap and read by every reader (hex, rtl-wmbus,
  * socat, pcap) and `auto` detection; its bytes are also cut as an IEC 104
  * stream by the standard. A reader must load the file or refuse it with
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "capture.h"
-#include "iec104_std.h"
-#include "log.h"
+#include "sim/import/capture.h"
+#include "sim/iec104/iec104_std.h"
+#include "core/log.h"
 
 static const char *const path = "build/fuzz/work/import/fuzz.cap";
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "wmbus_keys.h"
+#include "south/wmbus/wmbus_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

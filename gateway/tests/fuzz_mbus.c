@@ -4,8 +4,8 @@
  * Checks invariants the decoder promises, so a violation aborts the run. */
 #include <stdlib.h>
 #include <string.h>
-#include "mbus_app.h"
-#include "mbus_link.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/mbus/mbus_link.h"
 
 static mbus_data data;
 

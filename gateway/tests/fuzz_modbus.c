@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "fuzz_fixture.h"
-#include "log.h"
-#include "modbus_server_int.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "tests/fuzz_fixture.h"
+#include "core/log.h"
+#include "north/modbus/modbus_server_int.h"
 
 static const char *const configs[] = {
     "modbus_server:\n"

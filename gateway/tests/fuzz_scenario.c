@@ -1,4 +1,4 @@
-/* libFuzzer target for the bench's scenario loader (sim/scenario.c): the input
+/* libFuzzer target for the bench's scenario loader (sim/scenario/scenario.c): the input
  * is a scenario file, written to build/fuzz/work/scenario/fuzz.yaml (the loader
  * takes a path: relative telegram and gateway_file paths resolve from there
  * and the repository's fixtures/) and loaded. Any text must load or be
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "log.h"
-#include "scenario.h"
+#include "core/log.h"
+#include "sim/scenario/scenario.h"
 
 static const char *const path = "build/fuzz/work/scenario/fuzz.yaml";
 

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "report.h"
-#include "report_inst.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "north/report/report.h"
+#include "north/report/report_inst.h"
 
 #define FAKE_MAX 256
 

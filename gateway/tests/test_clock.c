@@ -1,9 +1,9 @@
 /* Unit tests of the clock: virtual time and ISO formatting. */
 #include <stdio.h>
 
-#include "clock.h"
-#include "log.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "tests/test.h"
 
 static void test_virtual_time(void) {
     const int64_t start = 1795309323456000000LL; /* 2026-11-22T01:02:03.456Z */

@@ -6,11 +6,11 @@
  * APCI of IEC 60870-5-104 (clause 5: frame formats, U functions). Each VIF is
  * decoded through the public application layer (CI 0x78, one record), so
  * what is checked is what a user of the decoder sees. */
-#include "iec104.h"
-#include "mbus_app.h"
-#include "mbus_error.h"
-#include "wmbus.h"
-#include "test.h"
+#include "codec/iec104/iec104.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/mbus/mbus_error.h"
+#include "codec/wmbus/wmbus.h"
+#include "tests/test.h"
 
 static mbus_data d;
 static mbus_error e;

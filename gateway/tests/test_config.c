@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "test.h"
+#include "core/config.h"
+#include "tests/test.h"
 
 static const char *const sample =
     "gateway:\n"

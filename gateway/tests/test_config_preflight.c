@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "../tools/config_check.h"
-#include "../tools/config_preflight.h"
-#include "test.h"
+#include "core/config.h"
+#include "tools/config_check.h"
+#include "tools/config_preflight.h"
+#include "tests/test.h"
 
 static char pty_path[128];
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
-#include "cron.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/cron.h"
+#include "tests/test.h"
 
 /* "YYYY-MM-DD HH:MM" (UTC) -> wall ns. */
 static int64_t at(const char *s) {

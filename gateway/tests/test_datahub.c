@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "datahub.h"
-#include "test.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "tests/test.h"
 
 static dp make_point(const char *id, const char *meter, int record, double value) {
     dp p = {0};

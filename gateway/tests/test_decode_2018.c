@@ -6,9 +6,9 @@
  * non-decimal digits in every position and negative BCD, the top-level
  * security and device type codes. */
 #include <stdio.h>
-#include "decode.h"
-#include "test.h"
-#include "test_decode_json.h"
+#include "codec/decode/decode.h"
+#include "tests/test.h"
+#include "tests/test_decode_json.h"
 
 static telegram tg;
 static char json[DECODE_JSON_MAX];

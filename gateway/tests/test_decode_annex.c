@@ -6,9 +6,9 @@
  * "fabrication_number"; the gateway (and its reports) call them "hca" and
  * "fabrication_no". The alias table below maps names, never values. */
 #include <stdio.h>
-#include "decode.h"
-#include "test.h"
-#include "test_decode_json.h"
+#include "codec/decode/decode.h"
+#include "tests/test.h"
+#include "tests/test_decode_json.h"
 
 #define ANNEX "fixtures/corpus/oms/annex-n.json"
 

@@ -5,8 +5,8 @@
 #ifndef TEST_DECODE_BUILD_H
 #define TEST_DECODE_BUILD_H
 #include <string.h>
-#include "decode.h"
-#include "mbus_link.h"
+#include "codec/decode/decode.h"
+#include "codec/mbus/mbus_link.h"
 
 #define BUILD_ID 0x12345678u
 #define BUILD_MAN 0x1593u /* ELS */

@@ -7,10 +7,10 @@
  * an "error" with an offset. Run from the repository root. */
 #include <dirent.h>
 #include <stdio.h>
-#include "decode.h"
-#include "mbus_link.h"
-#include "test.h"
-#include "test_decode_json.h"
+#include "codec/decode/decode.h"
+#include "codec/mbus/mbus_link.h"
+#include "tests/test.h"
+#include "tests/test_decode_json.h"
 
 #define CORPUS "fixtures/corpus/mbus-libmbus"
 

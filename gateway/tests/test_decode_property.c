@@ -6,9 +6,9 @@
  * failure repeats; the seed is printed. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "decode.h"
-#include "test.h"
-#include "test_decode_build.h"
+#include "codec/decode/decode.h"
+#include "tests/test.h"
+#include "tests/test_decode_build.h"
 
 #define ROUNDS_PER_VIF 40
 #define MAX_RECS 8

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dlms_apdu.h"
-#include "dlms_axdr.h"
-#include "dlms_cipher.h"
-#include "dlms_hdlc.h"
-#include "dlms_wrapper.h"
-#include "test.h"
+#include "codec/dlms/dlms_apdu.h"
+#include "codec/dlms/dlms_axdr.h"
+#include "codec/dlms/dlms_cipher.h"
+#include "codec/dlms/dlms_hdlc.h"
+#include "codec/dlms/dlms_wrapper.h"
+#include "tests/test.h"
 
 static size_t hex(const char *s, uint8_t *out) {
     size_t n = 0;

@@ -1,4 +1,4 @@
-/* The DLMS wrapper over TCP (gateway/south/dlms_link_tcp.c) against a plain
+/* The DLMS wrapper over TCP (gateway/south/dlms/dlms_link_tcp.c) against a plain
  * loopback listener played by the test: the frame on the wire, answers that
  * arrive in pieces and several in one write, a frame for another wPort, the
  * meter closing, a refused connect and the reconnect delay. */
@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "dlms_link.h"
-#include "iochan.h"
-#include "test.h"
+#include "core/clock.h"
+#include "south/dlms/dlms_link.h"
+#include "core/iochan.h"
+#include "tests/test.h"
 
 typedef struct seen {
     uint8_t apdu[4][64];

@@ -1,14 +1,14 @@
 /* dlms_profile: capture objects, scaler attributes, entry identities and the window
  * of stored entries (what makes a profile entry stored exactly once), and the
  * response decoders' tolerance of bytes after an APDU. */
-#include "dlms_profile.h"
+#include "south/dlms/dlms_profile.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "decode.h"
-#include "dlms_apdu.h"
-#include "test.h"
+#include "codec/decode/decode.h"
+#include "codec/dlms/dlms_apdu.h"
+#include "tests/test.h"
 
 /* Hex text of a test vector into b (the gateway's own hex reader). */
 static size_t hex(const char *text, uint8_t *out) {

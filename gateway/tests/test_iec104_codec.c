@@ -2,8 +2,8 @@
  * frame structure of IEC 60870-5-104 (clause 5: APCI control field formats;
  * clause 9 / IEC 60870-5-101 clause 7: ASDU layout with a 2-octet COT,
  * 2-octet common address and 3-octet IOA) and IEC 60870-5-4 6.8 (CP56Time2a). */
-#include "iec104.h"
-#include "test.h"
+#include "codec/iec104/iec104.h"
+#include "tests/test.h"
 
 static void test_u_frames(void) {
     /* clause 5.3: U format, octet 1 = function bit | 11 */

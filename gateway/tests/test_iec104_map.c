@@ -3,9 +3,9 @@
  * scaling and overflow, quality bits, and configuration errors with positions. */
 #include <stdlib.h>
 
-#include "iec104_int.h"
-#include "clock.h"
-#include "test.h"
+#include "north/iec104/iec104_int.h"
+#include "core/clock.h"
+#include "tests/test.h"
 
 static dp point(double v, unsigned quality) {
     dp p = {.id = "m/0", .value = {.type = DP_DOUBLE, .d = v}, .unit = "", .quality = quality,

@@ -1,6 +1,6 @@
 /* IMST iM871A HCI frames: CRC, encode/parse, link modes, RSSI, SET/GET_CONFIG. */
-#include "im871a.h"
-#include "test.h"
+#include "codec/wmbus/im871a.h"
+#include "tests/test.h"
 
 static void test_crc_residue(void) {
     /* X.25 check value of "123456789" is 0x906E after inversion */

@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "iochan.h"
-#include "test.h"
-#include "vclock.h"
+#include "core/iochan.h"
+#include "tests/test.h"
+#include "core/vclock.h"
 
 static void test_stream_counts(void) {
     int p[2];

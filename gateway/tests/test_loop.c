@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "loop.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/loop.h"
+#include "tests/test.h"
 
 /* Timer callbacks append their tag here. */
 static char fired[4096];

@@ -1,7 +1,7 @@
 /* EN 13757-3 application layer: the tricky codings, one small telegram each
  * (CI 0x78, no header, unless the header is the point). */
-#include "mbus_app.h"
-#include "test.h"
+#include "codec/mbus/mbus_app.h"
+#include "tests/test.h"
 
 static mbus_data d;
 static mbus_error e;

@@ -20,9 +20,9 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <yaml.h>
-#include "mbus_app.h"
-#include "mbus_link.h"
-#include "test.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/mbus/mbus_link.h"
+#include "tests/test.h"
 
 #define CORPUS "fixtures/corpus/mbus-libmbus"
 

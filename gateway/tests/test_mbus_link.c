@@ -1,7 +1,7 @@
 /* EN 13757-2 link layer: every error with its offset, streaming length
  * detection, encoder round trips, secondary addresses and wildcards. */
-#include "mbus_link.h"
-#include "test.h"
+#include "codec/mbus/mbus_link.h"
+#include "tests/test.h"
 
 static mbus_err_code parse(const uint8_t *b, size_t n, mbus_frame *f, mbus_error *e) {
     return mbus_frame_parse(b, n, f, e);

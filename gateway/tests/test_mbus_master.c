@@ -14,17 +14,17 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "log.h"
-#include "loop.h"
-#include "mbus_config.h"
-#include "mbus_link.h"
-#include "mbus_master.h"
-#include "mbus_rx.h"
-#include "serial_port.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "south/mbus/mbus_config.h"
+#include "codec/mbus/mbus_link.h"
+#include "south/mbus/mbus_master.h"
+#include "south/mbus/mbus_rx.h"
+#include "south/serial/serial_port.h"
+#include "tests/test.h"
 
 /* ACW Itron BM +m (libmbus corpus, test-frames/ACW_Itron-BM-plus-m.hex):
  * id 11490378, volume 54.321 m3, date-time 2014-03-13T11:11. */

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mbus_scan.h"
-#include "test.h"
+#include "south/mbus/mbus_scan.h"
+#include "tests/test.h"
 
 typedef struct model {
     const char *const *addr;

@@ -11,13 +11,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "loop.h"
-#include "mbus_config.h"
-#include "mbus_master.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "core/loop.h"
+#include "south/mbus/mbus_config.h"
+#include "south/mbus/mbus_master.h"
+#include "tests/test.h"
 
 #define S(sec) ((int64_t)(sec) * NS_PER_S)
 #define MIDNIGHT S(1767225600) /* 2026-01-01T00:00:00Z */

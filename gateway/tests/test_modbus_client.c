@@ -11,13 +11,13 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "iochan.h"
-#include "loop.h"
-#include "modbus_client_int.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "core/iochan.h"
+#include "core/loop.h"
+#include "south/modbus/modbus_client_int.h"
+#include "tests/test.h"
 
 static modbus_client_config *parse(const char *yaml, char *msg, size_t cap, cfg_node **root) {
     cfg_err err = {{0}};

@@ -1,8 +1,8 @@
 /* The MUC500 automatic layout against the manual's own tables (muc500.md §3.9):
  * Table 36 (Modbus test data, "reproduced exactly"), Table 35 (example data),
  * Table 37 (word/byte orders of 0x449A522B), float-only and swap variants. */
-#include "modbus_server_muc500.h"
-#include "test.h"
+#include "north/modbus/modbus_server_muc500.h"
+#include "tests/test.h"
 
 static void check_regs(const char *what, const uint16_t *got, const uint16_t *want, unsigned n) {
     for (unsigned i = 0; i < n; i++)

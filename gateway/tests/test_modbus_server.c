@@ -11,13 +11,13 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "iochan.h"
-#include "loop.h"
-#include "modbus_server_int.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "core/iochan.h"
+#include "core/loop.h"
+#include "north/modbus/modbus_server_int.h"
+#include "tests/test.h"
 
 static modbus_server_config *parse(const char *yaml, char *errmsg, size_t cap, cfg_node **root) {
     cfg_err err = {{0}};

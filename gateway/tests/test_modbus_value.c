@@ -1,7 +1,7 @@
 /* Modbus codec: every format and byte order, saturation, CRC, framing, read PDUs. */
-#include "../codec/modbus/modbus_adu.h"
-#include "../codec/modbus/modbus_value.h"
-#include "test.h"
+#include "codec/modbus/modbus_adu.h"
+#include "codec/modbus/modbus_value.h"
+#include "tests/test.h"
 
 /* Table 37 of the MUC500 manual: 0x449A522B in the four orders. */
 static void test_orders_float32(void) {

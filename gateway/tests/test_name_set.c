@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "mbus_config.h"
-#include "name_set.h"
-#include "test.h"
+#include "core/config.h"
+#include "south/mbus/mbus_config.h"
+#include "core/name_set.h"
+#include "tests/test.h"
 
 #define N_NAMES 300000
 

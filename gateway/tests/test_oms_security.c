@@ -7,8 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <stdio.h>
-#include "decode.h"
-#include "test.h"
+#include "codec/decode/decode.h"
+#include "tests/test.h"
 
 static telegram tg;
 

@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "report.h"
-#include "report_int.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "north/report/report.h"
+#include "north/report/report_int.h"
+#include "tests/test.h"
 
 #define S(sec) ((int64_t)(sec) * NS_PER_S)
 #define CYCLE_TS S(1601297784) /* 2020-09-28T12:56:24Z */

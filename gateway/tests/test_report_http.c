@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "report_fake.h"
-#include "test.h"
+#include "core/loop.h"
+#include "tests/report_fake.h"
+#include "tests/test.h"
 
 #define MAX_POSTS 32
 

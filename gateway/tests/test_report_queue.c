@@ -5,10 +5,10 @@
  * Virtual time; the transport is a recording fake (report_fake.h). */
 #include <unistd.h>
 
-#include "loop.h"
-#include "report_fake.h"
-#include "store.h"
-#include "test.h"
+#include "core/loop.h"
+#include "tests/report_fake.h"
+#include "store/store.h"
+#include "tests/test.h"
 
 #define S(sec) ((int64_t)(sec) * NS_PER_S)
 #define T0 S(1700000000) /* 2023-11-14T22:13:20Z */

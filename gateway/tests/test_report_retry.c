@@ -8,9 +8,9 @@
  * the attempts a report instance really makes in virtual time against a peer
  * that is down — for cron schedules of each row, for per-cycle instances (the
  * measured readout period) and for fixed `retries`/`retry_delay`. */
-#include "loop.h"
-#include "report_fake.h"
-#include "test.h"
+#include "core/loop.h"
+#include "tests/report_fake.h"
+#include "tests/test.h"
 
 #define S(sec) ((int64_t)(sec) * NS_PER_S)
 #define MIN(m) S(60 * (int64_t)(m))

@@ -9,9 +9,9 @@
  * The user label holds '&' to check escaping. Run from the repository root. */
 #include <stdlib.h>
 
-#include "clock.h"
-#include "report_int.h"
-#include "test.h"
+#include "core/clock.h"
+#include "north/report/report_int.h"
+#include "tests/test.h"
 
 #define S(sec) ((int64_t)(sec) * NS_PER_S)
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "store.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "tests/test.h"
 
 static char dir[] = "/tmp/test_store_XXXXXX";
 static char db_path[128];

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "datahub.h"
-#include "loop.h"
-#include "store.h"
-#include "test.h"
+#include "core/clock.h"
+#include "core/datahub.h"
+#include "core/loop.h"
+#include "store/store.h"
+#include "tests/test.h"
 
 static char db_path[64];
 

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "test.h"
-#include "text_file.h"
+#include "tests/test.h"
+#include "core/text_file.h"
 
 static void write_text(FILE *f, const void *arg) {
     fputs(arg, f);

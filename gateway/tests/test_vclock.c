@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "loop.h"
-#include "test.h"
-#include "vclock.h"
+#include "core/clock.h"
+#include "core/loop.h"
+#include "tests/test.h"
+#include "core/vclock.h"
 
 #define WALL_START 1767225600000000000LL /* 2026-01-01T00:00:00Z */
 

@@ -1,10 +1,10 @@
 /* Telegrams built from records (wmbus_build) decode back through gwd's
  * decoder: in the clear, mode 5 and mode 7, with right, wrong and no key,
  * and a corrupted MAC. */
-#include "decode.h"
-#include "mbus_app.h"
-#include "test.h"
-#include "wmbus_build.h"
+#include "codec/decode/decode.h"
+#include "codec/mbus/mbus_app.h"
+#include "tests/test.h"
+#include "codec/wmbus/wmbus_build.h"
 
 static const uint8_t KEY[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
                                 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF};

@@ -1,8 +1,8 @@
 /* The CMe3100 key file: wildcards, precedence, and the manual's Figure 8
  * example whose malformed keys must be rejected with their line numbers. */
-#include "test.h"
-#include "wmbus_build.h"
-#include "wmbus_keys.h"
+#include "tests/test.h"
+#include "codec/wmbus/wmbus_build.h"
+#include "south/wmbus/wmbus_keys.h"
 
 static const char *const GOOD =
     "Address;Key;Manufacturer;DeviceType;Version\r\n"

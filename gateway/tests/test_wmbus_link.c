@@ -2,9 +2,9 @@
  * checked, stripped, and added back), CRC and length errors with their
  * offsets, and the ELL, AFL and transport header parsers. */
 #include <stdio.h>
-#include "decode.h"
-#include "test.h"
-#include "wmbus.h"
+#include "codec/decode/decode.h"
+#include "tests/test.h"
+#include "codec/wmbus/wmbus.h"
 
 /* Annex N.2.1 as delivered without CRCs. */
 static const char annex_n21[] =

@@ -1,7 +1,7 @@
 /* Meter list, listen cache, duplicate suppression, access numbers, expected. */
-#include "clock.h"
-#include "test.h"
-#include "wmbus_meters.h"
+#include "core/clock.h"
+#include "tests/test.h"
+#include "south/wmbus/wmbus_meters.h"
 
 static wmbus_meter_cfg meters[2] = {
     {.name = "a", .id_bcd = 0x11111111, .any_man = true, .interval_ns = 60 * NS_PER_S},

@@ -11,18 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "datahub.h"
-#include "im871a.h"
-#include "log.h"
-#include "loop.h"
-#include "mbus_app.h"
-#include "oms_crypto.h"
-#include "test.h"
-#include "wmbus_build.h"
-#include "wmbus_config.h"
-#include "wmbus_radio.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datahub.h"
+#include "codec/wmbus/im871a.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/wmbus/oms_crypto.h"
+#include "tests/test.h"
+#include "codec/wmbus/wmbus_build.h"
+#include "south/wmbus/wmbus_config.h"
+#include "south/wmbus/wmbus_radio.h"
 
 static const uint8_t KEY[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const uint8_t SPOOF_KEY[16] = {0xA5, 0x5A, 0x01};

@@ -1,6 +1,6 @@
 /* config_check: the gateway's driver sections, parsed in gwd's order. */
-#include "config_check.h"
-#include "modbus_client_int.h"
+#include "tools/config_check.h"
+#include "south/modbus/modbus_client_int.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

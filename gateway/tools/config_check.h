@@ -4,14 +4,14 @@
 #ifndef GW_CONFIG_CHECK_H
 #define GW_CONFIG_CHECK_H
 #include <stdbool.h>
-#include "config.h"
-#include "dlms_config.h"
-#include "iec104_server.h"
-#include "mbus_config.h"
-#include "modbus_client.h"
-#include "modbus_server.h"
-#include "report.h"
-#include "wmbus_config.h"
+#include "core/config.h"
+#include "south/dlms/dlms_config.h"
+#include "north/iec104/iec104_server.h"
+#include "south/mbus/mbus_config.h"
+#include "south/modbus/modbus_client.h"
+#include "north/modbus/modbus_server.h"
+#include "north/report/report.h"
+#include "south/wmbus/wmbus_config.h"
 
 typedef struct gw_sections {
     mbus_config *mbus;

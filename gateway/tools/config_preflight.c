@@ -1,5 +1,5 @@
 /* config_preflight: the start's side effects, tried ahead (see config_preflight.h). */
-#include "config_preflight.h"
+#include "tools/config_preflight.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iec104_int.h"
-#include "modbus_server_int.h"
-#include "serial_port.h"
+#include "north/iec104/iec104_int.h"
+#include "north/modbus/modbus_server_int.h"
+#include "south/serial/serial_port.h"
 
 /* mkdir -p, as the start does for the store and the report folders. */
 static bool make_dirs(const char *dir, char *why, size_t cap) {

@@ -11,7 +11,7 @@
 #ifndef GW_CONFIG_PREFLIGHT_H
 #define GW_CONFIG_PREFLIGHT_H
 #include <stdbool.h>
-#include "config_check.h"
+#include "tools/config_check.h"
 
 bool gw_preflight(const cfg_node *root, const gw_sections *s, cfg_err *err);
 #endif

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decode.h"
-#include "decode_cmd.h"
+#include "codec/decode/decode.h"
+#include "tools/decode_cmd.h"
 
 static void usage(FILE *out) {
     fputs("usage: gwd decode [--key HEX] [--keys FILE] HEX...|-\n"

@@ -1,11 +1,11 @@
 /* Radio physics of the bench: time on air per mode, overlap, the datagram
  * form, which link modes hear which meters, and the module's reception
  * decisions on a real air (UDP) in the bench loop. */
-#include "air.h"
-#include "clock.h"
-#include "im871a_emu.h"
-#include "radio_meter.h"
-#include "../../gateway/tests/test.h"
+#include "sim/wmbus/air.h"
+#include "core/clock.h"
+#include "sim/wmbus/im871a_emu.h"
+#include "sim/wmbus/radio_meter.h"
+#include "tests/test.h"
 
 static void test_time_on_air(void) {
     /* T1: 48 header chips + 38 bytes x 12 chips (3-of-6) + 2 postamble at 100 kcps */

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../../gateway/tests/test.h"
-#include "clock.h"
-#include "expect.h"
-#include "hexfile.h"
-#include "wire.h"
+#include "tests/test.h"
+#include "core/clock.h"
+#include "sim/expect/expect.h"
+#include "sim/core/hexfile.h"
+#include "sim/core/wire.h"
 
 static char dir[] = "/tmp/test_sim_expect.XXXXXX";
 static char path_dump[128], path_reports[128], path_store[128];

@@ -1,18 +1,18 @@
-/* The bench's hostile radio transmitter (sim/radio_junk.h): what its three
+/* The bench's hostile radio transmitter (sim/wmbus/radio_junk.h): what its three
  * kinds of frame look like to a receiver, that its stream is the same on
  * every run, that the module drops the random ones as CRC errors and hands
  * the others on, and that `junk:` entries are checked with a position. */
 #include <stdlib.h>
-#include "air.h"
-#include "clock.h"
-#include "config.h"
-#include "decode.h"
-#include "im871a_emu.h"
-#include "radio_bench.h"
-#include "radio_junk.h"
-#include "wmbus.h"
-#include "wmbus_build.h"
-#include "../../gateway/tests/test.h"
+#include "sim/wmbus/air.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "codec/decode/decode.h"
+#include "sim/wmbus/im871a_emu.h"
+#include "sim/wmbus/radio_bench.h"
+#include "sim/wmbus/radio_junk.h"
+#include "codec/wmbus/wmbus.h"
+#include "codec/wmbus/wmbus_build.h"
+#include "tests/test.h"
 
 static radio_junk_spec spec_of(radio_junk_kind kind, size_t min_len, size_t max_len) {
     radio_junk_spec s = {.name = "j", .mode = AIR_T1, .kind = kind, .interval_ns = 100 * NS_PER_MS,

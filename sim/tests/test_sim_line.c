@@ -2,9 +2,9 @@
  * the master's UART re-framing it. Expected bytes are worked out by hand from
  * the bit patterns (comments), at 2400 baud: 1 bit = 416666.67 ns. */
 #include <stdlib.h>
-#include "../../gateway/tests/test.h"
-#include "mbus_line.h"
-#include "wire.h"
+#include "tests/test.h"
+#include "sim/mbus/mbus_line.h"
+#include "sim/core/wire.h"
 
 #define BAUD 2400
 #define BIT_NS(tenths) ((int64_t)(tenths) * 1000000000LL / (10 * BAUD)) /* tenths of bits */

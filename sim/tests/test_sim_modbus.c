@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../gateway/tests/test.h"
-#include "expect.h"
-#include "modbus_meter.h"
-#include "modbus_plan.h"
-#include "modbus_regs.h"
+#include "tests/test.h"
+#include "sim/expect/expect.h"
+#include "sim/modbus/modbus_meter.h"
+#include "sim/modbus/modbus_plan.h"
+#include "sim/modbus/modbus_regs.h"
 
 static bool regs_are(const uint16_t *r, unsigned n, const uint16_t *want) {
     return memcmp(r, want, n * sizeof *r) == 0;

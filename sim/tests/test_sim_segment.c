@@ -5,11 +5,11 @@
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
-#include "../../gateway/tests/test.h"
-#include "clock.h"
-#include "mbus_line.h"
-#include "mbus_segment.h"
-#include "telegram_edit.h"
+#include "tests/test.h"
+#include "core/clock.h"
+#include "sim/mbus/mbus_line.h"
+#include "sim/mbus/bench_segment.h"
+#include "sim/mbus/telegram_edit.h"
 
 static const char *page_text =
     "68 1F 1F 68 08 02 72 78 56 34 12 24 40 01 07 55 00 00 00 03 13 15 31 00 DA 02 3B 13 01 "
@@ -43,8 +43,8 @@ static void on_gw_readable(gw_loop *loop, int fd, unsigned events, void *arg) {
     }
 }
 
-static void add_slave(mbus_segment *seg, int primary, uint32_t id, int64_t delay) {
-    mbus_slave *s = mbus_segment_add_slave(seg);
+static void add_slave(bench_segment *seg, int primary, uint32_t id, int64_t delay) {
+    mbus_slave *s = bench_segment_add_slave(seg);
     char err[64];
     hexfile_parse(page_text, "page", &s->pages, err, sizeof err);
     tg_set_id(&s->pages.items[0], id);
@@ -69,12 +69,12 @@ static void test_paced_answer(void) {
     trace tr;
     trace_init(&tr, clock_mono_ns());
     char err[128];
-    mbus_segment *seg = mbus_segment_new("bus1", 9600, loop, &tr, err, sizeof err);
+    bench_segment *seg = bench_segment_new("bus1", 9600, loop, &tr, err, sizeof err);
     CHECK_MSG(seg != NULL, "%s", err);
     if (!seg) return;
     add_slave(seg, 5, 0x12345678, 20 * NS_PER_MS);
-    CHECK_INT(mbus_segment_start(seg), 0);
-    gw_side g = {open_gateway_side(mbus_segment_path(seg), B9600), {0}, 0, 0};
+    CHECK_INT(bench_segment_start(seg), 0);
+    gw_side g = {open_gateway_side(bench_segment_path(seg), B9600), {0}, 0, 0};
     CHECK(g.fd >= 0);
     loop_add_fd(loop, g.fd, LOOP_READ, on_gw_readable, &g);
     int64_t t0 = request(loop, &g, 300 * NS_PER_MS);
@@ -103,7 +103,7 @@ static void test_paced_answer(void) {
     CHECK_INT(seg->baud_mismatches, 0);
     loop_del_fd(loop, g.fd);
     close(g.fd);
-    mbus_segment_free(seg);
+    bench_segment_free(seg);
     trace_free(&tr);
     loop_free(loop);
 }
@@ -113,12 +113,12 @@ static void test_collision_and_baud(void) {
     trace tr;
     trace_init(&tr, clock_mono_ns());
     char err[128];
-    mbus_segment *seg = mbus_segment_new("bus1", 9600, loop, &tr, err, sizeof err);
+    bench_segment *seg = bench_segment_new("bus1", 9600, loop, &tr, err, sizeof err);
     if (!seg) return;
     add_slave(seg, 5, 0x11111111, 3 * NS_PER_MS);
     add_slave(seg, 5, 0x22222222, 3 * NS_PER_MS + 200 * NS_PER_US);
-    mbus_segment_start(seg);
-    gw_side g = {open_gateway_side(mbus_segment_path(seg), B9600), {0}, 0, 0};
+    bench_segment_start(seg);
+    gw_side g = {open_gateway_side(bench_segment_path(seg), B9600), {0}, 0, 0};
     loop_add_fd(loop, g.fd, LOOP_READ, on_gw_readable, &g);
     request(loop, &g, 200 * NS_PER_MS);
     /* 200 us = 1.92 bit times apart: the gateway gets what the bit-level line
@@ -149,7 +149,7 @@ static void test_collision_and_baud(void) {
     CHECK_INT(seg->baud_mismatches, 1);
     loop_del_fd(loop, g.fd);
     close(g.fd);
-    mbus_segment_free(seg);
+    bench_segment_free(seg);
     trace_free(&tr);
     loop_free(loop);
 }

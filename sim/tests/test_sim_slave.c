@@ -1,9 +1,9 @@
 /* Unit tests of the emulated M-Bus slave: SND_NKE, secondary selection with
  * wildcards, REQ_UD2 paging by FCB, faults. */
-#include "../../gateway/tests/test.h"
-#include "hexfile.h"
-#include "mbus_slave.h"
-#include "telegram_edit.h"
+#include "tests/test.h"
+#include "sim/core/hexfile.h"
+#include "sim/mbus/mbus_slave.h"
+#include "sim/mbus/telegram_edit.h"
 
 static const char *page_text =
     "68 1F 1F 68 08 02 72 78 56 34 12 24 40 01 07 55 00 00 00 03 13 15 31 00 DA 02 3B 13 01 "

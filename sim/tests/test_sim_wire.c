@@ -1,11 +1,11 @@
 /* Unit tests of the bench's wire arithmetic, wired-AND merge, hex fixtures
  * and telegram edits. */
 #include <stdlib.h>
-#include "hexfile.h"
-#include "telegram_edit.h"
-#include "../../gateway/tests/test.h"
-#include "wire.h"
-#include "wired_and.h"
+#include "sim/core/hexfile.h"
+#include "sim/mbus/telegram_edit.h"
+#include "tests/test.h"
+#include "sim/core/wire.h"
+#include "sim/core/wired_and.h"
 
 static void test_wire_times(void) {
     CHECK_INT(wire_bits_ns(2400, 1), 416666);
@@ -93,7 +93,7 @@ static const char *frame2 =
     "68 1F 1F 68 08 02 72 78 56 34 12 24 40 01 07 55 00 00 00 03 13 15 31 00 DA 02 3B 13 01 "
     "8B 60 04 37 18 02 18 16";
 
-static bool checksum_ok(const telegram *t) {
+static bool checksum_ok(const hex_frame *t) {
     uint8_t cs = 0;
     for (size_t i = 4; i < t->len - 2; i++) cs = (uint8_t)(cs + t->bytes[i]);
     return cs == t->bytes[t->len - 2];
@@ -103,7 +103,7 @@ static void test_telegram_edit(void) {
     telegram_list l = {0};
     char err[128];
     CHECK_INT(hexfile_parse(frame2, "frame2", &l, err, sizeof err), 0);
-    telegram *t = &l.items[0];
+    hex_frame *t = &l.items[0];
     CHECK(tg_is_long(t));
     CHECK(checksum_ok(t));
     mbus_secondary sa;

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-#include "../../gateway/tests/test.h"
-#include "target_map.h"
-#include "target_mode.h"
+#include "tests/test.h"
+#include "sim/target/target_map.h"
+#include "sim/target/target_mode.h"
 
 static char tmpdir[64];
 

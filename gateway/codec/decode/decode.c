@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decode.h"
-#include "mbus_link.h"
+#include "codec/decode/decode.h"
+#include "codec/mbus/mbus_link.h"
 
 #define WIRED_CI_POS 6    /* 68 L L 68 C A CI */
 #define CI_AFL 0x90

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "mbus_app.h"
-#include "oms_security.h"
-#include "wmbus.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/wmbus/oms_security.h"
+#include "codec/wmbus/wmbus.h"
 
 #define DECODE_MAX_KEYS 4096
 

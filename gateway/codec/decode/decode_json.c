@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decode.h"
+#include "codec/decode/decode.h"
 
 typedef struct jbuf {
     char *p;

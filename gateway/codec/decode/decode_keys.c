@@ -1,7 +1,7 @@
 /* AES keys by meter id, and hex text for keys and telegrams. */
 #include <stdio.h>
 #include <string.h>
-#include "decode.h"
+#include "codec/decode/decode.h"
 
 static int hex_digit(char ch) {
     if (ch >= '0' && ch <= '9')

@@ -1,5 +1,5 @@
 /* dlms_apdu: ACSE (BER) and xDLMS (A-XDR) APDUs, LN referencing (see dlms_apdu.h). */
-#include "dlms_apdu.h"
+#include "codec/dlms/dlms_apdu.h"
 
 #include <string.h>
 

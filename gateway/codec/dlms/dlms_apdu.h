@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dlms_axdr.h"
+#include "codec/dlms/dlms_axdr.h"
 
 enum {
     APDU_AARQ = 0x60, APDU_AARE = 0x61, APDU_RLRQ = 0x62, APDU_RLRE = 0x63,

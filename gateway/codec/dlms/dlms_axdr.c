@@ -1,5 +1,5 @@
 /* dlms_axdr: A-XDR reader and writer (see dlms_axdr.h). */
-#include "dlms_axdr.h"
+#include "codec/dlms/dlms_axdr.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 /* dlms_cipher: security suite 0 with OpenSSL's AES-128-GCM (see dlms_cipher.h). */
-#include "dlms_cipher.h"
+#include "codec/dlms/dlms_cipher.h"
 
 #include <ctype.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include "dlms_axdr.h"
+#include "codec/dlms/dlms_axdr.h"
 
 #define MAX_AAD (1 + DLMS_KEY_LEN + 2048)
 

@@ -1,5 +1,5 @@
 /* dlms_hdlc: HDLC frame format type 3 (see dlms_hdlc.h). */
-#include "dlms_hdlc.h"
+#include "codec/dlms/dlms_hdlc.h"
 
 #include <string.h>
 

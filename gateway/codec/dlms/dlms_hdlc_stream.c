@@ -1,7 +1,7 @@
 /* Taking HDLC frames one at a time out of the bytes of a serial line. */
 #include <string.h>
 
-#include "dlms_hdlc.h"
+#include "codec/dlms/dlms_hdlc.h"
 
 static void drop(hdlc_stream *s, size_t n) {
     if (n > s->len) n = s->len;

@@ -1,5 +1,5 @@
 /* dlms_wrapper: IEC 62056-47 wrapper (see dlms_wrapper.h). */
-#include "dlms_wrapper.h"
+#include "codec/dlms/dlms_wrapper.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* iec104_apci: the 104 frame layer — start octet, length, and the control
  * field that tells I (numbered data), S (acknowledge) and U (control) frames
  * apart (IEC 60870-5-104 clause 5). */
-#include "iec104.h"
+#include "codec/iec104/iec104.h"
 
 int iec104_apdu_needed(const uint8_t *buf, size_t len) {
     if (len < 1)

@@ -1,7 +1,7 @@
 /* iec104_asdu: the application service data unit — data unit identifier
  * (type, variable structure qualifier, cause of transmission, common address)
  * and its information objects (IEC 60870-5-101 clause 7, -104 clause 9). */
-#include "iec104.h"
+#include "codec/iec104/iec104.h"
 
 #include <string.h>
 

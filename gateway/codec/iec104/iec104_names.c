@@ -1,6 +1,6 @@
 /* iec104_names: type identifications and causes of transmission by name,
  * and a one-line description of an ASDU for logs and traces. */
-#include "iec104.h"
+#include "codec/iec104/iec104.h"
 
 #include <stdio.h>
 #include <stdlib.h>

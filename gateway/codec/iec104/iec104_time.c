@@ -1,7 +1,7 @@
 /* iec104_time: CP56Time2a (IEC 60870-5-4 6.8), seven octets:
  * ms within the minute (2), minute + IV, hour + SU, day of month + day of
  * week, month, year within the century. The gateway sends UTC, SU = 0. */
-#include "iec104.h"
+#include "codec/iec104/iec104.h"
 
 void iec104_cp56_encode(const iec104_cp56 *t, uint8_t out[7]) {
     out[0] = (uint8_t)t->ms;

@@ -1,7 +1,7 @@
 /* Application layer entry point: pick the header by CI, then hand the rest
  * to the record decoder (variable data) or the fixed structure decoder. */
 #include <string.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define CI_APP_ERROR 0x70
 #define CI_LONG_HEADER 0x72

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "mbus_error.h"
+#include "codec/mbus/mbus_error.h"
 
 #define MBUS_MAX_RECORDS 128
 #define MBUS_MAX_DIFE 10

@@ -3,7 +3,7 @@
  * the decoder's (mbus_vif.c), so the property test compares two readings of
  * the standard. Pure: no I/O, no allocation. */
 #include <string.h>
-#include "mbus_app.h"
+#include "codec/mbus/mbus_app.h"
 
 #define MAX_VIFS 256
 #define MIN 60.0

@@ -1,7 +1,7 @@
 /* Error names and the one place that formats error messages. */
 #include <stdarg.h>
 #include <stdio.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 const char *mbus_err_name(mbus_err_code code) {
     switch (code) {

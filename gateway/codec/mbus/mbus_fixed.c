@@ -2,7 +2,7 @@
  * multi-byte fields MSB first): id, access number, status, a medium/unit
  * word and two 32-bit counters, 16 bytes in all. */
 #include <string.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define FIXED_LEN 16
 #define STATUS_BINARY 0x80   /* counters are binary, not BCD */

@@ -3,8 +3,8 @@
 #define MBUS_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
-#include "mbus_app.h"
-#include "mbus_error.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/mbus/mbus_error.h"
 
 /* Fill *err (when not NULL) with code, offset and "at byte N: <fmt>"; returns code
  * so callers can write `return mbus_fail(...)`. Only called on the error path. */

@@ -1,8 +1,8 @@
 /* EN 13757-2 link layer: recognise, check and build FT1.2 frames. */
-#include "mbus_link.h"
+#include "codec/mbus/mbus_link.h"
 
 #include <string.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define START_SHORT 0x10
 #define START_LONG 0x68

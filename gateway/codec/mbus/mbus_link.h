@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "mbus_error.h"
+#include "codec/mbus/mbus_error.h"
 
 /* C field values */
 #define MBUS_C_SND_NKE 0x40

@@ -1,7 +1,7 @@
 /* Names of coded values: manufacturer letters (EN 13757-3 / FLAG
  * association coding), device types (EN 13757-3 medium table), functions and
  * orthogonal VIFEs. All names are static snake_case strings. */
-#include "mbus_app.h"
+#include "codec/mbus/mbus_app.h"
 
 void mbus_manufacturer_text(uint16_t code, char out[4]) {
     out[0] = (char)('@' + ((code >> 10) & 0x1F));

@@ -20,7 +20,7 @@
  * element is added to (positive, signed) or taken from (negative) the
  * value before it. */
 #include <string.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define MODE_ABSOLUTE 0
 #define MODE_POSITIVE 1

@@ -2,7 +2,7 @@
  * record at a time, consuming bytes from a cursor; every error names the
  * offset of the byte that is wrong or missing. */
 #include <string.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define DIF_EXT 0x80
 #define VIF_EXT 0x80

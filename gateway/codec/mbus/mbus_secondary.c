@@ -1,7 +1,7 @@
 /* Secondary addresses (EN 13757-3 selection): 8 BCD id digits, manufacturer,
  * version and medium, each of which may be a wildcard in a search pattern. */
 #include <stdio.h>
-#include "mbus_link.h"
+#include "codec/mbus/mbus_link.h"
 
 void mbus_secondary_encode(const mbus_secondary *sa, uint8_t out[8]) {
     for (int i = 0; i < 4; i++)

@@ -1,7 +1,7 @@
 /* Number and text codings of EN 13757-3 data fields: integers, BCD, dates
  * (types G, F, I, J) and hex for binary data. */
 #include <math.h>
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 double mbus_pow10(int exp) {
     static const double table[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,

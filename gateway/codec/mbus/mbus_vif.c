@@ -2,7 +2,7 @@
  * behind VIF 0xFD and 0xFB, and the combinable (orthogonal) VIFEs that scale
  * a value. Each entry gives a snake_case quantity, the base unit and the power
  * of ten (plus a factor for units like minutes) from the raw number to it. */
-#include "mbus_internal.h"
+#include "codec/mbus/mbus_internal.h"
 
 #define MINUTE 60.0
 #define HOUR 3600.0

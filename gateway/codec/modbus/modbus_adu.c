@@ -1,5 +1,5 @@
 /* modbus_adu: framing, CRC and read PDUs (see modbus_adu.h). */
-#include "modbus_adu.h"
+#include "codec/modbus/modbus_adu.h"
 
 uint16_t mb_crc16(const uint8_t *bytes, size_t n) {
     uint16_t crc = 0xFFFF;

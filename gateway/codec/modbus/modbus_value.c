@@ -1,5 +1,5 @@
 /* modbus_value: number <-> registers in every format and byte order (see modbus_value.h). */
-#include "modbus_value.h"
+#include "codec/modbus/modbus_value.h"
 #include <math.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* IMST iM871A HCI frames (see im871a.h). */
-#include "im871a.h"
+#include "codec/wmbus/im871a.h"
 
 #include <stdio.h>
 #include <strings.h>

@@ -5,7 +5,7 @@
 #include <openssl/params.h>
 #include <stdlib.h>
 #include <string.h>
-#include "oms_crypto.h"
+#include "codec/wmbus/oms_crypto.h"
 
 struct oms_crypto {
     EVP_CIPHER_CTX *cipher;

@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "oms_security.h"
-#include "wmbus_internal.h"
+#include "codec/wmbus/oms_security.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 #define FILLER 0x2F
 #define ELL_CC_HOP 0x10

@@ -8,8 +8,8 @@
  * it. The plaintext is written in place only when the outcome is OK. */
 #ifndef OMS_SECURITY_H
 #define OMS_SECURITY_H
-#include "oms_crypto.h"
-#include "wmbus.h"
+#include "codec/wmbus/oms_crypto.h"
+#include "codec/wmbus/wmbus.h"
 
 typedef enum {
     OMS_SEC_NONE,          /* not protected */

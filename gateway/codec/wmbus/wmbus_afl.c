@@ -3,7 +3,7 @@
  * FCL bits: 14 more fragments, 13 MCL present, 12 ML present, 11 MCR
  * present, 10 MAC present, 9 KI present, 0..7 fragment id. MCL bits 0..3:
  * authentication type, which fixes the MAC length. */
-#include "wmbus_internal.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 #define FCL_MF (1u << 14)
 #define FCL_MCLP (1u << 13)

@@ -1,8 +1,8 @@
 /* Wireless M-Bus telegrams from records (see wmbus_build.h). */
-#include "wmbus_build.h"
+#include "codec/wmbus/wmbus_build.h"
 
 #include <string.h>
-#include "oms_security.h"
+#include "codec/wmbus/oms_security.h"
 
 #define CI_SHORT 0x7A
 #define CI_AFL 0x90

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "oms_crypto.h"
-#include "wmbus.h"
+#include "codec/wmbus/oms_crypto.h"
+#include "codec/wmbus/wmbus.h"
 
 typedef struct wmbus_build {
     uint8_t c;              /* link C field: 0x44 SND_NR */

@@ -1,7 +1,7 @@
 /* CRC-16 of EN 13757-4: polynomial x^16+x^13+x^12+x^11+x^10+x^8+x^6+x^5+x^2+1
  * (0x3D65), initial value 0, no reflection, result inverted. Table driven:
  * it runs over every byte of every wireless frame. */
-#include "wmbus.h"
+#include "codec/wmbus/wmbus.h"
 
 static uint16_t table[256];
 static bool table_ready;

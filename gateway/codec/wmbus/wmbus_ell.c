@@ -3,7 +3,7 @@
  *   8E: CC ACC M(2) A(6)       8F: CC ACC M(2) A(6) SN(4) [payload CRC(2)]
  * The session number's top three bits say how the payload (from the payload
  * CRC on) is encrypted: 0 not, 1 AES-128-CTR. */
-#include "wmbus_internal.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 wmbus_err_code wmbus_ell_parse(const uint8_t *p, size_t n, wmbus_ell *out, wmbus_error *err) {
     wmbus_ok(err);

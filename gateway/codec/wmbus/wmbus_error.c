@@ -1,7 +1,7 @@
 /* The one place that fills wireless codec errors. */
 #include <stdarg.h>
 #include <stdio.h>
-#include "wmbus_internal.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 wmbus_err_code wmbus_fail(wmbus_error *err, wmbus_err_code code, size_t offset, const char *fmt,
                           ...) {

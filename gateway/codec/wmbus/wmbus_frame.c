@@ -7,7 +7,7 @@
  * CRC after them; an optional block 3 (the rest) has its own. L counts the
  * CRC bytes. A CRC is sent high byte first. */
 #include <string.h>
-#include "wmbus_internal.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 #define BLOCK1 10
 #define BLOCK_A 16

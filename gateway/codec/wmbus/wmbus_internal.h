@@ -1,7 +1,7 @@
 /* Helpers shared by the wireless M-Bus codec's files; not part of the API. */
 #ifndef WMBUS_INTERNAL_H
 #define WMBUS_INTERNAL_H
-#include "wmbus.h"
+#include "codec/wmbus/wmbus.h"
 
 /* Fill *err (when not NULL) and return code; only called on the error path. */
 wmbus_err_code wmbus_fail(wmbus_error *err, wmbus_err_code code, size_t offset, const char *fmt,

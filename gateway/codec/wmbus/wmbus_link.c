@@ -1,6 +1,6 @@
 /* Link header of a wireless frame: L, C, manufacturer and address. */
-#include "mbus_app.h"
-#include "wmbus_internal.h"
+#include "codec/mbus/mbus_app.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 void wmbus_address_read(const uint8_t *p, wmbus_address *a) {
     static const char digits[] = "0123456789ABCDEF";

@@ -9,7 +9,7 @@
  * payload is decrypted whatever it carries. CI 0x70 (application error
  * without header) and the wired fixed data structure stay with the M-Bus
  * application decoder. */
-#include "wmbus_internal.h"
+#include "codec/wmbus/wmbus_internal.h"
 
 #define SHORT_LEN 4
 #define LONG_LEN 12
