@@ -52,8 +52,9 @@ def main():
     ap.add_argument("only", nargs="*", help="scenario stems (default: all)")
     a = ap.parse_args()
     scenarios = [s for s in tv._scenarios() if not a.only or s.stem in a.only]
+    # Run directories go beside the build of the gateway under test (one per checkout).
     setup = Setup(a.hil, os.path.abspath(a.gwd) if " " not in a.gwd else a.gwd,
-                  a.dir.parent / (a.dir.name + ".runs." + a.mode))
+                  Path(a.hil).resolve().parent.parent / "trace-baseline" / a.mode)
     bad = 0
     with ThreadPoolExecutor(a.jobs) as pool:
         for scenario, rc, got in pool.map(lambda s: _run_one(setup, s), scenarios):
