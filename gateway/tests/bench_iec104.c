@@ -217,13 +217,13 @@ typedef struct result {
 /* The master's connection; NULL once it closed (the master hangs up when the
  * server breaks the protocol). */
 static iec104_conn *master_conn(const iec104_server *srv) {
-    return srv->n_conns ? srv->conns[0] : NULL;
+    return srv->n_sessions ? srv->sessions[0]->conn : NULL;
 }
 
 /* Nothing queued or waiting to be written (or nobody left to write to). */
 static bool drained(const iec104_server *srv) {
     const iec104_conn *c = master_conn(srv);
-    return !c || (!c->spont.n && !c->out_len);
+    return !c || (!iec104_conn_queued(c) && !iec104_conn_unwritten(c));
 }
 
 /* Keep the queue filled, never past its bound, for `seconds`; ASDUs sent.
@@ -232,14 +232,14 @@ static bool drained(const iec104_server *srv) {
 __attribute__((noinline)) static uint64_t rate_slice(gw_loop *loop, datahub *hub,
                                                      iec104_server *srv, double seconds,
                                                      uint64_t *updates) {
-    uint64_t sent0 = srv->asdus_sent;
+    uint64_t sent0 = srv->conn_stats.asdus_sent;
     int64_t end = clock_mono_ns() + (int64_t)(seconds * NS_PER_S);
     for (iec104_conn *c; (c = master_conn(srv)) && clock_mono_ns() < end;) {
-        for (int b = 0; b < 256 && c->spont.n + 1 < c->spont.cap; b++, ++*updates)
+        for (int b = 0; b < 256 && iec104_conn_queued(c) + 1 < (size_t)srv->cfg->queue; b++, ++*updates)
             publish(hub, (int)(*updates % POINTS), (double)*updates);
         loop_run_once(loop, 10 * NS_PER_MS);
     }
-    return srv->asdus_sent - sent0;
+    return srv->conn_stats.asdus_sent - sent0;
 }
 
 /* The rate in slices alternating with slices of the loopback reference, so
@@ -273,10 +273,10 @@ static void measure_latency(gw_loop *loop, datahub *hub, iec104_server *srv, res
     for (; n < SAMPLES && master_conn(srv); n++) {
         while (!drained(srv))
             loop_run_once(loop, NS_PER_MS);
-        uint64_t before = srv->asdus_sent;
+        uint64_t before = srv->conn_stats.asdus_sent;
         int64_t t = clock_mono_ns();
         publish(hub, n % POINTS, 1e6 + n);
-        while (master_conn(srv) && (srv->asdus_sent == before || !drained(srv)))
+        while (master_conn(srv) && (srv->conn_stats.asdus_sent == before || !drained(srv)))
             loop_run_once(loop, NS_PER_MS);
         lat[n] = clock_mono_ns() - t;
     }
@@ -290,15 +290,15 @@ static void measure_latency(gw_loop *loop, datahub *hub, iec104_server *srv, res
 
 /* An unthrottled burst of 100,000 updates against the bounded queue. */
 static void burst(gw_loop *loop, datahub *hub, iec104_server *srv, result *r) {
-    uint64_t dropped0 = srv->spont_dropped;
+    uint64_t dropped0 = srv->conn_stats.spont_dropped;
     for (int i = 0; i < 100000; i++)
         publish(hub, i % POINTS, -(double)i);
-    r->burst_dropped = srv->spont_dropped - dropped0;
+    r->burst_dropped = srv->conn_stats.spont_dropped - dropped0;
     const iec104_conn *c = master_conn(srv);
     printf("iec104 k=%d w=%d: %llu ASDUs sent for %llu updates; burst of 100000 updates: "
            "%llu dropped (queue bound %d, queued %zu)\n", r->k, r->w,
            (unsigned long long)r->sent, (unsigned long long)r->updates,
-           (unsigned long long)r->burst_dropped, srv->cfg->queue, c ? c->spont.n : 0);
+           (unsigned long long)r->burst_dropped, srv->cfg->queue, c ? iec104_conn_queued(c) : 0);
     while (!drained(srv))
         loop_run_once(loop, NS_PER_MS);
 }
@@ -329,7 +329,7 @@ static int run(double seconds, result *r) {
     pid_t child = fork();
     if (child == 0)
         run_master(iec104_server_port(srv), r->k, r->w);
-    while (srv->n_conns == 0 || !srv->conns[0]->started)
+    while (srv->n_sessions == 0 || !iec104_conn_started(srv->sessions[0]->conn))
         loop_run_once(loop, 10 * NS_PER_MS);
     measure_rate(loop, hub, srv, seconds, r);
     burst(loop, hub, srv, r);

@@ -89,7 +89,7 @@ static void drain(int fd) {
 }
 
 static void run(int peer) {
-    for (int i = 0; i < 32 && srv->n_conns > 0; i++) {
+    for (int i = 0; i < 32 && srv->n_sessions > 0; i++) {
         if (loop_run_once(loop, 0) <= 0)
             break;
         drain(peer);
@@ -104,29 +104,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
         abort();
-    iec104_conn *c = iec104_conn_new(srv, sv[0], "127.0.0.1", 40000);
-    if (!c)
+    if (!iec104_server_adopt(srv, sv[0], "127.0.0.1", 40000))
         abort();
-    srv->conns[srv->n_conns++] = c;
     /* the master's bytes, in two writes so a frame may straddle reads */
     size_t half = size / 2;
     /* the server may have closed already (EPIPE): the master's write is lost */
-    if (write(sv[1], data, half) < 0 && srv->n_conns > 0)
+    if (write(sv[1], data, half) < 0 && srv->n_sessions > 0)
         abort();
     run(sv[1]);
-    if (srv->n_conns > 0 && write(sv[1], data + half, size - half) < 0)
+    if (srv->n_sessions > 0 && write(sv[1], data + half, size - half) < 0)
         abort();
     run(sv[1]);
     /* time passes: t2 (10 s), t3 (20 s), t1 (15 s after a test frame) */
-    for (int step = 0; step < 8 && srv->n_conns > 0; step++) {
+    for (int step = 0; step < 8 && srv->n_sessions > 0; step++) {
         clock_virtual_advance(clock_mono_ns() + 6 * 1000000000LL);
         run(sv[1]);
     }
     close(sv[1]);
     run(sv[1]);
-    if (srv->n_conns > 0)
-        iec104_server_conn_closed(srv, srv->conns[0]);
-    if (srv->n_conns != 0)
+    if (srv->n_sessions > 0)
+        iec104_server_drop(srv->sessions[0]);
+    if (srv->n_sessions != 0)
         abort();
     return 0;
 }

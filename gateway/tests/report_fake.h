@@ -35,7 +35,7 @@ static inline void fake_send(rpt_transport *t, const store_msg *m) {
         f->body[f->n] = strndup(m->body, m->len);
         f->n++;
     }
-    t->done(t->arg, m->id, f->up, f->up ? "" : "peer down");
+    t->hooks.sent(t->hooks.ctx, m->id, f->up, f->up ? "" : "peer down");
 }
 
 static inline void fake_forget(fake_transport *f) {
@@ -48,14 +48,14 @@ static inline void fake_free(rpt_transport *t) {
     fake_forget((fake_transport *)t); /* the struct itself belongs to the test */
 }
 
-static const rpt_transport_ops fake_ops = {"fake", fake_send, fake_free};
+static const rpt_transport_kind fake_kind = {.name = "fake", .send = fake_send, .free = fake_free};
 
 /* Replace the configured transport of instance i by f (before report_start). */
 static inline void fake_install(report *r, size_t i, fake_transport *f) {
     rpt_instance *in = &r->inst[i];
     transport_free(in->tr);
     memset(f, 0, sizeof *f);
-    f->base.ops = &fake_ops;
+    f->base.kind = &fake_kind;
     f->up = true;
     in->tr = &f->base;
 }

@@ -52,7 +52,8 @@ static void witness_send(rpt_transport *t, const store_msg *m) {
     fake_send(t, m);
 }
 
-static const rpt_transport_ops witness_ops = {"witness", witness_send, fake_free};
+static const rpt_transport_kind witness_kind = {.name = "witness", .send = witness_send,
+                                               .free = fake_free};
 
 typedef struct bench {
     gw_loop *loop;
@@ -73,7 +74,7 @@ static void bench_open(bench *b, const char *db, const char *yaml) {
     CHECK(b->r != NULL);
     for (size_t i = 0; b->r && i < b->r->n; i++) {
         fake_install(b->r, i, &b->w[i].f);
-        b->w[i].f.base.ops = &witness_ops;
+        b->w[i].f.base.kind = &witness_kind;
         b->w[i].db = db;
     }
     report_start(b->r, b->hub, b->loop, b->store);

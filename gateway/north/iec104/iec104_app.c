@@ -11,20 +11,20 @@
 #include "core/log.h"
 
 /* Mirror the received ASDU with another cause (and P/N). */
-static void mirror(iec104_conn *c, const uint8_t *asdu, size_t len, uint8_t cot, bool negative) {
+static void mirror(iec104_session *s, const uint8_t *asdu, size_t len, uint8_t cot, bool negative) {
     uint8_t copy[IEC104_ASDU_MAX];
     if (len < 6 || len > sizeof copy)
         return;
     memcpy(copy, asdu, len);
     copy[2] = (uint8_t)((copy[2] & 0x80) | (negative ? 0x40 : 0) | cot);
-    iec104_conn_send_hp(c, copy, len);
+    iec104_conn_send_hp(s->conn, copy, len);
 }
 
-static void confirm(iec104_conn *c, const iec104_asdu *a, uint8_t cot, bool negative) {
+static void confirm(iec104_session *s, const iec104_asdu *a, uint8_t cot, bool negative) {
     iec104_asdu r = *a;
     r.cot = cot;
     r.negative = negative;
-    iec104_conn_send_asdu_hp(c, &r);
+    iec104_conn_send_asdu_hp(s->conn, &r);
 }
 
 /* ---- interrogation ---- */
@@ -37,8 +37,8 @@ static bool wanted(const iec104_map *m, const interrogation *in) {
     return in->group == 0 || m->group == in->group;
 }
 
-bool iec104_app_next_interrogation(iec104_conn *c, interrogation *in, iec104_asdu *a) {
-    iec104_server *srv = c->srv;
+static bool next_response(iec104_session *s, interrogation *in, iec104_asdu *a) {
+    iec104_server *srv = s->srv;
     memset(a, 0, offsetof(iec104_asdu, io));
     a->cot = in->cot;
     a->ca = srv->cfg->ca;
@@ -54,7 +54,7 @@ bool iec104_app_next_interrogation(iec104_conn *c, interrogation *in, iec104_asd
         a->type = type;
         iec104_map_fill(m, type, &a->io[a->n]);
         if (in->counters)
-            a->io[a->n].bcr_seq = (uint8_t)(c->ci_seq & 0x1F);
+            a->io[a->n].bcr_seq = (uint8_t)(s->ci_seq & 0x1F);
         a->n++;
         in->next++;
     }
@@ -65,17 +65,24 @@ bool iec104_app_next_interrogation(iec104_conn *c, interrogation *in, iec104_asd
                         .cot = COT_ACT_TERM, .ca = srv->cfg->ca};
     term.io[0].ioa = in->ioa;
     term.io[0].ival = in->qualifier;
-    iec104_conn_send_asdu_hp(c, &term);
+    iec104_conn_send_asdu_hp(s->conn, &term);
     in->active = false;
     return false;
 }
 
-static void on_interrogation(iec104_conn *c, const iec104_asdu *a) {
+/* General interrogation first, then counter interrogation (as the window
+ * opens, after command responses and spontaneous events). */
+bool iec104_app_next_interrogation(iec104_session *s, iec104_asdu *a) {
+    return (s->gi.active && next_response(s, &s->gi, a)) ||
+           (s->ci.active && next_response(s, &s->ci, a));
+}
+
+static void on_interrogation(iec104_session *s, const iec104_asdu *a) {
     bool counters = a->type == C_CI_NA_1;
-    interrogation *in = counters ? &c->ci : &c->gi;
+    interrogation *in = counters ? &s->ci : &s->gi;
     int q = a->io[0].ival;
     if (a->cot == COT_DEACT) {
-        confirm(c, a, COT_DEACT_CON, !in->active);
+        confirm(s, a, COT_DEACT_CON, !in->active);
         in->active = false;
         return;
     }
@@ -83,10 +90,10 @@ static void on_interrogation(iec104_conn *c, const iec104_asdu *a) {
     bool valid = counters ? rqt >= 1 && rqt <= IEC104_QCC_GENERAL
                           : q >= IEC104_QOI_STATION && q <= IEC104_QOI_STATION + 16;
     if (!valid) {
-        confirm(c, a, COT_ACT_CON, true);
+        confirm(s, a, COT_ACT_CON, true);
         return;
     }
-    confirm(c, a, COT_ACT_CON, false);
+    confirm(s, a, COT_ACT_CON, false);
     memset(in, 0, sizeof *in);
     in->active = true;
     in->counters = counters;
@@ -96,7 +103,7 @@ static void on_interrogation(iec104_conn *c, const iec104_asdu *a) {
         /* no freeze here: the values are already the meters' own readings */
         in->group = rqt == IEC104_QCC_GENERAL ? 0 : rqt;
         in->cot = (uint8_t)(COT_REQCOGEN + in->group);
-        c->ci_seq++;
+        s->ci_seq++;
     } else {
         in->group = q - IEC104_QOI_STATION;
         in->cot = (uint8_t)q; /* COT 20..36 equals QOI 20..36 */
@@ -105,36 +112,36 @@ static void on_interrogation(iec104_conn *c, const iec104_asdu *a) {
 
 /* ---- read, clock ---- */
 
-static void on_read(iec104_conn *c, const iec104_asdu *a, const uint8_t *raw, size_t len) {
-    long at = iec104_map_find_ioa(c->srv, a->io[0].ioa);
-    if (at < 0 || iec104_map_is_command(c->srv->map[at].type)) {
-        mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+static void on_read(iec104_session *s, const iec104_asdu *a, const uint8_t *raw, size_t len) {
+    long at = iec104_map_find_ioa(s->srv, a->io[0].ioa);
+    if (at < 0 || iec104_map_is_command(s->srv->map[at].type)) {
+        mirror(s, raw, len, COT_UNKNOWN_IOA, true);
         return;
     }
-    const iec104_map *m = &c->srv->map[at];
+    const iec104_map *m = &s->srv->map[at];
     iec104_asdu r = {.type = iec104_type_without_time(m->type), .n = 1, .cot = COT_REQUEST,
-                     .ca = c->srv->cfg->ca};
+                     .ca = s->srv->cfg->ca};
     iec104_map_fill(m, r.type, &r.io[0]);
-    iec104_conn_send_asdu_hp(c, &r);
+    iec104_conn_send_asdu_hp(s->conn, &r);
 }
 
 /* The gateway keeps its time from NTP (CU-XE): the master's time is confirmed
  * and its offset logged, the system clock is not set. */
-static void on_clock_sync(iec104_conn *c, const iec104_asdu *a) {
+static void on_clock_sync(iec104_session *s, const iec104_asdu *a) {
     int64_t ms;
     if (!iec104_cp56_to_ms(&a->io[0].t, &ms)) {
-        confirm(c, a, COT_ACT_CON, true);
+        confirm(s, a, COT_ACT_CON, true);
         return;
     }
     log_info(MOD_IEC104, "%s: clock synchronisation, master is %+lld ms from the gateway",
-             c->peer, (long long)(ms - clock_wall_ns() / 1000000));
-    confirm(c, a, COT_ACT_CON, false);
+             iec104_conn_peer(s->conn), (long long)(ms - clock_wall_ns() / 1000000));
+    confirm(s, a, COT_ACT_CON, false);
 }
 
 /* ---- commands ---- */
 
-static void execute(iec104_conn *c, const iec104_map *m, int32_t state) {
-    iec104_server *srv = c->srv;
+static void execute(iec104_session *s, const iec104_map *m, int32_t state) {
+    iec104_server *srv = s->srv;
     dh_command cmd = {.point = m->point, .source = "iec104", .ts_ns = clock_wall_ns()};
     dp point = {.id = m->point, .unit = "", .ts_ns = cmd.ts_ns};
     if (m->type == C_SC_NA_1) {
@@ -145,68 +152,68 @@ static void execute(iec104_conn *c, const iec104_map *m, int32_t state) {
     point.value = cmd.value;
     point.origin.record = -1;
     srv->commands++;
-    log_info(MOD_IEC104, "%s: command %s = %d", c->peer, m->point, state);
+    log_info(MOD_IEC104, "%s: command %s = %d", iec104_conn_peer(s->conn), m->point, state);
     datahub_command(srv->hub, &cmd);
     datahub_publish(srv->hub, &point);
 }
 
 /* Time-tagged commands: refuse the stale and those from the future. */
-static bool fresh(const iec104_conn *c, const iec104_asdu *a) {
+static bool fresh(const iec104_session *s, const iec104_asdu *a) {
     int64_t ms;
     if (!iec104_type_has_time(a->type))
         return true;
     if (!iec104_cp56_to_ms(&a->io[0].t, &ms) || a->io[0].t.iv)
         return false;
     int64_t age_ns = clock_wall_ns() - ms * 1000000;
-    const iec104_config *cfg = c->srv->cfg;
+    const iec104_config *cfg = s->srv->cfg;
     if (age_ns > cfg->max_command_age_ns || -age_ns > cfg->max_command_ahead_ns) {
-        log_warn(MOD_IEC104, "%s: time-tagged command %lld ms old refused", c->peer,
+        log_warn(MOD_IEC104, "%s: time-tagged command %lld ms old refused", iec104_conn_peer(s->conn),
                  (long long)(age_ns / 1000000));
         return false;
     }
     return true;
 }
 
-static void on_command(iec104_conn *c, const iec104_asdu *a, const uint8_t *raw, size_t len) {
+static void on_command(iec104_session *s, const iec104_asdu *a, const uint8_t *raw, size_t len) {
     uint8_t base = iec104_type_without_time(a->type);
-    long at = iec104_map_find_ioa(c->srv, a->io[0].ioa);
-    if (at < 0 || c->srv->map[at].type != base) {
-        mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+    long at = iec104_map_find_ioa(s->srv, a->io[0].ioa);
+    if (at < 0 || s->srv->map[at].type != base) {
+        mirror(s, raw, len, COT_UNKNOWN_IOA, true);
         return;
     }
-    const iec104_map *m = &c->srv->map[at];
-    selection *sel = &c->sel;
+    const iec104_map *m = &s->srv->map[at];
+    selection *sel = &s->sel;
     int32_t state = a->io[0].ival;
     bool select = (a->io[0].q & IEC104_CMD_SELECT) != 0;
     int64_t now = clock_mono_ns();
     if (a->cot == COT_DEACT) {
         bool had = sel->active && sel->ioa == m->ioa && now < sel->deadline_ns;
         sel->active = false;
-        confirm(c, a, COT_DEACT_CON, !had);
+        confirm(s, a, COT_DEACT_CON, !had);
         return;
     }
     bool bad_state = base == C_DC_NA_1 && (state == 0 || state == 3);
-    if (bad_state || !fresh(c, a)) {
-        confirm(c, a, COT_ACT_CON, true);
+    if (bad_state || !fresh(s, a)) {
+        confirm(s, a, COT_ACT_CON, true);
         return;
     }
     if (select) {
-        *sel = (selection){true, m->ioa, base, state, now + c->srv->cfg->select_timeout_ns};
-        confirm(c, a, COT_ACT_CON, false);
+        *sel = (selection){true, m->ioa, base, state, now + s->srv->cfg->select_timeout_ns};
+        confirm(s, a, COT_ACT_CON, false);
         return;
     }
     bool selected = sel->active && sel->ioa == m->ioa && sel->state == state &&
                     now < sel->deadline_ns;
     sel->active = false;
-    if (!selected && !c->srv->cfg->direct_commands) {
-        log_warn(MOD_IEC104, "%s: execute without a valid select for IOA %u", c->peer, m->ioa);
-        confirm(c, a, COT_ACT_CON, true);
+    if (!selected && !s->srv->cfg->direct_commands) {
+        log_warn(MOD_IEC104, "%s: execute without a valid select for IOA %u", iec104_conn_peer(s->conn), m->ioa);
+        confirm(s, a, COT_ACT_CON, true);
         return;
     }
-    confirm(c, a, COT_ACT_CON, false);
-    execute(c, m, state);
-    if (c->srv->cfg->act_term)
-        confirm(c, a, COT_ACT_TERM, false);
+    confirm(s, a, COT_ACT_CON, false);
+    execute(s, m, state);
+    if (s->srv->cfg->act_term)
+        confirm(s, a, COT_ACT_TERM, false);
 }
 
 /* ---- dispatch ---- */
@@ -219,12 +226,12 @@ static bool cot_allowed(uint8_t type, uint8_t cot) {
     }
 }
 
-static bool control_type(const iec104_conn *c, uint8_t type) {
+static bool control_type(const iec104_session *s, uint8_t type) {
     switch (type) {
     case C_SC_NA_1: case C_DC_NA_1: case C_IC_NA_1: case C_CI_NA_1: case C_RD_NA_1:
     case C_CS_NA_1:
         return true;
-    case C_SC_TA_1: case C_DC_TA_1: return c->srv->cfg->time_tagged_commands;
+    case C_SC_TA_1: case C_DC_TA_1: return s->srv->cfg->time_tagged_commands;
     default: return false;
     }
 }
@@ -236,48 +243,49 @@ static bool control_type(const iec104_conn *c, uint8_t type) {
  * transmission, else unknown information object (the object cannot be read). An
  * ASDU shorter than its 6-octet header cannot be identified: the framing is
  * broken and the connection is closed (false). */
-static bool malformed(iec104_conn *c, const uint8_t *raw, size_t len, int rc) {
-    c->srv->malformed_asdus++;
+static bool malformed(iec104_session *s, const uint8_t *raw, size_t len, int rc) {
+    s->srv->malformed_asdus++;
     log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), raw, len);
     if (len < 6)
         return false;
-    iec104_server_event(c->srv, "malformed_asdu", "%s:%d: type %u, %zu octets: %s; negative confirmation",
-                        c->peer, c->peer_port, raw[0], len, iec104_strerror(rc));
+    iec104_notice(s->srv->hub, "malformed_asdu", "%s:%d: type %u, %zu octets: %s; negative confirmation",
+                  iec104_conn_peer(s->conn), iec104_conn_peer_port(s->conn), raw[0], len,
+                  iec104_strerror(rc));
     uint16_t ca = (uint16_t)(raw[4] | raw[5] << 8);
     uint8_t cot = raw[2] & 0x3F;
     bool broadcast_ok = raw[0] == C_IC_NA_1 || raw[0] == C_CI_NA_1 || raw[0] == C_CS_NA_1;
-    if (!control_type(c, raw[0])) /* as for a well-formed ASDU of that type */
-        mirror(c, raw, len, COT_UNKNOWN_TYPE, true);
-    else if (ca != c->srv->cfg->ca && !(broadcast_ok && ca == IEC104_CA_BROADCAST))
-        mirror(c, raw, len, COT_UNKNOWN_CA, true);
+    if (!control_type(s, raw[0])) /* as for a well-formed ASDU of that type */
+        mirror(s, raw, len, COT_UNKNOWN_TYPE, true);
+    else if (ca != s->srv->cfg->ca && !(broadcast_ok && ca == IEC104_CA_BROADCAST))
+        mirror(s, raw, len, COT_UNKNOWN_CA, true);
     else if (!cot_allowed(raw[0], cot))
-        mirror(c, raw, len, COT_UNKNOWN_COT, true);
+        mirror(s, raw, len, COT_UNKNOWN_COT, true);
     else
-        mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+        mirror(s, raw, len, COT_UNKNOWN_IOA, true);
     return true;
 }
 
-bool iec104_app_handle(iec104_conn *c, const uint8_t *raw, size_t len) {
+bool iec104_app_handle(iec104_session *s, const uint8_t *raw, size_t len) {
     iec104_asdu a;
     int rc = iec104_asdu_decode(raw, len, &a);
-    if (rc == IEC104_ERR_TYPE || (rc == 0 && !control_type(c, a.type))) {
-        log_warn(MOD_IEC104, "%s: unknown type %u", c->peer, raw[0]);
-        mirror(c, raw, len, COT_UNKNOWN_TYPE, true);
+    if (rc == IEC104_ERR_TYPE || (rc == 0 && !control_type(s, a.type))) {
+        log_warn(MOD_IEC104, "%s: unknown type %u", iec104_conn_peer(s->conn), raw[0]);
+        mirror(s, raw, len, COT_UNKNOWN_TYPE, true);
         return true;
     }
     if (rc < 0)
-        return malformed(c, raw, len, rc);
+        return malformed(s, raw, len, rc);
     bool broadcast_ok = a.type == C_IC_NA_1 || a.type == C_CI_NA_1 || a.type == C_CS_NA_1;
-    if (a.ca != c->srv->cfg->ca && !(broadcast_ok && a.ca == IEC104_CA_BROADCAST)) {
-        mirror(c, raw, len, COT_UNKNOWN_CA, true);
+    if (a.ca != s->srv->cfg->ca && !(broadcast_ok && a.ca == IEC104_CA_BROADCAST)) {
+        mirror(s, raw, len, COT_UNKNOWN_CA, true);
         return true;
     }
     if (!cot_allowed(a.type, a.cot)) {
-        mirror(c, raw, len, COT_UNKNOWN_COT, true);
+        mirror(s, raw, len, COT_UNKNOWN_COT, true);
         return true;
     }
     if (a.n != 1) {
-        mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+        mirror(s, raw, len, COT_UNKNOWN_IOA, true);
         return true;
     }
     switch (a.type) {
@@ -285,15 +293,15 @@ bool iec104_app_handle(iec104_conn *c, const uint8_t *raw, size_t len) {
     case C_CI_NA_1:
     case C_CS_NA_1:
         if (a.io[0].ioa != 0) {
-            mirror(c, raw, len, COT_UNKNOWN_IOA, true);
+            mirror(s, raw, len, COT_UNKNOWN_IOA, true);
             return true;
         }
         if (a.type == C_CS_NA_1)
-            on_clock_sync(c, &a);
+            on_clock_sync(s, &a);
         else
-            on_interrogation(c, &a);
+            on_interrogation(s, &a);
         return true;
-    case C_RD_NA_1: on_read(c, &a, raw, len); return true;
-    default: on_command(c, &a, raw, len); return true;
+    case C_RD_NA_1: on_read(s, &a, raw, len); return true;
+    default: on_command(s, &a, raw, len); return true;
     }
 }

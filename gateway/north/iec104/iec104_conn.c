@@ -17,8 +17,59 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "north/iec104/iec104_int.h"
+#include "core/iochan.h"
 #include "core/log.h"
+#include "north/iec104/iec104_conn.h"
+
+#define MOD_IEC104 "iec104"
+
+/* Command responses and other ASDUs that must not wait behind measurements. */
+typedef struct asdu_slot {
+    uint8_t len;
+    uint8_t bytes[IEC104_ASDU_MAX];
+} asdu_slot;
+
+#define HP_SLOTS 64
+
+struct iec104_conn {
+    const iec104_conn_params *p;
+    iec104_conn_hooks h;
+    int fd;
+    iochan *ch;
+    char peer[64];
+    int peer_port;
+    bool started, stopping, closing;
+    /* sequence state (15 bits) */
+    uint16_t vs, vr, va;   /* next send, next receive, oldest unacknowledged sent */
+    int64_t *sent_at;      /* send times of unacknowledged I frames, by N(S) % k */
+    unsigned rx_unacked;   /* I frames received since our last N(R) */
+    int64_t rx_first_unacked_ns;
+    int64_t last_rx_ns;
+    int64_t last_apdu_ns;  /* the master's last complete APDU (idle_timeout) */
+    bool test_pending;
+    int64_t test_sent_ns;
+    loop_timer_id timer;
+    int64_t timer_at;
+    /* buffers */
+    uint8_t rx[2 * IEC104_APDU_MAX];
+    size_t rx_len;
+    uint8_t *out;
+    size_t out_len, out_cap, out_off;
+    asdu_slot hp[HP_SLOTS];
+    size_t hp_head, hp_n;
+    event_ring spont;
+};
+
+/* Something to record, formatted as the creator's event text. */
+static void record(iec104_conn *c, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void record(iec104_conn *c, const char *kind, const char *fmt, ...) {
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    c->h.on_event(c->h.ctx, kind, text);
+}
 
 /* A master broke the protocol: logged, and an event (stored) says who and how,
  * before the connection is closed. */
@@ -30,45 +81,7 @@ static void protocol_error(iec104_conn *c, const char *fmt, ...) {
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     log_warn(MOD_IEC104, "%s:%d: %s", c->peer, c->peer_port, what);
-    iec104_server_event(c->srv, "protocol_error", "%s:%d: %s, connection closed", c->peer,
-                        c->peer_port, what);
-}
-
-/* ---- event ring ---- */
-
-bool ring_init(event_ring *r, size_t cap) {
-    r->items = cap ? malloc(cap * sizeof *r->items) : NULL;
-    r->cap = r->items ? cap : 0;
-    r->head = r->n = 0;
-    return r->items || cap == 0;
-}
-
-void ring_free(event_ring *r) {
-    free(r->items);
-    memset(r, 0, sizeof *r);
-}
-
-bool ring_push(event_ring *r, const iec104_event *e) {
-    if (!r->cap)
-        return true;
-    bool dropped = false;
-    if (r->n == r->cap) {
-        r->head = (r->head + 1) % r->cap;
-        r->n--;
-        dropped = true;
-    }
-    r->items[(r->head + r->n) % r->cap] = *e;
-    r->n++;
-    return dropped;
-}
-
-bool ring_pop(event_ring *r, iec104_event *e) {
-    if (!r->n)
-        return false;
-    *e = r->items[r->head];
-    r->head = (r->head + 1) % r->cap;
-    r->n--;
-    return true;
+    record(c, "protocol_error", "%s:%d: %s, connection closed", c->peer, c->peer_port, what);
 }
 
 /* ---- output ---- */
@@ -100,7 +113,7 @@ static void out_append(iec104_conn *c, const uint8_t *bytes, size_t len) {
         return;
     memcpy(at, bytes, len);
     c->out_len += len;
-    loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | LOOP_WRITE);
+    loop_mod_fd(c->p->loop, c->fd, LOOP_READ | LOOP_WRITE);
 }
 
 static uint16_t seq_diff(uint16_t a, uint16_t b) {
@@ -129,10 +142,10 @@ static void send_u(iec104_conn *c, uint8_t function) {
  * received. The caller asks for LOOP_WRITE once per batch. */
 static void commit_i(iec104_conn *c, uint8_t *f, size_t len, int64_t now) {
     iec104_encode_i_header(f, len, c->vs, c->vr);
-    c->sent_at[c->vs % (unsigned)c->srv->cfg->k] = now;
+    c->sent_at[c->vs % (unsigned)c->p->k] = now;
     c->vs = (uint16_t)((c->vs + 1) % IEC104_SEQ_MOD);
     c->rx_unacked = 0;
-    c->srv->asdus_sent++;
+    c->p->stats->asdus_sent++;
     c->out_len += 6 + len;
 }
 
@@ -146,7 +159,7 @@ static void send_i(iec104_conn *c, const uint8_t *asdu, size_t len, int64_t now)
 
 static bool window_open(const iec104_conn *c) {
     return c->started && !c->stopping && !c->closing &&
-           unacked(c) < (unsigned)c->srv->cfg->k;
+           unacked(c) < (unsigned)c->p->k;
 }
 
 /* Consecutive events of the same type and cause could share one ASDU; spontaneous
@@ -163,7 +176,7 @@ static void send_event(iec104_conn *c, const iec104_event *e, int64_t now) {
     a.cot = e->cot;
     a.negative = a.test = false;
     a.oa = 0;
-    a.ca = c->srv->cfg->ca;
+    a.ca = c->p->ca;
     a.io[0] = e->io;
     int len = iec104_asdu_encode(&a, f + 6, IEC104_ASDU_MAX);
     if (len > 0)
@@ -187,9 +200,7 @@ void iec104_conn_pump(iec104_conn *c) {
             c->hp_n--;
         } else if (ring_pop(&c->spont, &e)) {
             send_event(c, &e, now);
-        } else if (c->gi.active && iec104_app_next_interrogation(c, &c->gi, &a)) {
-            iec104_conn_send_asdu_hp(c, &a);
-        } else if (c->ci.active && iec104_app_next_interrogation(c, &c->ci, &a)) {
+        } else if (c->h.next_interrogation(c->h.ctx, &a)) {
             iec104_conn_send_asdu_hp(c, &a);
         } else if (!c->hp_n) {
             break; /* (a finished interrogation may just have queued its ACT_TERM) */
@@ -197,7 +208,7 @@ void iec104_conn_pump(iec104_conn *c) {
         sent = true;
     }
     if (sent) {
-        loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | LOOP_WRITE);
+        loop_mod_fd(c->p->loop, c->fd, LOOP_READ | LOOP_WRITE);
         arm_timer(c);
     }
 }
@@ -225,14 +236,14 @@ void iec104_conn_send_asdu_hp(iec104_conn *c, const iec104_asdu *a) {
 
 void iec104_conn_queue_event(iec104_conn *c, const iec104_event *e) {
     if (ring_push(&c->spont, e))
-        c->srv->spont_dropped++;
+        c->p->stats->spont_dropped++;
     iec104_conn_pump(c);
 }
 
 /* ---- timers ---- */
 
 static int64_t earliest_deadline(const iec104_conn *c) {
-    const iec104_config *cfg = c->srv->cfg;
+    const iec104_conn_params *cfg = c->p;
     int64_t at = c->last_rx_ns + cfg->t3_ns;
     if (unacked(c) && c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns < at)
         at = c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns;
@@ -254,26 +265,26 @@ static void arm_timer(iec104_conn *c) {
     if (c->timer && c->timer_at <= at)
         return;
     if (c->timer)
-        loop_timer_cancel(c->srv->loop, c->timer);
+        loop_timer_cancel(c->p->loop, c->timer);
     c->timer_at = at;
-    c->timer = loop_timer_at(c->srv->loop, at, on_timer, c);
+    c->timer = loop_timer_at(c->p->loop, at, on_timer, c);
 }
 
 static void close_conn(iec104_conn *c, const char *why) {
     log_info(MOD_IEC104, "%s:%d: closing: %s", c->peer, c->peer_port, why);
-    iec104_server_conn_closed(c->srv, c);
+    c->h.on_closed(c->h.ctx);
 }
 
 static void on_timer(gw_loop *loop, void *arg) {
     iec104_conn *c = arg;
-    const iec104_config *cfg = c->srv->cfg;
+    const iec104_conn_params *cfg = c->p;
     int64_t now = clock_mono_ns();
     c->timer = 0;
     /* a master that sends nothing whole (idle, or a byte now and then: slowloris)
      * would hold one of the `connections` slots for ever */
     if (cfg->idle_timeout_ns && now >= c->last_apdu_ns + cfg->idle_timeout_ns) {
-        iec104_server_event(c->srv, "idle_timeout", "%s:%d: no complete APDU for %.0f s, connection closed",
-                            c->peer, c->peer_port, (double)cfg->idle_timeout_ns / NS_PER_S);
+        record(c, "idle_timeout", "%s:%d: no complete APDU for %.0f s, connection closed",
+               c->peer, c->peer_port, (double)cfg->idle_timeout_ns / NS_PER_S);
         close_conn(c, "idle_timeout: no complete APDU");
         return;
     }
@@ -307,7 +318,7 @@ static bool take_ack(iec104_conn *c, uint16_t nr) {
         c->stopping = false;
         c->started = false;
         send_u(c, IEC104_U_STOPDT_CON);
-        iec104_server_stopped(c->srv, c);
+        c->h.on_stopped(c->h.ctx);
     }
     return true;
 }
@@ -319,7 +330,7 @@ static bool on_u(iec104_conn *c, uint8_t u) {
         if (!c->started) {
             c->started = true;
             c->stopping = false;
-            iec104_server_started(c->srv, c);
+            c->h.on_started(c->h.ctx);
         }
         return true;
     case IEC104_U_STOPDT_ACT:
@@ -353,11 +364,11 @@ static bool on_i(iec104_conn *c, const iec104_apdu *f) {
     if (!c->rx_unacked)
         c->rx_first_unacked_ns = clock_mono_ns();
     c->rx_unacked++;
-    if (!iec104_app_handle(c, f->asdu, f->asdu_len)) {
+    if (!c->h.on_asdu(c->h.ctx, f->asdu, f->asdu_len)) {
         protocol_error(c, "I frame with an ASDU of %zu octets, shorter than its header", f->asdu_len);
         return false;
     }
-    if (c->rx_unacked >= (unsigned)c->srv->cfg->w)
+    if (c->rx_unacked >= (unsigned)c->p->w)
         send_s(c);
     return true;
 }
@@ -444,7 +455,7 @@ static bool on_writable(iec104_conn *c) {
         c->out_off += (size_t)n;
     }
     c->out_off = c->out_len = 0;
-    loop_mod_fd(c->srv->loop, c->fd, LOOP_READ);
+    loop_mod_fd(c->p->loop, c->fd, LOOP_READ);
     return true;
 }
 
@@ -459,21 +470,24 @@ static void on_fd(gw_loop *loop, int fd, unsigned events, void *arg) {
         close_conn(c, ok ? "closing" : "connection ended");
 }
 
-iec104_conn *iec104_conn_new(iec104_server *srv, int fd, const char *peer, int peer_port) {
+iec104_conn *iec104_conn_new(const iec104_conn_params *p, const iec104_conn_hooks *h, int fd,
+                             const char *peer, int peer_port) {
     iec104_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     char name[64];
-    snprintf(name, sizeof name, "tcp:%d:%d", srv->port, peer_port);
-    c->srv = srv;
+    snprintf(name, sizeof name, "tcp:%d:%d", p->local_port, peer_port);
+    c->p = p;
+    c->h = *h;
     c->fd = fd;
     c->peer_port = peer_port;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    c->sent_at = calloc((size_t)srv->cfg->k, sizeof *c->sent_at);
+    c->sent_at = calloc((size_t)p->k, sizeof *c->sent_at);
     c->ch = iochan_open(fd, name, false);
     c->last_rx_ns = c->last_apdu_ns = clock_mono_ns();
-    if (!c->sent_at || !c->ch || !ring_init(&c->spont, (size_t)srv->cfg->queue) ||
-        loop_add_fd(srv->loop, fd, LOOP_READ, on_fd, c) < 0) {
+    if (!c->sent_at || !c->ch || !ring_init(&c->spont, p->queue) ||
+        loop_add_fd(p->loop, fd, LOOP_READ, on_fd, c) < 0) {
+        c->fd = -1; /* still the caller's */
         iec104_conn_free(c);
         return NULL;
     }
@@ -485,12 +499,44 @@ void iec104_conn_free(iec104_conn *c) {
     if (!c)
         return;
     if (c->timer)
-        loop_timer_cancel(c->srv->loop, c->timer);
-    loop_del_fd(c->srv->loop, c->fd);
+        loop_timer_cancel(c->p->loop, c->timer);
     iochan_close(c->ch);
-    close(c->fd);
+    if (c->fd >= 0) {
+        loop_del_fd(c->p->loop, c->fd);
+        close(c->fd);
+    }
     ring_free(&c->spont);
     free(c->sent_at);
     free(c->out);
     free(c);
+}
+
+/* ---- what the creator may look at ---- */
+
+const char *iec104_conn_peer(const iec104_conn *c) {
+    return c->peer;
+}
+
+int iec104_conn_peer_port(const iec104_conn *c) {
+    return c->peer_port;
+}
+
+bool iec104_conn_started(const iec104_conn *c) {
+    return c->started;
+}
+
+bool iec104_conn_transferring(const iec104_conn *c) {
+    return c->started && !c->stopping;
+}
+
+size_t iec104_conn_queued(const iec104_conn *c) {
+    return c->spont.n;
+}
+
+size_t iec104_conn_unwritten(const iec104_conn *c) {
+    return c->out_len;
+}
+
+bool iec104_conn_take_event(iec104_conn *c, iec104_event *e) {
+    return ring_pop(&c->spont, e);
 }

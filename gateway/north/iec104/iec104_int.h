@@ -6,8 +6,8 @@
 
 #include "core/datahub.h"
 #include "codec/iec104/iec104.h"
+#include "north/iec104/iec104_conn.h"
 #include "north/iec104/iec104_server.h"
-#include "core/iochan.h"
 #include "core/loop.h"
 
 #define MOD_IEC104 "iec104"
@@ -62,29 +62,6 @@ struct iec104_config {
     size_t n_map;
 };
 
-/* A spontaneous (or interrogated) object waiting for the window. */
-typedef struct iec104_event {
-    uint32_t map;          /* index of the mapping row */
-    uint8_t cot;
-    uint8_t type;
-    iec104_io io;
-} iec104_event;
-
-typedef struct event_ring {
-    iec104_event *items;
-    size_t cap, head, n;
-} event_ring;
-
-/* Command responses and other ASDUs that must not wait behind measurements. */
-typedef struct asdu_slot {
-    uint8_t len;
-    uint8_t bytes[IEC104_ASDU_MAX];
-} asdu_slot;
-
-#define HP_SLOTS 64
-
-typedef struct iec104_conn iec104_conn;
-
 typedef struct interrogation {
     bool active;
     uint8_t cot;           /* 20..36 or 37..41 */
@@ -103,36 +80,16 @@ typedef struct selection {
     int64_t deadline_ns;
 } selection;
 
-struct iec104_conn {
+/* What the server knows of one master: its connection and the application
+ * state of IEC 60870-5-101 clause 7 that lives as long as it (the context of
+ * the connection's hooks). */
+typedef struct iec104_session {
     iec104_server *srv;
-    int fd;
-    iochan *ch;
-    char peer[64];
-    int peer_port;
-    bool started, stopping, closing;
-    /* sequence state (15 bits) */
-    uint16_t vs, vr, va;   /* next send, next receive, oldest unacknowledged sent */
-    int64_t *sent_at;      /* send times of unacknowledged I frames, by N(S) % k */
-    unsigned rx_unacked;   /* I frames received since our last N(R) */
-    int64_t rx_first_unacked_ns;
-    int64_t last_rx_ns;
-    int64_t last_apdu_ns;  /* the master's last complete APDU (idle_timeout) */
-    bool test_pending;
-    int64_t test_sent_ns;
-    loop_timer_id timer;
-    int64_t timer_at;
-    /* buffers */
-    uint8_t rx[2 * IEC104_APDU_MAX];
-    size_t rx_len;
-    uint8_t *out;
-    size_t out_len, out_cap, out_off;
-    asdu_slot hp[HP_SLOTS];
-    size_t hp_head, hp_n;
-    event_ring spont;
+    iec104_conn *conn;
     interrogation gi, ci;
     selection sel;
     unsigned ci_seq;
-};
+} iec104_session;
 
 struct iec104_server {
     const iec104_config *cfg;
@@ -147,8 +104,9 @@ struct iec104_server {
     bool cycle_seen;
     size_t n_valued;       /* monitor rows with a value (synchronous initial poll) */
     size_t n_monitor;
-    iec104_conn **conns;
-    size_t n_conns;
+    iec104_conn_params conn_params;
+    iec104_session **sessions;
+    size_t n_sessions;
     event_ring offline;
     struct refused_conn *refused_list; /* refused masters being drained */
     long *point_slots;     /* hash of point id → first mapping row, -1 empty */
@@ -156,7 +114,8 @@ struct iec104_server {
     uint32_t *by_ioa;      /* mapping rows sorted by IOA */
     bool eoi_sent;         /* end of initialisation (M_EI_NA_1) */
     /* counters, published as points iec104/... */
-    uint64_t asdus_sent, spont_dropped, offline_dropped, commands, refused, published;
+    iec104_conn_stats conn_stats; /* asdus_sent, spont_dropped */
+    uint64_t offline_dropped, commands, refused, published;
     uint64_t malformed_asdus;  /* ASDUs of a known type whose objects did not match */
     uint64_t stat_stamp;
 };
@@ -173,35 +132,21 @@ long iec104_map_find_ioa(const iec104_server *srv, uint32_t ioa);
 long iec104_map_find_point(const iec104_server *srv, const char *id);
 int iec104_map_index(iec104_server *srv);
 
-/* iec104_ring (in iec104_conn.c) */
-bool ring_init(event_ring *r, size_t cap);
-void ring_free(event_ring *r);
-/* Append; when full the oldest is dropped and true is returned. */
-bool ring_push(event_ring *r, const iec104_event *e);
-bool ring_pop(event_ring *r, iec104_event *e);
-
-/* iec104_conn.c */
-iec104_conn *iec104_conn_new(iec104_server *srv, int fd, const char *peer, int peer_port);
-void iec104_conn_free(iec104_conn *c);
-/* An event for the datahub (and so the store's events table), source "iec104". */
-void iec104_server_event(iec104_server *srv, const char *kind, const char *fmt, ...)
+/* iec104_notice.c: an event for the datahub (and so the store's events table),
+ * source "iec104". */
+void iec104_notice(datahub *hub, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Move as much as the window allows into the output buffer. */
-void iec104_conn_pump(iec104_conn *c);
-/* Queue an ASDU on the high-priority queue (copied). */
-void iec104_conn_send_hp(iec104_conn *c, const uint8_t *asdu, size_t len);
-void iec104_conn_send_asdu_hp(iec104_conn *c, const iec104_asdu *a);
-/* Queue a spontaneous event (dropping the oldest when full). */
-void iec104_conn_queue_event(iec104_conn *c, const iec104_event *e);
 
 /* iec104_app.c: one ASDU from a master; false when it cannot even be identified
  * (shorter than its header): the caller closes the connection. */
-bool iec104_app_handle(iec104_conn *c, const uint8_t *asdu, size_t len);
-/* Build the next interrogation ASDU into a; false when the interrogation is done. */
-bool iec104_app_next_interrogation(iec104_conn *c, interrogation *in, iec104_asdu *a);
+bool iec104_app_handle(iec104_session *s, const uint8_t *asdu, size_t len);
+/* The next response of a running general or counter interrogation into a;
+ * false when none is running (a finished one has queued its ACT_TERM). */
+bool iec104_app_next_interrogation(iec104_session *s, iec104_asdu *a);
 
-/* iec104_server.c */
-void iec104_server_conn_closed(iec104_server *srv, iec104_conn *c);
-void iec104_server_started(iec104_server *srv, iec104_conn *c);
-void iec104_server_stopped(iec104_server *srv, iec104_conn *c);
+/* iec104_server.c: a master's connection on fd joins the server (as after
+ * accept); NULL when out of resources (fd is then still the caller's). */
+iec104_session *iec104_server_adopt(iec104_server *srv, int fd, const char *peer, int peer_port);
+/* Close a master's connection and forget it. */
+void iec104_server_drop(iec104_session *s);
 #endif

@@ -5,7 +5,6 @@
  * server's counters (published as points iec104/...). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,8 +15,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "north/iec104/iec104_int.h"
+#include "core/iochan.h"
 #include "core/log.h"
+#include "north/iec104/iec104_int.h"
 
 /* ---- admission ---- */
 
@@ -42,8 +42,8 @@ static bool ip_allowed(const iec104_config *cfg, const char *ip) {
 
 static size_t started_count(const iec104_server *srv) {
     size_t n = 0;
-    for (size_t i = 0; i < srv->n_conns; i++)
-        n += srv->conns[i]->started && !srv->conns[i]->stopping;
+    for (size_t i = 0; i < srv->n_sessions; i++)
+        n += iec104_conn_transferring(srv->sessions[i]->conn);
     return n;
 }
 
@@ -108,16 +108,6 @@ static void refuse(iec104_server *srv, int fd, int port) {
     r->timer = loop_timer_after(srv->loop, REFUSE_DRAIN_NS, refused_timeout, r);
 }
 
-void iec104_server_event(iec104_server *srv, const char *kind, const char *fmt, ...) {
-    char text[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    dh_event e = {.source = "iec104", .kind = kind, .text = text, .ts_ns = clock_wall_ns()};
-    datahub_event(srv->hub, &e);
-}
-
 static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     iec104_server *srv = arg;
     struct sockaddr_in peer;
@@ -131,27 +121,25 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
     int port = ntohs(peer.sin_port);
-    if (!ip_allowed(srv->cfg, ip) || srv->n_conns >= (size_t)srv->cfg->connections) {
+    if (!ip_allowed(srv->cfg, ip) || srv->n_sessions >= (size_t)srv->cfg->connections) {
         log_warn(MOD_IEC104, "%s:%d refused: %s", ip, port,
-                 srv->n_conns >= (size_t)srv->cfg->connections ? "all connections in use"
+                 srv->n_sessions >= (size_t)srv->cfg->connections ? "all connections in use"
                                                                : "address not allowed");
         srv->refused++;
-        iec104_server_event(srv, "refused", "%s:%d refused: %s", ip, port,
-                            srv->n_conns >= (size_t)srv->cfg->connections ? "all connections in use"
-                                                                           : "address not allowed");
+        iec104_notice(srv->hub, "refused", "%s:%d refused: %s", ip, port,
+                      srv->n_sessions >= (size_t)srv->cfg->connections ? "all connections in use"
+                                                                       : "address not allowed");
         refuse(srv, cfd, port);
         return;
     }
     int one = 1;
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    iec104_conn *c = iec104_conn_new(srv, cfd, ip, port);
-    if (!c) {
+    if (!iec104_server_adopt(srv, cfd, ip, port)) {
         log_error(MOD_IEC104, "%s:%d: out of resources", ip, port);
         close(cfd);
         return;
     }
-    srv->conns[srv->n_conns++] = c;
-    log_info(MOD_IEC104, "%s:%d connected (%zu of %d)", ip, port, srv->n_conns,
+    log_info(MOD_IEC104, "%s:%d connected (%zu of %d)", ip, port, srv->n_sessions,
              srv->cfg->connections);
 }
 
@@ -177,6 +165,7 @@ static int open_listener(iec104_server *srv, char *err, size_t errlen) {
     getsockname(fd, (struct sockaddr *)&addr, &alen);
     srv->port = ntohs(addr.sin_port);
     srv->listen_fd = fd;
+    srv->conn_params.local_port = srv->port;
     return 0;
 }
 
@@ -201,9 +190,9 @@ static void maybe_listen(iec104_server *srv) {
 
 static void distribute(iec104_server *srv, const iec104_event *e) {
     bool any = false;
-    for (size_t i = 0; i < srv->n_conns; i++) {
-        iec104_conn *c = srv->conns[i];
-        if (c->started && !c->stopping) {
+    for (size_t i = 0; i < srv->n_sessions; i++) {
+        iec104_conn *c = srv->sessions[i]->conn;
+        if (iec104_conn_transferring(c)) {
             iec104_conn_queue_event(c, e);
             any = true;
         }
@@ -242,9 +231,9 @@ static void publish_counter(iec104_server *srv, const char *name, uint64_t value
 }
 
 static void publish_counters(iec104_server *srv) {
-    publish_counter(srv, "connections", srv->n_conns);
-    publish_counter(srv, "asdus_sent", srv->asdus_sent);
-    publish_counter(srv, "spont_dropped", srv->spont_dropped);
+    publish_counter(srv, "connections", srv->n_sessions);
+    publish_counter(srv, "asdus_sent", srv->conn_stats.asdus_sent);
+    publish_counter(srv, "spont_dropped", srv->conn_stats.spont_dropped);
     publish_counter(srv, "offline_dropped", srv->offline_dropped);
     publish_counter(srv, "offline_buffered", srv->offline.n);
     publish_counter(srv, "commands", srv->commands);
@@ -265,10 +254,13 @@ static void on_update(const dh_update *u, void *arg) {
     }
 }
 
-/* ---- connections ---- */
+/* ---- connections: the hooks of each master's connection ---- */
 
-void iec104_server_started(iec104_server *srv, iec104_conn *c) {
-    log_info(MOD_IEC104, "%s:%d: data transfer started", c->peer, c->peer_port);
+static void on_started(void *ctx) {
+    iec104_session *s = ctx;
+    iec104_server *srv = s->srv;
+    iec104_conn *c = s->conn;
+    log_info(MOD_IEC104, "%s:%d: data transfer started", iec104_conn_peer(c), iec104_conn_peer_port(c));
     if (!srv->eoi_sent) {
         /* end of initialisation once per start of the gateway (COI 0: local power on) */
         iec104_asdu eoi = {.type = M_EI_NA_1, .n = 1, .cot = COT_INIT, .ca = srv->cfg->ca};
@@ -283,25 +275,66 @@ void iec104_server_started(iec104_server *srv, iec104_conn *c) {
 
 /* Events a stopped master did not get go back to the offline buffer when no
  * other master is started, so the next one receives them. */
-void iec104_server_stopped(iec104_server *srv, iec104_conn *c) {
-    log_info(MOD_IEC104, "%s:%d: data transfer stopped", c->peer, c->peer_port);
+static void on_stopped(void *ctx) {
+    iec104_session *s = ctx;
+    iec104_server *srv = s->srv;
+    log_info(MOD_IEC104, "%s:%d: data transfer stopped", iec104_conn_peer(s->conn),
+             iec104_conn_peer_port(s->conn));
     iec104_event e;
     bool keep = started_count(srv) == 0;
-    while (ring_pop(&c->spont, &e))
+    while (iec104_conn_take_event(s->conn, &e))
         if (keep && ring_push(&srv->offline, &e))
             srv->offline_dropped++;
 }
 
-void iec104_server_conn_closed(iec104_server *srv, iec104_conn *c) {
-    if (c->started)
-        iec104_server_stopped(srv, c);
-    for (size_t i = 0; i < srv->n_conns; i++)
-        if (srv->conns[i] == c) {
-            memmove(&srv->conns[i], &srv->conns[i + 1], (srv->n_conns - i - 1) * sizeof c);
-            srv->n_conns--;
+static void on_closed(void *ctx) {
+    iec104_server_drop(ctx);
+}
+
+static void on_event(void *ctx, const char *kind, const char *text) {
+    iec104_session *s = ctx;
+    iec104_notice(s->srv->hub, kind, "%s", text);
+}
+
+static bool on_asdu(void *ctx, const uint8_t *asdu, size_t len) {
+    return iec104_app_handle(ctx, asdu, len);
+}
+
+static bool next_interrogation(void *ctx, iec104_asdu *a) {
+    return iec104_app_next_interrogation(ctx, a);
+}
+
+iec104_session *iec104_server_adopt(iec104_server *srv, int fd, const char *peer, int peer_port) {
+    iec104_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->srv = srv;
+    iec104_conn_hooks hooks = {.ctx = s, .on_asdu = on_asdu,
+                               .next_interrogation = next_interrogation,
+                               .on_started = on_started, .on_stopped = on_stopped,
+                               .on_closed = on_closed, .on_event = on_event};
+    s->conn = iec104_conn_new(&srv->conn_params, &hooks, fd, peer, peer_port);
+    if (!s->conn) {
+        free(s);
+        return NULL;
+    }
+    srv->sessions[srv->n_sessions++] = s;
+    return s;
+}
+
+void iec104_server_drop(iec104_session *s) {
+    iec104_server *srv = s->srv;
+    if (iec104_conn_started(s->conn))
+        on_stopped(s);
+    for (size_t i = 0; i < srv->n_sessions; i++)
+        if (srv->sessions[i] == s) {
+            memmove(&srv->sessions[i], &srv->sessions[i + 1],
+                    (srv->n_sessions - i - 1) * sizeof s);
+            srv->n_sessions--;
             break;
         }
-    iec104_conn_free(c);
+    iec104_conn_free(s->conn);
+    free(s);
 }
 
 /* ---- life cycle ---- */
@@ -320,8 +353,12 @@ iec104_server *iec104_server_start(const iec104_config *cfg, gw_loop *loop, data
     srv->sub_id = -1;
     srv->n_map = cfg->n_map;
     srv->map = calloc(cfg->n_map ? cfg->n_map : 1, sizeof *srv->map);
-    srv->conns = calloc((size_t)cfg->connections, sizeof *srv->conns);
-    if (!srv->map || !srv->conns || !ring_init(&srv->offline, (size_t)cfg->offline_buffer)) {
+    srv->sessions = calloc((size_t)cfg->connections, sizeof *srv->sessions);
+    srv->conn_params = (iec104_conn_params){
+        .loop = loop, .ca = cfg->ca, .k = cfg->k, .w = cfg->w, .t1_ns = cfg->t1_ns,
+        .t2_ns = cfg->t2_ns, .t3_ns = cfg->t3_ns, .idle_timeout_ns = cfg->idle_timeout_ns,
+        .queue = (size_t)cfg->queue, .stats = &srv->conn_stats};
+    if (!srv->map || !srv->sessions || !ring_init(&srv->offline, (size_t)cfg->offline_buffer)) {
         snprintf(err, errlen, "iec104: out of memory");
         iec104_server_stop(srv);
         return NULL;
@@ -362,8 +399,8 @@ void iec104_server_stop(iec104_server *srv) {
         datahub_unsubscribe(srv->hub, srv->sub_id);
         publish_counters(srv);
     }
-    while (srv->n_conns)
-        iec104_server_conn_closed(srv, srv->conns[srv->n_conns - 1]);
+    while (srv->n_sessions)
+        iec104_server_drop(srv->sessions[srv->n_sessions - 1]);
     while (srv->refused_list)
         refused_close(srv->refused_list);
     if (srv->listen_fd >= 0) {
@@ -374,7 +411,7 @@ void iec104_server_stop(iec104_server *srv) {
     ring_free(&srv->offline);
     free(srv->point_slots);
     free(srv->by_ioa);
-    free(srv->conns);
+    free(srv->sessions);
     free(srv->map);
     free(srv);
 }

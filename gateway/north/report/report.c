@@ -335,9 +335,9 @@ void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store) {
     store_on_commit(store, report_on_commit, r); /* delivery waits for its rows' commit */
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];
-        if (!loop && in->tr && strcmp(in->tr->ops->kind, "file") != 0)
+        if (!loop && in->tr && in->tr->kind->needs_loop)
             log_error("report", "%s: a %s transport needs the event loop", in->name,
-                      in->tr->ops->kind);
+                      in->tr->kind->name);
         report_deliver_bind(in);
         arm_schedule(in);
         if (report_queued(in) > 0)

@@ -154,7 +154,7 @@ static void send_head(rpt_instance *in) {
         return;
     }
     in->busy = true;
-    in->tr->ops->send(in->tr, &msg);
+    transport_send(in->tr, &msg);
     if (in->owner->store)
         store_msg_free(&msg);
 }
@@ -225,6 +225,7 @@ static void on_sent(void *arg, int64_t id, bool ok, const char *why) {
 }
 
 void report_deliver_bind(rpt_instance *in) {
+    rpt_transport_hooks hooks = {.ctx = in, .sent = on_sent};
     if (in->tr)
-        transport_bind(in->tr, in->owner->loop, on_sent, in);
+        transport_bind(in->tr, in->owner->loop, &hooks);
 }

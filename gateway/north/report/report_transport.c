@@ -1,17 +1,44 @@
-/* report transports: pick the backend an instance configures, and the helpers
- * backends share. */
+/* report transports: the table of kinds, and picking the row an instance
+ * configures. Order matters only for the messages that list the kinds. */
 #include "north/report/report_transport.h"
 
-#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+static const rpt_transport_kind *const kinds[] = {
+    &transport_file_kind,
+    &transport_mqtt_kind,
+    &transport_http_kind,
+};
+
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+static const rpt_transport_kind *kind_named(const char *name) {
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kinds[i]->name, name) == 0)
+            return kinds[i];
+    return NULL;
+}
+
+/* "file, mqtt, http" */
+static const char *kind_list(void) {
+    static char list[128];
+    size_t used = 0;
+    for (size_t i = 0; i < N_KINDS && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                 kinds[i]->name);
+    return list;
+}
 
 rpt_transport *transport_configure(const cfg_node *node, const char *gateway,
                                    const char *instance, cfg_err *err) {
-    static const char *const keys[] = {"file", "mqtt", "http", NULL};
+    const char *keys[N_KINDS + 1];
+    for (size_t i = 0; i < N_KINDS; i++)
+        keys[i] = kinds[i]->name;
+    keys[N_KINDS] = NULL;
     if (!node || node->kind != CFG_MAP || node->n != 1) {
-        cfg_fail(err, node, "transport: expected a map with one of file, mqtt, http");
+        cfg_fail(err, node, "transport: expected a map with one of %s", kind_list());
         return NULL;
     }
     if (!cfg_only_keys(node, keys, err))
@@ -21,13 +48,7 @@ rpt_transport *transport_configure(const cfg_node *node, const char *gateway,
         cfg_fail(err, map, "transport.%s: expected a map", node->keys[0]);
         return NULL;
     }
-    rpt_transport *t = NULL;
-    if (strcmp(node->keys[0], "file") == 0)
-        t = transport_file_new(map, err);
-    else if (strcmp(node->keys[0], "mqtt") == 0)
-        t = transport_mqtt_new(map, gateway, instance, err);
-    else
-        t = transport_http_new(map, err);
+    rpt_transport *t = kind_named(node->keys[0])->parse(map, gateway, instance, err);
     if (!t)
         return NULL;
     t->instance = strdup(instance);
@@ -40,45 +61,20 @@ rpt_transport *transport_configure(const cfg_node *node, const char *gateway,
     return t;
 }
 
-void transport_bind(rpt_transport *t, gw_loop *loop, rpt_sent_cb done, void *arg) {
+void transport_bind(rpt_transport *t, gw_loop *loop, const rpt_transport_hooks *hooks) {
     t->loop = loop;
-    t->done = done;
-    t->arg = arg;
+    t->hooks = *hooks;
+}
+
+void transport_send(rpt_transport *t, const store_msg *msg) {
+    t->kind->send(t, msg);
 }
 
 void transport_free(rpt_transport *t) {
     if (!t)
         return;
     char *instance = t->instance, *gateway = t->gateway;
-    t->ops->free(t);
+    t->kind->free(t);
     free(instance);
     free(gateway);
-}
-
-/* mkdir -p: create each missing component; fine if it exists as a directory. */
-int transport_make_dirs(const char *path) {
-    char *p = strdup(path);
-    if (!p)
-        return -1;
-    int rc = 0;
-    for (char *c = p + 1; rc == 0; c++) {
-        bool end = *c == '\0';
-        if (*c == '/' || end) {
-            *c = '\0';
-            struct stat st;
-            if (mkdir(p, 0755) != 0 && errno != EEXIST)
-                rc = -1;
-            else if (stat(p, &st) != 0)
-                rc = -1;
-            else if (!S_ISDIR(st.st_mode)) {
-                errno = ENOTDIR;
-                rc = -1;
-            }
-            if (end)
-                break;
-            *c = '/';
-        }
-    }
-    free(p);
-    return rc;
 }

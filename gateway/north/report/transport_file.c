@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -46,16 +47,44 @@ static bool write_file(const char *dir, const char *path, const char *body, size
     return text_file_replace(path, write_bytes, &b, true, err, sizeof err) && sync_dir(dir);
 }
 
+/* mkdir -p: create each missing component; fine if it exists as a directory. */
+static int make_dirs(const char *path) {
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    int rc = 0;
+    for (char *c = p + 1; rc == 0; c++) {
+        bool end = *c == '\0';
+        if (*c == '/' || end) {
+            *c = '\0';
+            struct stat st;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                rc = -1;
+            else if (stat(p, &st) != 0)
+                rc = -1;
+            else if (!S_ISDIR(st.st_mode)) {
+                errno = ENOTDIR;
+                rc = -1;
+            }
+            if (end)
+                break;
+            *c = '/';
+        }
+    }
+    free(p);
+    return rc;
+}
+
 static void file_send(rpt_transport *t, const store_msg *msg) {
     file_transport *ft = (file_transport *)t;
     char path[4096], why[256] = "";
     snprintf(path, sizeof path, "%s/%s", ft->dir, msg->name);
-    bool ok = transport_make_dirs(ft->dir) == 0 && write_file(ft->dir, path, msg->body, msg->len);
+    bool ok = make_dirs(ft->dir) == 0 && write_file(ft->dir, path, msg->body, msg->len);
     if (!ok) {
         snprintf(why, sizeof why, "cannot write %.160s: %.60s", path, strerror(errno));
         log_error("report", "%s", why);
     }
-    t->done(t->arg, msg->id, ok, why);
+    t->hooks.sent(t->hooks.ctx, msg->id, ok, why);
 }
 
 static void file_free(rpt_transport *t) {
@@ -64,10 +93,8 @@ static void file_free(rpt_transport *t) {
     free(ft);
 }
 
-static const rpt_transport_ops file_ops = {"file", file_send, file_free};
-
 rpt_transport *transport_file_at(const char *dir) {
-    if (transport_make_dirs(dir) != 0)
+    if (make_dirs(dir) != 0)
         return NULL;
     file_transport *ft = calloc(1, sizeof *ft);
     if (ft)
@@ -76,11 +103,12 @@ rpt_transport *transport_file_at(const char *dir) {
         free(ft);
         return NULL;
     }
-    ft->base.ops = &file_ops;
+    ft->base.kind = &transport_file_kind;
     return &ft->base;
 }
 
-rpt_transport *transport_file_new(const cfg_node *map, cfg_err *err) {
+static rpt_transport *file_parse(const cfg_node *map, const char *gateway, const char *instance,
+                                 cfg_err *err) {
     static const char *const keys[] = {"dir", NULL};
     const cfg_node *dir = cfg_require(map, "dir", CFG_SCALAR, err);
     if (!cfg_only_keys(map, keys, err) || !dir)
@@ -95,3 +123,6 @@ rpt_transport *transport_file_new(const cfg_node *map, cfg_err *err) {
                  strerror(errno));
     return t;
 }
+
+const rpt_transport_kind transport_file_kind = {
+    .name = "file", .needs_loop = false, .parse = file_parse, .send = file_send, .free = file_free};

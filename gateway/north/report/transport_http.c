@@ -39,7 +39,7 @@ static void finish(http_transport *t, bool ok, const char *why) {
     t->easy = NULL;
     t->headers = NULL;
     t->body = NULL;
-    t->base.done(t->base.arg, t->id, ok, why);
+    t->base.hooks.sent(t->base.hooks.ctx, t->id, ok, why);
 }
 
 static void check_done(http_transport *t) {
@@ -153,7 +153,7 @@ static void http_send(rpt_transport *base, const store_msg *msg) {
     http_transport *t = (http_transport *)base;
     t->id = msg->id;
     if (!base->loop || !t->multi) {
-        base->done(base->arg, msg->id, false, "http needs the event loop");
+        base->hooks.sent(base->hooks.ctx, msg->id, false, "http needs the event loop");
         return;
     }
     if (!start_request(t, msg)) {
@@ -163,7 +163,7 @@ static void http_send(rpt_transport *base, const store_msg *msg) {
         t->easy = NULL;
         t->headers = NULL;
         t->body = NULL;
-        base->done(base->arg, msg->id, false, "cannot start the HTTP request");
+        base->hooks.sent(base->hooks.ctx, msg->id, false, "cannot start the HTTP request");
     }
 }
 
@@ -186,7 +186,6 @@ static void http_free(rpt_transport *base) {
         curl_global_cleanup();
 }
 
-static const rpt_transport_ops http_ops = {"http", http_send, http_free};
 
 static bool read_http(http_transport *t, const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"url", "timeout", "ca_file", "insecure", NULL};
@@ -206,7 +205,8 @@ static bool read_http(http_transport *t, const cfg_node *map, cfg_err *err) {
     return t->url != NULL;
 }
 
-rpt_transport *transport_http_new(const cfg_node *map, cfg_err *err) {
+static rpt_transport *http_parse(const cfg_node *map, const char *gateway, const char *instance,
+                                 cfg_err *err) {
     http_transport *t = calloc(1, sizeof *t);
     if (!t) {
         cfg_fail(err, map, "transport.http: out of memory");
@@ -214,7 +214,7 @@ rpt_transport *transport_http_new(const cfg_node *map, cfg_err *err) {
     }
     if (lib_users++ == 0)
         curl_global_init(CURL_GLOBAL_DEFAULT);
-    t->base.ops = &http_ops;
+    t->base.kind = &transport_http_kind;
     t->multi = curl_multi_init();
     if (!t->multi || !read_http(t, map, err)) {
         if (!err->msg[0])
@@ -228,3 +228,6 @@ rpt_transport *transport_http_new(const cfg_node *map, cfg_err *err) {
     curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
     return &t->base;
 }
+
+const rpt_transport_kind transport_http_kind = {
+    .name = "http", .needs_loop = true, .parse = http_parse, .send = http_send, .free = http_free};

@@ -53,7 +53,7 @@ static void finish(mqtt_transport *t, bool ok, const char *why) {
     free(t->body);
     free(t->name);
     t->body = t->name = NULL;
-    t->base.done(t->base.arg, t->id, ok, why);
+    t->base.hooks.sent(t->base.hooks.ctx, t->id, ok, why);
 }
 
 /* Drop the connection (never from inside a libmosquitto callback: those only
@@ -213,7 +213,7 @@ static void connect_start(mqtt_transport *t) {
 static void mqtt_send(rpt_transport *base, const store_msg *msg) {
     mqtt_transport *t = (mqtt_transport *)base;
     if (!base->loop) {
-        base->done(base->arg, msg->id, false, "mqtt needs the event loop");
+        base->hooks.sent(base->hooks.ctx, msg->id, false, "mqtt needs the event loop");
         return;
     }
     t->busy = true;
@@ -256,7 +256,6 @@ static void mqtt_free(rpt_transport *base) {
         mosquitto_lib_cleanup();
 }
 
-static const rpt_transport_ops mqtt_ops = {"mqtt", mqtt_send, mqtt_free};
 
 static bool dup_opt(const cfg_node *map, const char *key, const char *def, char **out,
                     cfg_err *err) {
@@ -314,8 +313,8 @@ static bool read_mqtt(mqtt_transport *t, const cfg_node *map, const char *gatewa
     return true;
 }
 
-rpt_transport *transport_mqtt_new(const cfg_node *map, const char *gateway, const char *instance,
-                                  cfg_err *err) {
+static rpt_transport *mqtt_parse(const cfg_node *map, const char *gateway, const char *instance,
+                                 cfg_err *err) {
     mqtt_transport *t = calloc(1, sizeof *t);
     if (!t) {
         cfg_fail(err, map, "transport.mqtt: out of memory");
@@ -323,7 +322,7 @@ rpt_transport *transport_mqtt_new(const cfg_node *map, const char *gateway, cons
     }
     if (lib_users++ == 0)
         mosquitto_lib_init();
-    t->base.ops = &mqtt_ops;
+    t->base.kind = &transport_mqtt_kind;
     t->fd = -1;
     if (!read_mqtt(t, map, gateway, instance, err)) {
         mqtt_free(&t->base);
@@ -331,3 +330,6 @@ rpt_transport *transport_mqtt_new(const cfg_node *map, const char *gateway, cons
     }
     return &t->base;
 }
+
+const rpt_transport_kind transport_mqtt_kind = {
+    .name = "mqtt", .needs_loop = true, .parse = mqtt_parse, .send = mqtt_send, .free = mqtt_free};
