@@ -1,28 +1,23 @@
-/* libFuzzer target for the bench's capture importers (sim/import_*.c,
+/* libFuzzer target for the bench's capture importers (sim/import/import_*.c,
  * sim/iec104/iec104_std.c): the input is a capture file of any format, written to
- * build/fuzz/work/import/fuzz.cap and read by every reader (hex, rtl-wmbus,
- * socat, pcap) and `auto` detection; its bytes are also cut as an IEC 104
- * stream by the standard. A reader must load the file or refuse it with
- * "file:line:col: what is wrong", and the cut must cover every byte exactly
- * once — without a crash or a leak. */
+ * build/fuzz/work/import/fuzz.cap and read by every row of the format table
+ * (sim/import/import_format.h: hex, rtl-wmbus, socat, pcap) and `auto`
+ * detection; its bytes are also cut as an IEC 104 stream by the standard. A
+ * reader must load the file or refuse it with "file:line:col: what is wrong",
+ * and the cut must cover every byte exactly once — without a crash or a leak. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "sim/import/capture.h"
+#include "sim/import/import_format.h"
 #include "sim/iec104/iec104_std.h"
 #include "core/log.h"
 
 static const char *const path = "build/fuzz/work/import/fuzz.cap";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef int (*reader)(const char *, capture *, char *, size_t);
-
-static int read_pcap_any(const char *p, capture *c, char *err, size_t errlen) {
-    return capture_read_pcap(p, 0, c, err, errlen);
-}
 
 static void cut_covers_every_byte(const uint8_t *b, size_t n) {
     size_t pos = 0;
@@ -45,17 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cut_covers_every_byte(data, size);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) abort();
-    static const reader readers[] = {capture_read_hex, capture_read_rtl_wmbus, capture_read_socat, read_pcap_any};
-    for (size_t i = 0; i < sizeof readers / sizeof *readers; i++) {
+    import_opts o = {.capture_path = path, .port = 0};
+    for (size_t i = 0; i < import_n_formats; i++) {
         capture c;
         memset(&c, 0, sizeof c);
         char err[1024] = "";
-        if (readers[i](path, &c, err, sizeof err) < 0 && !strstr(err, ":")) {
+        if (import_formats[i]->read(&o, &c, err, sizeof err) < 0 && !strstr(err, ":")) {
             fprintf(stderr, "error without a position: %s\n", err);
             abort();
         }
         capture_free(&c);
     }
-    (void)capture_detect(path);
+    (void)import_format_detect(path);
     return 0;
 }

@@ -85,43 +85,6 @@ size_t capture_parse_wall(const char *s, int64_t *out_ns) {
     return i;
 }
 
-static bool all_hex(const char *s) {
-    size_t n = 0;
-    for (; *s && !isspace((unsigned char)*s); s++, n++)
-        if (!isxdigit((unsigned char)*s)) return false;
-    return n >= 2;
-}
-
-/* The first line that is not blank or a comment tells the format. */
-const char *capture_detect(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char magic[4] = {0};
-    size_t got = fread(magic, 1, 4, f);
-    static const unsigned char pcap_le[4] = {0xD4, 0xC3, 0xB2, 0xA1}, pcap_be[4] = {0xA1, 0xB2, 0xC3, 0xD4},
-                               pcap_ns[4] = {0x4D, 0x3C, 0xB2, 0xA1}, pcapng[4] = {0x0A, 0x0D, 0x0D, 0x0A};
-    if (got == 4 && (!memcmp(magic, pcap_le, 4) || !memcmp(magic, pcap_be, 4) ||
-                     !memcmp(magic, pcap_ns, 4) || !memcmp(magic, pcapng, 4))) {
-        fclose(f);
-        return "pcap";
-    }
-    rewind(f);
-    char line[4096];
-    const char *fmt = NULL;
-    while (!fmt && fgets(line, sizeof line, f)) {
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
-        int64_t t;
-        if ((*p == '>' || *p == '<') && p[1] == ' ' && capture_parse_wall(p + 2, &t)) fmt = "socat";
-        else if (strchr(p, ';') && strstr(p, ";0x")) fmt = "rtl-wmbus";
-        else if (capture_parse_wall(p, &t) || isdigit((unsigned char)*p) || all_hex(p)) fmt = "hex";
-        else break;
-    }
-    fclose(f);
-    return fmt;
-}
-
 void capture_count(capture *c, const char *what, unsigned long n) {
     if (n == 0) return;
     for (size_t i = 0; i < c->n_counted; i++)

@@ -5,8 +5,8 @@
  * or TCP payloads of the sessions of a network capture (pcap/pcapng). Times
  * are nanoseconds since the capture's first frame; the wall time of that
  * first frame is kept when the capture has one. The readers live in
- * import_radio.c, import_socat.c and import_pcap.c; `hil import` (import.c)
- * turns a capture into a scenario. */
+ * import_radio.c, import_socat.c and import_pcap.c, each behind its row of
+ * import_format.h; `hil import` (import.c) turns a capture into a scenario. */
 #ifndef SIM_CAPTURE_H
 #define SIM_CAPTURE_H
 #include <stdbool.h>
@@ -95,7 +95,4 @@ int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, si
  * 10:00:00.123456" (UTC) → ns since the epoch; the number of characters
  * consumed, 0 when text is not such a time. */
 size_t capture_parse_wall(const char *text, int64_t *out_ns);
-/* Guess the format of a file from its first lines: "hex", "rtl-wmbus",
- * "socat", "pcap", or NULL. */
-const char *capture_detect(const char *path);
 #endif

@@ -1,6 +1,7 @@
 /* import: the `hil import` command (import.h). */
 #include "sim/core/fsdir.h"
 #include "sim/import/import.h"
+#include "sim/import/import_format.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,12 +13,10 @@
 
 static void usage(FILE *f) {
     fputs("usage: hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml [options]\n\n"
-          "Turns a field capture into a scenario plus fixture files (docs/replay.md).\n"
-          "FORMAT: hex        timestamped hex lines: TIME [RSSI] HEX (radio telegrams)\n"
-          "        rtl-wmbus  rtl-wmbus lines: T1;1;1;2019-04-03 19:00:42.000;97;148;ID;0xHEX\n"
-          "        socat      socat -x -v dump of an M-Bus line (> master, < slaves)\n"
-          "        pcap       pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions\n"
-          "        auto       guess from the file\n\n"
+          "Turns a field capture into a scenario plus fixture files (docs/replay.md).\n", f);
+    for (size_t i = 0; i < import_n_formats; i++)
+        fprintf(f, "%s%-10s %s\n", i ? "        " : "FORMAT: ", import_formats[i]->name, import_formats[i]->help);
+    fputs("        auto       guess from the file\n\n"
           "  -o FILE              the scenario to write; its fixtures go to\n"
           "                       <repository>/fixtures/captures/NAME.*\n"
           "  --fixtures DIR       write fixture files into DIR instead\n"
@@ -107,24 +106,23 @@ static bool find_repo(const char *out_path, char *repo, size_t cap) {
     }
 }
 
-static int read_capture(import_opts *o, capture *c, char *err, size_t errlen) {
-    const char *fmt = o->format;
-    if (strcmp(fmt, "auto") == 0) {
-        fmt = capture_detect(o->capture_path);
-        if (!fmt) {
-            snprintf(err, errlen, "%s:1:1: cannot tell the capture's format; name it (hex, rtl-wmbus, socat, pcap)",
-                     o->capture_path);
-            return -1;
+/* The row of o->format (auto: of what the file looks like, o->format then
+ * naming it); NULL with a message in err. */
+static const import_format *pick_format(import_opts *o, char *err, size_t errlen) {
+    char list[256];
+    import_format_list(list, sizeof list);
+    if (strcmp(o->format, "auto") == 0) {
+        const import_format *f = import_format_detect(o->capture_path);
+        if (!f) {
+            snprintf(err, errlen, "%s:1:1: cannot tell the capture's format; name it (%s)", o->capture_path, list);
+            return NULL;
         }
-        o->format = fmt;
+        o->format = f->name;
+        return f;
     }
-    if (strcmp(fmt, "hex") == 0) return capture_read_hex(o->capture_path, c, err, errlen);
-    if (strcmp(fmt, "rtl-wmbus") == 0) return capture_read_rtl_wmbus(o->capture_path, c, err, errlen);
-    if (strcmp(fmt, "socat") == 0) return capture_read_socat(o->capture_path, c, err, errlen);
-    if (strcmp(fmt, "pcap") == 0 || strcmp(fmt, "pcapng") == 0)
-        return capture_read_pcap(o->capture_path, o->port, c, err, errlen);
-    snprintf(err, errlen, "unknown format %s (hex, rtl-wmbus, socat, pcap, auto)", fmt);
-    return -1;
+    const import_format *f = import_format_named(o->format);
+    if (!f) snprintf(err, errlen, "unknown format %s (%s, auto)", o->format, list);
+    return f;
 }
 
 static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t errlen) {
@@ -203,7 +201,7 @@ static void summary_text(const import_opts *o, const capture *c, char *out, size
 
 /* The writer's text goes to memory first: the header counts what it turned
  * into steps and what it could not, which is known only at the end. */
-static int write_scenario(const import_opts *o, capture *c, char *err, size_t errlen) {
+static int write_scenario(const import_opts *o, const import_format *f, capture *c, char *err, size_t errlen) {
     char *body = NULL;
     size_t body_len = 0;
     FILE *mem = open_memstream(&body, &body_len);
@@ -211,9 +209,7 @@ static int write_scenario(const import_opts *o, capture *c, char *err, size_t er
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = c->kind == CAP_RADIO    ? import_write_radio(o, c, mem, err, errlen)
-             : c->kind == CAP_SERIAL ? import_write_mbus(o, c, mem, err, errlen)
-                                     : import_write_tcp(o, c, mem, err, errlen);
+    int rc = f->write(o, c, mem, err, errlen);
     fclose(mem);
     char tmp[PATH_MAX], what[512];
     snprintf(tmp, sizeof tmp, "%.4000s.tmp", o->out_path);
@@ -285,11 +281,12 @@ int import_main(int argc, char **argv) {
     }
     capture c;
     memset(&c, 0, sizeof c);
-    int rc = read_capture(&o, &c, err, sizeof err);
+    const import_format *f = pick_format(&o, err, sizeof err);
+    int rc = f ? f->read(&o, &c, err, sizeof err) : -1;
     if (rc == 0) {
         note_long_gaps(&c, o.compress_idle_ns);
         retime(&c, o.compress_idle_ns, o.speed);
-        rc = write_scenario(&o, &c, err, sizeof err);
+        rc = write_scenario(&o, f, &c, err, sizeof err);
     }
     if (rc == 0) {
         char what[512];

@@ -2,9 +2,10 @@
  * (docs/replay.md). Reads a field capture (capture.h), keeps its timing
  * (optionally with idle stretches compressed or sped up) and writes a
  * scenario — plant, timed traffic, the expectations the capture implies —
- * plus its fixture files under fixtures/captures/. One writer per kind of
- * capture: radio (import_write_radio.c), serial M-Bus (import_mbus.c),
- * IEC 104 / Modbus TCP (import_tcp.c). */
+ * plus its fixture files under fixtures/captures/. Each FORMAT is a row of
+ * import_format.h (its reader and the writer it feeds); the writers: radio
+ * (import_write_radio.c), serial M-Bus (import_mbus.c), IEC 104 / Modbus TCP
+ * (import_tcp.c). */
 #ifndef SIM_IMPORT_H
 #define SIM_IMPORT_H
 #include <stdbool.h>

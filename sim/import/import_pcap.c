@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/import/capture.h"
+#include "sim/import/import_format.h"
 
 #define MAX_SESSIONS 64
 
@@ -188,5 +189,16 @@ int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, si
         c->t0_wall_ns = c->frames[0].t_ns;
     }
     capture_normalize(c);
+    return 0;
+}
+
+/* ---- what `hil import auto` looks for (import_format.h) ---- */
+
+/* pcap in either byte order, with µs or ns times, and pcapng: a magic number. */
+int import_detect_pcap(const import_probe *p) {
+    static const unsigned char magics[4][4] = {
+        {0xD4, 0xC3, 0xB2, 0xA1}, {0xA1, 0xB2, 0xC3, 0xD4}, {0x4D, 0x3C, 0xB2, 0xA1}, {0x0A, 0x0D, 0x0D, 0x0A}};
+    for (size_t i = 0; p->head_len == 4 && i < 4; i++)
+        if (memcmp(p->head, magics[i], 4) == 0) return 4;
     return 0;
 }

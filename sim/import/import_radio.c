@@ -14,6 +14,7 @@
  * A telegram whose CRC field is 0 is kept (the receiver got it) and marked. */
 #include "sim/wmbus/air.h"
 #include "sim/import/capture.h"
+#include "sim/import/import_format.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,4 +221,26 @@ int capture_read_rtl_wmbus(const char *path, capture *c, char *err, size_t errle
     c->has_wall = true;
     snprintf(c->format, sizeof c->format, "rtl-wmbus");
     return read_lines(path, c, rtl_line, err, errlen);
+}
+
+/* ---- what `hil import auto` looks for (import_format.h) ---- */
+
+static bool all_hex(const char *s) {
+    size_t n = 0;
+    for (; *s && !isspace((unsigned char)*s); s++, n++)
+        if (!isxdigit((unsigned char)*s)) return false;
+    return n >= 2;
+}
+
+/* A time, a number or hex digits: the least specific evidence. */
+int import_detect_hex(const import_probe *p) {
+    int64_t t;
+    const char *l = p->first_line;
+    return l && (capture_parse_wall(l, &t) || isdigit((unsigned char)*l) || all_hex(l)) ? 1 : 0;
+}
+
+/* ID fields and ";0x" before the telegram. */
+int import_detect_rtl_wmbus(const import_probe *p) {
+    const char *l = p->first_line;
+    return l && strchr(l, ';') && strstr(l, ";0x") ? 2 : 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/import/capture.h"
+#include "sim/import/import_format.h"
 
 #define CHUNK_MAX 4096
 
@@ -84,4 +85,13 @@ int capture_read_socat(const char *path, capture *c, char *err, size_t errlen) {
     if (rc == 0 && c->n == 0) rc = fail(err, errlen, path, ln, 0, "no data in the capture");
     if (rc == 0) capture_normalize(c);
     return rc;
+}
+
+/* ---- what `hil import auto` looks for (import_format.h) ---- */
+
+/* "> 2019/04/03 19:00:42.123456 ...": a direction and a time. */
+int import_detect_socat(const import_probe *p) {
+    int64_t t;
+    const char *l = p->first_line;
+    return l && (*l == '>' || *l == '<') && l[1] == ' ' && capture_parse_wall(l + 2, &t) ? 3 : 0;
 }

@@ -1,0 +1,91 @@
+/* import_formats: the table of capture formats (import_format.h) and what
+ * `hil import` does with it: find a row by its word, or by the file's looks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/import/import_format.h"
+
+static int read_hex(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_hex(o->capture_path, c, err, errlen);
+}
+
+/* A hex file of only wired long frames became an M-Bus line's answers. */
+static int write_hex(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
+    return c->kind == CAP_SERIAL ? import_write_mbus(o, c, out, err, errlen)
+                                 : import_write_radio(o, c, out, err, errlen);
+}
+
+static int read_rtl_wmbus(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_rtl_wmbus(o->capture_path, c, err, errlen);
+}
+
+static int read_socat(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_socat(o->capture_path, c, err, errlen);
+}
+
+static int read_pcap(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_pcap(o->capture_path, o->port, c, err, errlen);
+}
+
+static const import_format hex = {
+    .name = "hex", .help = "timestamped hex lines: TIME [RSSI] HEX (radio telegrams)",
+    .detect = import_detect_hex, .read = read_hex, .write = write_hex};
+static const import_format rtl_wmbus = {
+    .name = "rtl-wmbus", .help = "rtl-wmbus lines: T1;1;1;2019-04-03 19:00:42.000;97;148;ID;0xHEX",
+    .detect = import_detect_rtl_wmbus, .read = read_rtl_wmbus, .write = import_write_radio};
+static const import_format socat = {
+    .name = "socat", .help = "socat -x -v dump of an M-Bus line (> master, < slaves)",
+    .detect = import_detect_socat, .read = read_socat, .write = import_write_mbus};
+static const import_format pcap = {
+    .name = "pcap", .alias = "pcapng", .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions",
+    .detect = import_detect_pcap, .read = read_pcap, .write = import_write_tcp};
+
+const import_format *const import_formats[] = {&hex, &rtl_wmbus, &socat, &pcap};
+
+const size_t import_n_formats = sizeof import_formats / sizeof import_formats[0];
+
+const import_format *import_format_named(const char *word) {
+    for (size_t i = 0; i < import_n_formats; i++) {
+        const import_format *f = import_formats[i];
+        if (strcmp(f->name, word) == 0 || (f->alias && strcmp(f->alias, word) == 0))
+            return f;
+    }
+    return NULL;
+}
+
+/* The first line that is not blank or a comment (one fgets line, as a reader
+ * sees it), leading blanks skipped; NULL when there is none. */
+static const char *first_line(FILE *f, char *line, size_t cap) {
+    while (fgets(line, (int)cap, f)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
+        return p;
+    }
+    return NULL;
+}
+
+const import_format *import_format_detect(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char head[4] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    rewind(f);
+    char line[4096];
+    import_probe probe = {head, got, first_line(f, line, sizeof line)};
+    fclose(f);
+    const import_format *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; i < import_n_formats; i++) {
+        int score = import_formats[i]->detect(&probe);
+        if (score > best_score) best = import_formats[i], best_score = score;
+    }
+    return best;
+}
+
+void import_format_list(char *out, size_t cap) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < import_n_formats && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", import_formats[i]->name);
+}
