@@ -37,7 +37,8 @@ static const import_format socat = {
     .name = "socat", .help = "socat -x -v dump of an M-Bus line (> master, < slaves)",
     .detect = import_detect_socat, .read = read_socat, .write = import_write_mbus};
 static const import_format pcap = {
-    .name = "pcap", .alias = "pcapng", .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions",
+    .name = "pcap", .alias = "pcapng",
+    .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions",
     .detect = import_detect_pcap, .read = read_pcap, .write = import_write_tcp};
 
 const import_format *const import_formats[] = {&hex, &rtl_wmbus, &socat, &pcap};

@@ -167,8 +167,8 @@ static bool fresh(const iec104_session *s, const iec104_asdu *a) {
     int64_t age_ns = clock_wall_ns() - ms * 1000000;
     const iec104_config *cfg = s->srv->cfg;
     if (age_ns > cfg->max_command_age_ns || -age_ns > cfg->max_command_ahead_ns) {
-        log_warn(MOD_IEC104, "%s: time-tagged command %lld ms old refused", iec104_conn_peer(s->conn),
-                 (long long)(age_ns / 1000000));
+        log_warn(MOD_IEC104, "%s: time-tagged command %lld ms old refused",
+                 iec104_conn_peer(s->conn), (long long)(age_ns / 1000000));
         return false;
     }
     return true;
@@ -206,7 +206,8 @@ static void on_command(iec104_session *s, const iec104_asdu *a, const uint8_t *r
                     now < sel->deadline_ns;
     sel->active = false;
     if (!selected && !s->srv->cfg->direct_commands) {
-        log_warn(MOD_IEC104, "%s: execute without a valid select for IOA %u", iec104_conn_peer(s->conn), m->ioa);
+        log_warn(MOD_IEC104, "%s: execute without a valid select for IOA %u", iec104_conn_peer(s->conn),
+                 m->ioa);
         confirm(s, a, COT_ACT_CON, true);
         return;
     }

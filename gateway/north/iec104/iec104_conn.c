@@ -61,7 +61,8 @@ struct iec104_conn {
 };
 
 /* Something to record, formatted as the creator's event text. */
-static void record(iec104_conn *c, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void record(iec104_conn *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void record(iec104_conn *c, const char *kind, const char *fmt, ...) {
     char text[256];
     va_list ap;
@@ -243,16 +244,16 @@ void iec104_conn_queue_event(iec104_conn *c, const iec104_event *e) {
 /* ---- timers ---- */
 
 static int64_t earliest_deadline(const iec104_conn *c) {
-    const iec104_conn_params *cfg = c->p;
-    int64_t at = c->last_rx_ns + cfg->t3_ns;
-    if (unacked(c) && c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns < at)
-        at = c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns;
-    if (c->test_pending && c->test_sent_ns + cfg->t1_ns < at)
-        at = c->test_sent_ns + cfg->t1_ns;
-    if (c->rx_unacked && c->rx_first_unacked_ns + cfg->t2_ns < at)
-        at = c->rx_first_unacked_ns + cfg->t2_ns;
-    if (cfg->idle_timeout_ns && c->last_apdu_ns + cfg->idle_timeout_ns < at)
-        at = c->last_apdu_ns + cfg->idle_timeout_ns;
+    const iec104_conn_params *p = c->p;
+    int64_t at = c->last_rx_ns + p->t3_ns;
+    if (unacked(c) && c->sent_at[c->va % (unsigned)p->k] + p->t1_ns < at)
+        at = c->sent_at[c->va % (unsigned)p->k] + p->t1_ns;
+    if (c->test_pending && c->test_sent_ns + p->t1_ns < at)
+        at = c->test_sent_ns + p->t1_ns;
+    if (c->rx_unacked && c->rx_first_unacked_ns + p->t2_ns < at)
+        at = c->rx_first_unacked_ns + p->t2_ns;
+    if (p->idle_timeout_ns && c->last_apdu_ns + p->idle_timeout_ns < at)
+        at = c->last_apdu_ns + p->idle_timeout_ns;
     return at;
 }
 
@@ -277,28 +278,28 @@ static void close_conn(iec104_conn *c, const char *why) {
 
 static void on_timer(gw_loop *loop, void *arg) {
     iec104_conn *c = arg;
-    const iec104_conn_params *cfg = c->p;
+    const iec104_conn_params *p = c->p;
     int64_t now = clock_mono_ns();
     c->timer = 0;
     /* a master that sends nothing whole (idle, or a byte now and then: slowloris)
      * would hold one of the `connections` slots for ever */
-    if (cfg->idle_timeout_ns && now >= c->last_apdu_ns + cfg->idle_timeout_ns) {
+    if (p->idle_timeout_ns && now >= c->last_apdu_ns + p->idle_timeout_ns) {
         record(c, "idle_timeout", "%s:%d: no complete APDU for %.0f s, connection closed",
-               c->peer, c->peer_port, (double)cfg->idle_timeout_ns / NS_PER_S);
+               c->peer, c->peer_port, (double)p->idle_timeout_ns / NS_PER_S);
         close_conn(c, "idle_timeout: no complete APDU");
         return;
     }
-    if (unacked(c) && now >= c->sent_at[c->va % (unsigned)cfg->k] + cfg->t1_ns) {
+    if (unacked(c) && now >= c->sent_at[c->va % (unsigned)p->k] + p->t1_ns) {
         close_conn(c, "t1 expired: I frames not acknowledged");
         return;
     }
-    if (c->test_pending && now >= c->test_sent_ns + cfg->t1_ns) {
+    if (c->test_pending && now >= c->test_sent_ns + p->t1_ns) {
         close_conn(c, "t1 expired: no TESTFR con");
         return;
     }
-    if (c->rx_unacked && now >= c->rx_first_unacked_ns + cfg->t2_ns)
+    if (c->rx_unacked && now >= c->rx_first_unacked_ns + p->t2_ns)
         send_s(c);
-    if (now >= c->last_rx_ns + cfg->t3_ns && !c->test_pending) {
+    if (now >= c->last_rx_ns + p->t3_ns && !c->test_pending) {
         send_u(c, IEC104_U_TESTFR_ACT);
         c->test_pending = true;
         c->test_sent_ns = now;
