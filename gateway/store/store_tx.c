@@ -10,7 +10,6 @@
 #include "core/log.h"
 #include "store/store_int.h"
 
-
 /* Log SQLite failures without flooding the log when the disk is gone. */
 void store_error(gw_store *s, const char *what) {
     s->errors++;
