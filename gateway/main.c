@@ -1,6 +1,8 @@
-/* gwd: the gateway program. Reads the configuration (each module parses its own
- * section), wires the drivers, the datahub, the store and the reports together
- * and runs the event loop until SIGTERM or SIGINT.
+/* gwd: the gateway program, its composition root. Reads the configuration
+ * (the gateway: section here, every module's through the table of
+ * tools/modules.c), opens the services (loop, datahub, store), starts the
+ * modules in table order and runs the event loop until SIGTERM or SIGINT; then
+ * stops and frees them in reverse.
  *
  *   gwd CONFIG.yaml               run the gateway
  *   gwd --check-config FILE       validate only: "FILE: ok" (exit 0) or the error (exit 1)
@@ -17,23 +19,16 @@
 
 #include "core/config.h"
 #include "core/datahub.h"
-#include "south/dlms/dlms_client.h"
-#include "south/dlms/dlms_config.h"
-#include "north/iec104/iec104_server.h"
-#include "south/modbus/modbus_client.h"
-#include "north/modbus/modbus_server.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "south/mbus/mbus_config.h"
-#include "south/mbus/mbus_master.h"
-#include "north/report/report.h"
+#include "core/services.h"
+#include "core/vclock.h"
 #include "store/store.h"
 #include "tools/config_check.h"
 #include "tools/config_preflight.h"
 #include "tools/decode_cmd.h"
-#include "core/vclock.h"
-#include "south/wmbus/wmbus_config.h"
-#include "south/wmbus/wmbus_radio.h"
+#include "tools/gateway_section.h"
+#include "tools/modules.h"
 
 #ifndef GWD_VERSION /* the Makefile passes "<release> (<git describe>)" */
 #define GWD_VERSION "0.1.0"
@@ -160,58 +155,14 @@ static bool parse_args(int argc, char **argv, gwd_options *opt) {
 
 typedef struct gwd {
     cfg_node *root;
-    const char *name;
-    int log_level;
-    const char *store_path; /* NULL: no store */
-    const char *dump_path;  /* NULL: no datahub dump */
-    mbus_config *mbus;
-    report *reports;
+    gw_gateway gw;                    /* the gateway: section */
+    gw_sections sections;             /* each module's configuration (tools/modules.h) */
+    void *running[GW_MODULES_MAX];    /* each started module */
     gw_loop *loop;
     datahub *hub;
-    gw_store *store;
-    store_retention retention;
-    mbus_master *master;
-    iec104_config *iec104; /* NULL: no IEC 104 server */
-    iec104_server *iec104_srv;
-    modbus_server_config *modbus_srv_cfg; /* NULL: no Modbus server */
-    modbus_server *modbus_srv;
-    modbus_client_config *modbus_cli_cfg;  /* NULL: no Modbus meters */
-    modbus_client *modbus_cli;
-    dlms_config *dlms;
-    dlms_client *dlms_cli;
-    wmbus_config *wmbus;       /* radio modules (wireless M-Bus) */
-    wmbus_receivers *radios;
+    gw_store *store;                  /* NULL: no store */
+    gw_services svc;
 } gwd;
-
-static bool parse_gateway_section(gwd *g, const cfg_node *sec, cfg_err *err) {
-    static const char *const keys[] = {"name", "log_level", "store", "datahub_dump", "retention",
-                                       NULL};
-    const char *level;
-    g->name = "gwd";
-    g->log_level = LOG_LVL_INFO;
-    store_retention_parse(NULL, &g->retention, err); /* defaults */
-    if (!sec)
-        return true;
-    if (sec->kind != CFG_MAP)
-        return cfg_fail(err, sec, "gateway must be a map");
-    if (!cfg_only_keys(sec, keys, err) || !cfg_str(sec, "name", "gwd", &g->name, err) ||
-        !cfg_str(sec, "log_level", "info", &level, err) ||
-        !cfg_str(sec, "store", NULL, &g->store_path, err) ||
-        !cfg_str(sec, "datahub_dump", NULL, &g->dump_path, err) ||
-        !store_retention_parse(cfg_get(sec, "retention"), &g->retention, err))
-        return false;
-    if (g->name[0] == '\0')
-        return cfg_fail(err, cfg_get(sec, "name"), "name must not be empty");
-    g->log_level = log_level_parse(level);
-    if (g->log_level < 0)
-        return cfg_fail(err, cfg_get(sec, "log_level"),
-                        "log_level must be error, warn, info, debug or trace");
-    if (g->store_path && g->store_path[0] == '\0')
-        return cfg_fail(err, cfg_get(sec, "store"), "store must be a file name");
-    if (g->dump_path && g->dump_path[0] == '\0')
-        return cfg_fail(err, cfg_get(sec, "datahub_dump"), "datahub_dump must be a file name");
-    return true;
-}
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
     err->msg[0] = '\0';
@@ -223,20 +174,12 @@ static bool load_config(gwd *g, const char *path, cfg_err *err) {
     }
     if (g->root->kind != CFG_MAP)
         return cfg_fail(err, g->root, "the configuration must be a map of sections");
-    if (!cfg_only_keys(g->root, gw_config_sections, err) ||
-        !parse_gateway_section(g, cfg_get(g->root, "gateway"), err))
+    if (!cfg_only_keys(g->root, gw_config_sections(), err) ||
+        !gw_gateway_parse(cfg_get(g->root, "gateway"), &g->gw, err))
         return false;
-    gw_sections s = {0};
-    bool ok = gw_sections_parse(g->root, g->name, &s, err);
-    g->mbus = s.mbus;
-    g->iec104 = s.iec104;
-    g->modbus_srv_cfg = s.modbus_srv_cfg;
-    g->modbus_cli_cfg = s.modbus_cli_cfg;
-    g->dlms = s.dlms;
-    g->wmbus = s.wmbus;
-    g->reports = s.reports;
     /* What the start would try, tried now: --check-config and the start fail alike. */
-    return ok && gw_preflight(g->root, &s, err);
+    return gw_sections_parse(g->root, g->gw.name, &g->sections, err) &&
+           gw_preflight(g->root, &g->sections, err);
 }
 
 /* Keys and passwords must be readable by their owner only: warn (the gateway
@@ -248,9 +191,9 @@ static void warn_readable_secrets(const gwd *g, const char *path, bool to_stderr
     size_t n = 0;
     if (gw_config_has_secrets(g->root))
         files[n++] = path;
-    for (size_t i = 0; g->wmbus && i < g->wmbus->n_modules && n < 65; i++)
-        if (g->wmbus->modules[i].keys_path)
-            files[n++] = g->wmbus->modules[i].keys_path;
+    for (size_t i = 0; i < gw_n_modules; i++)
+        if (g->sections.cfg[i] && gw_modules[i]->key_files)
+            n += gw_modules[i]->key_files(g->sections.cfg[i], files + n, 65 - n);
     for (size_t i = 0; i < n; i++) {
         if (gw_secret_file_private(files[i], why, sizeof why))
             continue;
@@ -278,8 +221,8 @@ static void make_parent_dirs(const char *file) {
 }
 
 static void write_dump(const gwd *g) {
-    if (g->dump_path && datahub_dump_json(g->hub, g->dump_path) != 0)
-        log_warn(MOD, "cannot write the datahub dump %s", g->dump_path);
+    if (g->gw.dump_path && datahub_dump_json(g->hub, g->gw.dump_path) != 0)
+        log_warn(MOD, "cannot write the datahub dump %s", g->gw.dump_path);
 }
 
 static void on_update(const dh_update *u, void *arg) {
@@ -292,7 +235,9 @@ static void on_signal(gw_loop *loop, int signo, void *arg) {
     loop_stop(loop, 0);
 }
 
-static bool start(gwd *g) {
+/* The services every module gets: the loop, the datahub and, with a store,
+ * the store (subscribed first: it sees every update before anyone else). */
+static bool open_services(gwd *g) {
     char err[512];
     g->loop = loop_new();
     g->hub = datahub_new();
@@ -305,86 +250,61 @@ static bool start(gwd *g) {
         log_error(MOD, "cannot handle SIGTERM/SIGINT");
         return false;
     }
-    if (g->store_path) {
-        make_parent_dirs(g->store_path);
-        g->store = store_open(g->store_path, err, sizeof err);
+    if (g->gw.store_path) {
+        make_parent_dirs(g->gw.store_path);
+        g->store = store_open(g->gw.store_path, err, sizeof err);
         if (!g->store) {
-            log_error(MOD, "store %s: %s", g->store_path, err);
+            log_error(MOD, "store %s: %s", g->gw.store_path, err);
             return false;
         }
         store_attach(g->store, g->hub, g->loop);
-        store_set_retention(g->store, g->retention.readings, g->retention.events,
-                            g->retention.age_ns);
+        store_set_retention(g->store, g->gw.retention.readings, g->gw.retention.events,
+                            g->gw.retention.age_ns);
     }
-    if (g->reports)
-        report_start(g->reports, g->hub, g->loop, g->store);
-    if (g->dump_path)
-        make_parent_dirs(g->dump_path);
-    /* before the dump's subscriber: its counters are published ahead of each dump */
-    if (g->iec104) {
-        g->iec104_srv = iec104_server_start(g->iec104, g->loop, g->hub, err, sizeof err);
-        if (!g->iec104_srv) {
-            log_error(MOD, "%s", err);
-            return false;
-        }
-    }
-    if (g->modbus_srv_cfg) {
-        g->modbus_srv = modbus_server_start(g->modbus_srv_cfg, g->loop, g->hub, err, sizeof err);
-        if (!g->modbus_srv) {
+    g->svc = (gw_services){.loop = g->loop, .hub = g->hub, .state = store_state(g->store),
+                           .store = g->store};
+    if (g->gw.dump_path)
+        make_parent_dirs(g->gw.dump_path);
+    return true;
+}
+
+/* Every configured module in table order, then the dump: after the servers,
+ * whose counters are published ahead of each dump (the drivers only publish). */
+static bool start(gwd *g) {
+    char err[512];
+    if (!open_services(g))
+        return false;
+    for (size_t i = 0; i < gw_n_modules; i++) {
+        void *cfg = g->sections.cfg[i];
+        if (!cfg || !gw_modules[i]->start)
+            continue;
+        err[0] = '\0';
+        g->running[i] = gw_modules[i]->start(cfg, &g->svc, err, sizeof err);
+        if (!g->running[i]) {
             log_error(MOD, "%s", err);
             return false;
         }
     }
     datahub_subscribe(g->hub, on_update, g);
-    if (g->modbus_cli_cfg) {
-        g->modbus_cli = modbus_client_start(g->modbus_cli_cfg, g->loop, g->hub, err, sizeof err);
-        if (!g->modbus_cli) {
-            log_error(MOD, "%s", err);
-            return false;
-        }
-    }
-    g->master = mbus_master_start(g->mbus, g->loop, g->hub, err, sizeof err);
-    if (!g->master) {
-        log_error(MOD, "%s", err);
-        return false;
-    }
-    g->radios = wmbus_receivers_start(g->wmbus, g->loop, g->hub);
-    if (!g->radios) {
-        log_error(MOD, "wmbus: out of memory");
-        return false;
-    }
-    g->dlms_cli = dlms_client_start(g->dlms, g->loop, g->hub, err, sizeof err);
-    if (!g->dlms_cli) {
-        log_error(MOD, "%s", err);
-        return false;
-    }
-    dlms_client_use_store(g->dlms_cli, g->store); /* frame counters, profile positions */
     return true;
 }
 
-/* Stop the drivers first so nothing is published while the rest shuts down. */
+/* Stop in reverse (the drivers first, so nothing is published while the rest
+ * shuts down), the final dump, then free the configurations (the reports with
+ * the store still open) and the services. */
 static void shut_down(gwd *g, bool final_dump) {
-    mbus_master_stop(g->master);
-    dlms_client_stop(g->dlms_cli);
-    wmbus_receivers_stop(g->radios);
-    modbus_client_stop(g->modbus_cli);
-    iec104_server_stop(g->iec104_srv);
-    modbus_server_stop(g->modbus_srv);
+    for (size_t i = gw_n_modules; i-- > 0;)
+        if (g->running[i] && gw_modules[i]->stop)
+            gw_modules[i]->stop(g->running[i]);
     if (final_dump && g->hub)
         write_dump(g);
-    report_free(g->reports);
+    gw_sections_free(&g->sections);
     if (g->store)
         store_close(g->store);
     if (g->hub)
         datahub_free(g->hub);
     if (g->loop)
         loop_free(g->loop);
-    mbus_config_free(g->mbus);
-    dlms_config_free(g->dlms);
-    wmbus_config_free(g->wmbus);
-    iec104_config_free(g->iec104);
-    modbus_server_config_free(g->modbus_srv_cfg);
-    modbus_client_config_free(g->modbus_cli_cfg);
     cfg_free(g->root);
 }
 
@@ -423,13 +343,13 @@ int main(int argc, char **argv) {
         shut_down(&g, false);
         return 0;
     }
-    log_set_level((enum log_level)g.log_level);
+    log_set_level((enum log_level)g.gw.log_level);
     if (!start(&g) || (vc && vclock_attach(vc, g.loop) != 0)) {
         shut_down(&g, false);
         vclock_free(vc);
         return 1;
     }
-    log_info(MOD, "gwd %s (%s) running with %s%s", GWD_VERSION, g.name, opt.config,
+    log_info(MOD, "gwd %s (%s) running with %s%s", GWD_VERSION, g.gw.name, opt.config,
              vc ? " in virtual time" : "");
     int status = vc ? vclock_run(vc, g.loop) : loop_run(g.loop);
     shut_down(&g, true);

@@ -5,6 +5,7 @@
 #define GW_STORE_H
 #include "core/datahub.h"
 #include "core/loop.h"
+#include "core/state.h"
 
 typedef struct gw_store gw_store;
 
@@ -94,4 +95,7 @@ int64_t store_point_latest_ts(gw_store *store, const char *point);
  * rebuilds from it which profile entries of its newest second it has. */
 typedef void (*store_sample_fn)(void *arg, bool has_number, double number, const char *text);
 size_t store_point_samples_at(gw_store *store, const char *point, int64_t ts, store_sample_fn fn, void *arg);
+/* The same state and queries as core/state.h, the interface drivers get through
+ * gw_services (valid while the store is open; NULL for a NULL store). */
+const gw_state *store_state(gw_store *store);
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/state.h"
 #include "core/datahub.h"
 #include "core/loop.h"
 #include "store/store.h"
@@ -74,12 +75,40 @@ static void test_latest_point_ts(void) {
     store_close(s);
 }
 
+static void count_sample(void *arg, bool has_number, double number, const char *text) {
+    (*(int *)arg)++;
+}
+
+/* The same through core/state.h, as drivers get it (gw_services.state), and
+ * nothing at all without a store. */
+static void test_state_interface(void) {
+    int64_t v = -1;
+    int n = 0;
+    CHECK(store_state(NULL) == NULL);
+    CHECK(!gw_state_get(NULL, "dlms/m1/fc", &v));
+    CHECK(!gw_state_put(NULL, "dlms/m1/fc", 1));
+    CHECK_INT(gw_state_point_latest(NULL, "m1/load_profile/1"), 0);
+    CHECK_INT((int64_t)gw_state_point_samples_at(NULL, "m1/load_profile/1", 1, count_sample, &n), 0);
+    gw_store *s = open_store();
+    if (!s) return;
+    const gw_state *st = store_state(s);
+    CHECK(gw_state_put(st, "dlms/m4/fc", 769));
+    CHECK(gw_state_get(st, "dlms/m4/fc", &v));
+    CHECK_INT(v, 769);
+    CHECK_INT(gw_state_point_latest(st, "m1/load_profile/1"), 1767227400000000000LL);
+    CHECK_INT((int64_t)gw_state_point_samples_at(st, "m1/load_profile/1", 1767227400000000000LL,
+                                                 count_sample, &n), 1);
+    CHECK_INT(n, 1);
+    store_close(s);
+}
+
 int main(void) {
     clock_use_virtual(1767225600000000000LL);
     snprintf(db_path, sizeof db_path, "/tmp/test_store_state_%d.db", (int)getpid());
     unlink(db_path);
     test_state_survives_reopen();
     test_latest_point_ts();
+    test_state_interface();
     char side[80];
     unlink(db_path);
     snprintf(side, sizeof side, "%s-wal", db_path);

@@ -1,43 +1,35 @@
-/* config_check: the gateway's driver sections, parsed in gwd's order. */
+/* config_check: the gateway's module sections, parsed in gwd's order (tools/modules.c). */
 #include "tools/config_check.h"
-#include "south/modbus/modbus_client_int.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const gw_config_sections[] = {"gateway", "mbus", "reports", "iec104", "modbus_server",
-                                          "modbus", "dlms", "wmbus", NULL};
+const char *const *gw_config_sections(void) {
+    static const char *keys[GW_MODULES_MAX + 2];
+    if (!keys[0]) {
+        keys[0] = "gateway";
+        for (size_t i = 0; i < gw_n_modules; i++)
+            keys[1 + i] = gw_modules[i]->section;
+    }
+    return keys;
+}
 
 bool gw_sections_parse(const cfg_node *root, const char *gateway_name, gw_sections *s, cfg_err *err) {
-    s->mbus = mbus_config_parse(cfg_get(root, "mbus"), err);
-    if (!s->mbus)
-        return false;
-    s->iec104 = iec104_config_parse(cfg_get(root, "iec104"), err);
-    if (!s->iec104 && err->msg[0])
-        return false;
-    if (!modbus_server_config_parse(cfg_get(root, "modbus_server"), &s->modbus_srv_cfg, err) ||
-        !modbus_client_config_parse(cfg_get(root, "modbus"), &s->modbus_cli_cfg, err))
-        return false;
-    s->dlms = dlms_config_parse(cfg_get(root, "dlms"), err);
-    if (!s->dlms)
-        return false;
-    s->wmbus = wmbus_config_parse(cfg_get(root, "wmbus"), err);
-    if (!s->wmbus)
-        return false;
-    err->msg[0] = '\0';
-    s->reports = report_configure(cfg_get(root, "reports"), gateway_name, err);
-    if (!s->reports && err->msg[0])
-        return false;
+    const gw_parse_ctx ctx = {.gateway_name = gateway_name};
+    for (size_t i = 0; i < gw_n_modules; i++) {
+        const gw_module *m = gw_modules[i];
+        if (!m->parse(cfg_get(root, m->section), &ctx, &s->cfg[i], err))
+            return false;
+    }
     return gw_sections_do_something(root, s, err);
 }
 
 /* A bus reads meters, a server answers masters; a store, reports or a dump
  * alone have nothing to work on. */
 bool gw_sections_do_something(const cfg_node *root, const gw_sections *s, cfg_err *err) {
-    if ((s->mbus && s->mbus->n_segments) || (s->wmbus && s->wmbus->n_modules) ||
-        (s->modbus_cli_cfg && s->modbus_cli_cfg->n_devices) || (s->dlms && s->dlms->n_networks) ||
-        s->iec104 || s->modbus_srv_cfg)
-        return true;
+    for (size_t i = 0; i < gw_n_modules; i++)
+        if (s->cfg[i] && gw_modules[i]->does_work && gw_modules[i]->does_work(s->cfg[i]))
+            return true;
     return cfg_fail(err, root,
                     "this configuration does nothing: it has no bus (mbus, wmbus, modbus, dlms) and "
                     "no server (iec104, modbus_server); a minimal one is "
@@ -45,14 +37,11 @@ bool gw_sections_do_something(const cfg_node *root, const gw_sections *s, cfg_er
                     "(docs/configuration.md)");
 }
 
+/* In reverse, as the modules stop. */
 void gw_sections_free(gw_sections *s) {
-    report_free(s->reports);
-    mbus_config_free(s->mbus);
-    dlms_config_free(s->dlms);
-    wmbus_config_free(s->wmbus);
-    iec104_config_free(s->iec104);
-    modbus_server_config_free(s->modbus_srv_cfg);
-    modbus_client_config_free(s->modbus_cli_cfg);
+    for (size_t i = gw_n_modules; i-- > 0;)
+        if (s->cfg[i] && gw_modules[i]->free)
+            gw_modules[i]->free(s->cfg[i]);
     memset(s, 0, sizeof *s);
 }
 
@@ -69,7 +58,7 @@ bool gw_config_check_text(const char *text, const char *name, cfg_err *err) {
     if (root->kind != CFG_MAP)
         ok = cfg_fail(err, root, "the configuration must be a map of sections");
     else
-        ok = cfg_only_keys(root, gw_config_sections, err) &&
+        ok = cfg_only_keys(root, gw_config_sections(), err) &&
              gw_sections_parse(root, "gwd", &s, err);
     gw_sections_free(&s);
     cfg_free(root);

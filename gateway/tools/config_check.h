@@ -1,32 +1,24 @@
-/* config_check: the driver sections of the gateway configuration, parsed the
- * way gwd does at start-up (and `gwd --check-config`), in one place so the
+/* config_check: the module sections of the gateway configuration (tools/modules.h),
+ * parsed the way gwd does at start-up (and `gwd --check-config`), in one place so the
  * configuration fuzzer exercises exactly the gateway's code. */
 #ifndef GW_CONFIG_CHECK_H
 #define GW_CONFIG_CHECK_H
 #include <stdbool.h>
 #include "core/config.h"
-#include "south/dlms/dlms_config.h"
-#include "north/iec104/iec104_server.h"
-#include "south/mbus/mbus_config.h"
-#include "south/modbus/modbus_client.h"
-#include "north/modbus/modbus_server.h"
-#include "north/report/report.h"
-#include "south/wmbus/wmbus_config.h"
+#include "tools/modules.h"
 
+/* What each module's section parsed into, parallel to gw_modules (NULL: the
+ * module does not run). */
 typedef struct gw_sections {
-    mbus_config *mbus;
-    iec104_config *iec104;                /* NULL: no IEC 104 server */
-    modbus_server_config *modbus_srv_cfg; /* NULL: no Modbus server */
-    modbus_client_config *modbus_cli_cfg; /* NULL: no Modbus meters */
-    dlms_config *dlms;
-    wmbus_config *wmbus;
-    report *reports;                      /* NULL: no reports */
+    void *cfg[GW_MODULES_MAX];
 } gw_sections;
 
-/* The top-level keys gwd accepts. */
-extern const char *const gw_config_sections[];
+/* The top-level keys gwd accepts: "gateway" (gwd's own section), then each
+ * module's, in table order; NULL-terminated. */
+const char *const *gw_config_sections(void);
 
-/* Parse every driver section of root (the `gateway:` section is gwd's own).
+/* Parse every module's section of root, in table order (the `gateway:`
+ * section is gwd's own; gateway_name is its name).
  * false with err set; what was parsed is in *s either way (gw_sections_free). */
 bool gw_sections_parse(const cfg_node *root, const char *gateway_name, gw_sections *s, cfg_err *err);
 void gw_sections_free(gw_sections *s);

@@ -1,8 +1,9 @@
 /* config_preflight: what the start would try that can be tried without
- * starting: the store's folder (or file) writable, every report folder
- * writable, TLS key and certificate files readable, each M-Bus port opening
- * as a serial port, the servers' TCP ports bindable (key files of radio
- * modules are already read by the wmbus section).
+ * starting: the store's folder (or file) writable, then each module's check
+ * (core/module.h) in table order: every report folder writable, TLS key and
+ * certificate files readable, the servers' TCP ports bindable, each M-Bus
+ * port opening as a serial port (key files of radio modules are already read
+ * by the wmbus section).
  *
  * gwd runs it both for --check-config and at start-up, before anything is
  * started, so the check and the start fail alike with "file:line:col: what is

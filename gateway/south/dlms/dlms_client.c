@@ -6,7 +6,6 @@
  * step per due object -> RLRQ. Answers that arrive when nothing is awaited
  * (late duplicates after a retry) are dropped. */
 #include "south/dlms/dlms_client_int.h"
-#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -147,11 +146,11 @@ static void fc_key(const meter *m, char *key, size_t cap) {
 }
 
 static uint32_t next_fc(meter *m) {
-    gw_store *st = m->net->c->store;
+    const gw_state *st = m->net->c->state;
     if (st && m->fc >= m->fc_limit) {
         char key[DLMS_NAME_MAX + 32];
         fc_key(m, key, sizeof key);
-        if (store_state_set(st, key, (int64_t)m->fc + FC_BLOCK)) m->fc_limit = m->fc + FC_BLOCK;
+        if (gw_state_put(st, key, (int64_t)m->fc + FC_BLOCK)) m->fc_limit = m->fc + FC_BLOCK;
         else log_warn(MOD, "%s: cannot save the frame counter", m->cfg->name);
     }
     return m->fc++;
@@ -964,18 +963,18 @@ oom:
     return NULL;
 }
 
-/* Resume from the store: each meter's frame counter after its last reserved
+/* Resume from the state: each meter's frame counter after its last reserved
  * block, each profile from its newest entry stored. */
-void dlms_client_use_store(dlms_client *c, gw_store *store) {
+void dlms_client_use_state(dlms_client *c, const gw_state *state) {
     if (!c) return;
-    c->store = store;
-    for (size_t i = 0; store && i < c->n; i++)
+    c->state = state;
+    for (size_t i = 0; state && i < c->n; i++)
         for (size_t k = 0; k < c->nets[i].n; k++) {
             meter *m = &c->nets[i].meters[k];
             char key[DLMS_NAME_MAX + 32];
             int64_t v;
             fc_key(m, key, sizeof key);
-            if (store_state_get(store, key, &v) && v > 0 && v < UINT32_MAX) m->fc = m->fc_limit = (uint32_t)v;
+            if (gw_state_get(state, key, &v) && v > 0 && v < UINT32_MAX) m->fc = m->fc_limit = (uint32_t)v;
             for (size_t o = 0; o < m->cfg->n_objects; o++) dlms_profile_resume(m, o);
         }
 }

@@ -18,6 +18,7 @@
 #include "core/datahub.h"
 #include "south/dlms/dlms_config.h"
 #include "core/loop.h"
+#include "core/state.h"
 
 typedef struct dlms_client dlms_client;
 
@@ -27,9 +28,8 @@ typedef struct dlms_client dlms_client;
 dlms_client *dlms_client_start(const dlms_config *cfg, gw_loop *loop, datahub *hub, char *err,
                                size_t errlen);
 void dlms_client_stop(dlms_client *c); /* NULL is fine */
-/* Keep the HLS frame counters and the profile read positions in store (NULL:
- * none) so a restart neither reuses a counter nor reads the profiles' days
- * again. Call right after dlms_client_start, before the loop runs. */
-typedef struct gw_store gw_store;
-void dlms_client_use_store(dlms_client *c, gw_store *store);
+/* Keep the HLS frame counters and the profile read positions in state (NULL:
+ * none, e.g. no store) so a restart neither reuses a counter nor reads the
+ * profiles' days again. Call right after dlms_client_start, before the loop runs. */
+void dlms_client_use_state(dlms_client *c, const gw_state *state);
 #endif

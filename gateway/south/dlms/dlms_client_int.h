@@ -109,7 +109,7 @@ struct dlms_client {
     net *nets;
     size_t n;
     loop_timer_id group_timer[DLMS_GROUPS];
-    gw_store *store;         /* NULL: nothing survives a restart */
+    const gw_state *state;   /* NULL: nothing survives a restart */
 };
 
 /* dlms_client.c */

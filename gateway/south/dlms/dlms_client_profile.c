@@ -14,7 +14,6 @@
 #include "core/clock.h"
 #include "south/dlms/dlms_client_int.h"
 #include "core/log.h"
-#include "store/store.h"
 
 /* ---- requests ---------------------------------------------------------------------- */
 
@@ -85,7 +84,7 @@ static void collect(void *arg, bool has_number, double number, const char *text)
 /* The entries of the newest stored second: entry e is the e-th sample of each
  * column at that time (they were published column by column, entry by entry). */
 static void rebuild_seen(meter *m, const dlms_object_cfg *o, obj_rt *rt) {
-    gw_store *st = m->net->c->store;
+    const gw_state *st = m->net->c->state;
     size_t ncol = rt->prof.n_cols - 1, entries = 0;
     stored_col *cols = calloc(ncol ? ncol : 1, sizeof *cols);
     rt->prof.from_store = false;
@@ -93,7 +92,7 @@ static void rebuild_seen(meter *m, const dlms_object_cfg *o, obj_rt *rt) {
     for (size_t k = 0; k < ncol; k++) {
         char point[3 * DLMS_NAME_MAX + 16];
         snprintf(point, sizeof point, "%s/%s/%zu", m->cfg->name, o->name, k + 1);
-        store_point_samples_at(st, point, rt->prof.from_ns, collect, &cols[k]);
+        gw_state_point_samples_at(st, point, rt->prof.from_ns, collect, &cols[k]);
         if (cols[k].n > entries) entries = cols[k].n;
     }
     for (size_t e = 0; e < entries; e++) {
@@ -115,7 +114,7 @@ void dlms_profile_resume(meter *m, size_t obj) {
     if (o->kind != DLMS_OBJ_PROFILE) return;
     char point[3 * DLMS_NAME_MAX + 8];
     snprintf(point, sizeof point, "%s/%s/1", m->cfg->name, o->name);
-    int64_t ts = store_point_latest_ts(m->net->c->store, point);
+    int64_t ts = gw_state_point_latest(m->net->c->state, point);
     if (ts) {
         m->objs[obj].prof.from_ns = ts;
         m->objs[obj].prof.from_store = true; /* the identities once the columns are known */
