@@ -90,12 +90,8 @@ static void check_expectations(run *r, ex_context *ctx) {
     }
 }
 
-struct radio_tally {
-    run *r;
-};
-
 static void radio_verdict(void *arg, bool ok, const char *msg) {
-    run_verdict(((struct radio_tally *)arg)->r, ok, msg);
+    run_verdict(arg, ok, msg);
 }
 
 /* Every check on what the gateway did, read from outputs (its ${workdir} here). */
@@ -116,10 +112,7 @@ static void evaluate(run *r, const char *outputs) {
     check_expectations(r, &ctx);
     ex_context_free(&ctx);
     free(info);
-    if (r->radio) {
-        struct radio_tally t = {r};
-        radio_bench_evaluate(r->radio, dump, radio_verdict, &t);
-    }
+    if (r->radio) radio_bench_evaluate(r->radio, dump, radio_verdict, r);
     replay_bench_evaluate(r->replay, dump, store, r->opt->out, &r->passed, &r->failed);
     if (!r->interrupted) /* a partial run is neither recorded nor compared */
         record_check(sc->path, r->opt->record, dump, &r->tr, r->replay, sc->modbus, r->opt->out, &r->passed,
