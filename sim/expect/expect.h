@@ -1,6 +1,6 @@
 /* expect: what a scenario requires of the gateway, checked after the run.
  *
- * Kinds (keys in docs/scenarios.md):
+ * Kinds (keys in docs/scenarios.md; one row each in expect_kinds.c):
  *   value    a data point in the gateway's datahub dump (number with tolerance, or text)
  *   meter    fields of a meter in the dump (status, serial, ...)
  *   points   number of data points of a meter in the dump
@@ -25,8 +25,11 @@ typedef enum {
     EX_IEC104, EX_MODBUS
 } ex_kind;
 
+struct ex_kind_row;
+
 typedef struct expectation {
     ex_kind kind;
+    const struct ex_kind_row *how; /* its kind's parse and evaluate (expect_kinds.c) */
     const cfg_node *node;   /* the expectation's map (its keys, for messages) */
     /* value / meter / points */
     const char *point, *meter, *unit, *quality;
@@ -73,16 +76,49 @@ typedef struct ex_context {
     cfg_err dump_err;
 } ex_context;
 
-/* Parse one item of `expect:`; false with err on an unknown kind or key. */
+/* One kind of expectation: its YAML key, how an item's map is parsed into an
+ * expectation (false with err "file:line: ..."), and how it is evaluated (the verdict
+ * text without PASS/FAIL goes to msg). */
+typedef bool (*ex_parse_fn)(const cfg_node *m, expectation *ex, cfg_err *err);
+typedef bool (*ex_eval_fn)(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
+typedef struct ex_kind_row {
+    const char *name;
+    ex_kind kind;
+    ex_parse_fn parse;
+    ex_eval_fn eval;
+} ex_kind_row;
+
+/* The table (expect_kinds.c): the row of a YAML key, or NULL; a kind's key; every
+ * key, comma separated, for messages. */
+const ex_kind_row *expect_kind_find(const char *name);
+const char *expect_kind_name(ex_kind kind);
+void expect_kind_names(char *out, size_t cap);
+
+/* Parse one item of `expect:` through its kind's row; false with err on an unknown
+ * kind or key. */
 bool expect_parse(const cfg_node *item, expectation *ex, cfg_err *err);
-/* Evaluate; writes the verdict text (without PASS/FAIL) into msg. */
+/* Evaluate through the kind's row; writes the verdict text (without PASS/FAIL) into msg. */
 bool expect_eval(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
 void ex_context_free(ex_context *ctx);
 
-/* Per kind (expect_dump.c, expect_store.c, expect_report.c, expect_trace.c). */
+/* The rows' functions, by the file that holds them. Shared parts of parsing:
+ * equals (+ tolerance) and count/min/max (expect.c). */
+bool expect_parse_equals(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_parse_count(const cfg_node *m, expectation *ex, cfg_err *err);
+/* expect_dump.c: value, meter, points */
+bool expect_parse_value(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_parse_meter(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_parse_points(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_dump(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
+/* expect_store.c, expect_report.c */
+bool expect_parse_store(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_store(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
+bool expect_parse_report(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
+/* expect_trace.c: timing, requests, baud */
+bool expect_parse_timing(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_parse_requests(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_parse_baud(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_trace(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
 
 /* Does observed text equal the expectation (numerically with tolerance when

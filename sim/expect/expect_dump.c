@@ -100,10 +100,35 @@ static bool eval_points(const expectation *ex, const cfg_node *dump, char *msg, 
 bool expect_eval_dump(const expectation *ex, ex_context *ctx, char *msg, size_t cap) {
     const char *what = ex->kind == EX_VALUE ? ex->point : ex->meter;
     char label[160];
-    snprintf(label, sizeof label, "%s %s", ex->kind == EX_VALUE ? "value" : ex->kind == EX_METER ? "meter" : "points", what);
+    snprintf(label, sizeof label, "%s %s", expect_kind_name(ex->kind), what);
     const cfg_node *dump = load_dump(ctx, msg, cap, label);
     if (!dump) return false;
     if (ex->kind == EX_VALUE) return eval_value(ex, dump, msg, cap);
     if (ex->kind == EX_METER) return eval_meter(ex, dump, msg, cap);
     return eval_points(ex, dump, msg, cap);
+}
+
+bool expect_parse_value(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"point", "equals", "tolerance", "unit", "quality", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "point", CFG_SCALAR, err)) return false;
+    return cfg_str(m, "point", NULL, &ex->point, err) && expect_parse_equals(m, ex, err) &&
+           cfg_str(m, "unit", NULL, &ex->unit, err) &&
+           cfg_str(m, "quality", NULL, &ex->quality, err);
+}
+
+bool expect_parse_meter(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"name",   "status",       "interface", "primary_address",
+                                       "secondary", "serial",    "manufacturer", "version",
+                                       "medium", "medium_name", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "name", CFG_SCALAR, err)) return false;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->items[i]->kind != CFG_SCALAR)
+            return cfg_fail(err, m->items[i], "%s must be a scalar", m->keys[i]);
+    return cfg_str(m, "name", NULL, &ex->meter, err);
+}
+
+bool expect_parse_points(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"meter", "count", "min", "max", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "meter", CFG_SCALAR, err)) return false;
+    return cfg_str(m, "meter", NULL, &ex->meter, err) && expect_parse_count(m, ex, err);
 }

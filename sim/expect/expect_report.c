@@ -253,3 +253,34 @@ bool expect_eval_report(const expectation *ex, ex_context *ctx, char *msg, size_
     free_list(&files);
     return ok;
 }
+
+bool expect_parse_report(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"format", "file", "contains", "not_contains", "line",
+                                       "row", "column", "equals", "separator", "min_files",
+                                       "dir", "equals_file", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "format", CFG_SCALAR, err)) return false;
+    if (!cfg_str(m, "format", NULL, &ex->format, err) ||
+        !cfg_str(m, "file", "latest", &ex->file, err) ||
+        !cfg_str(m, "contains", NULL, &ex->contains, err) ||
+        !cfg_str(m, "not_contains", NULL, &ex->not_contains, err) ||
+        !cfg_str(m, "separator", ";", &ex->separator, err) ||
+        !cfg_int(m, "line", 0, 1, 1000000, &ex->line, err) ||
+        !cfg_int(m, "row", 0, 1, 1000000, &ex->row, err) ||
+        !cfg_int(m, "column", 0, 1, 10000, &ex->column, err) ||
+        !cfg_int(m, "min_files", 1, 0, 1000000, &ex->min_files, err) ||
+        !cfg_str(m, "dir", NULL, &ex->dir, err) ||
+        !cfg_str(m, "equals_file", NULL, &ex->equals_file, err) || !expect_parse_equals(m, ex, err))
+        return false;
+    if (strcmp(ex->format, "csv") != 0 && strcmp(ex->format, "json") != 0 &&
+        strcmp(ex->format, "xml") != 0)
+        return cfg_fail(err, cfg_get(m, "format"), "format must be csv, json or xml");
+    if (strcmp(ex->file, "latest") && strcmp(ex->file, "all") && strcmp(ex->file, "any"))
+        return cfg_fail(err, cfg_get(m, "file"), "file must be latest, all or any");
+    if ((ex->row > 0) != (ex->column > 0))
+        return cfg_fail(err, m, "row and column go together");
+    if ((ex->line > 0 || ex->row > 0) && !ex->equals)
+        return cfg_fail(err, m, "line or row/column need equals");
+    if (ex->equals && ex->line == 0 && ex->row == 0)
+        return cfg_fail(err, m, "equals needs line or row/column");
+    return true;
+}

@@ -53,3 +53,13 @@ bool expect_eval_store(const expectation *ex, ex_context *ctx, char *msg, size_t
     sqlite3_close(db);
     return ok;
 }
+
+bool expect_parse_store(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"sql", "equals", "tolerance", "rows", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "sql", CFG_SCALAR, err)) return false;
+    if (!cfg_str(m, "sql", NULL, &ex->sql, err) || !expect_parse_equals(m, ex, err) ||
+        !cfg_int(m, "rows", -1, 0, 100000000, &ex->rows, err))
+        return false;
+    if (!ex->equals && ex->rows < 0) return cfg_fail(err, m, "store needs equals or rows");
+    return true;
+}

@@ -288,3 +288,52 @@ bool expect_eval_trace(const expectation *ex, ex_context *ctx, char *msg, size_t
     free(v.recs);
     return ok;
 }
+
+/* response_timeout's min: a duration, or auto = 330 bit times + 50 ms at the segment's baud. */
+static bool parse_min_duration(const cfg_node *m, expectation *ex, cfg_err *err) {
+    const cfg_node *min = cfg_get(m, "min");
+    if (min && min->kind == CFG_SCALAR && strcmp(min->scalar, "auto") == 0) {
+        ex->min_auto = true;
+        return true;
+    }
+    return cfg_duration_ns(m, "min", 0, &ex->min_ns, err);
+}
+
+bool expect_parse_timing(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"rule", "segment", "min_bits", "min", "address", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "rule", CFG_SCALAR, err)) return false;
+    if (!cfg_str(m, "rule", NULL, &ex->rule, err) ||
+        !cfg_str(m, "segment", NULL, &ex->segment, err) ||
+        !cfg_double(m, "min_bits", 33, &ex->min_bits, err) ||
+        !cfg_int(m, "address", -1, -1, 255, &ex->address, err))
+        return false;
+    if (strcmp(ex->rule, "response_timeout") == 0) {
+        if (!cfg_get(m, "min")) ex->min_auto = true;
+        else if (!parse_min_duration(m, ex, err)) return false;
+    } else if (strcmp(ex->rule, "idle_before_request") && strcmp(ex->rule, "fcb_sequence")) {
+        return cfg_fail(err, cfg_get(m, "rule"),
+                        "rule must be idle_before_request, response_timeout or fcb_sequence");
+    }
+    return true;
+}
+
+bool expect_parse_requests(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"segment", "frame", "address", "count", "min", "max", NULL};
+    if (!cfg_only_keys(m, keys, err)) return false;
+    if (!cfg_str(m, "segment", NULL, &ex->segment, err) ||
+        !cfg_str(m, "frame", "req_ud2", &ex->frame, err) ||
+        !cfg_int(m, "address", -1, -1, 255, &ex->address, err) || !expect_parse_count(m, ex, err))
+        return false;
+    static const char *const frames[] = {"req_ud2", "snd_nke", "select", "global_readout",
+                                         "global_readout_dif", "any", NULL};
+    for (int i = 0; frames[i]; i++)
+        if (strcmp(ex->frame, frames[i]) == 0) return true;
+    return cfg_fail(err, cfg_get(m, "frame"),
+                    "frame must be req_ud2, snd_nke, select, global_readout, global_readout_dif or any");
+}
+
+bool expect_parse_baud(const cfg_node *m, expectation *ex, cfg_err *err) {
+    static const char *const keys[] = {"segment", "equals", NULL};
+    if (!cfg_only_keys(m, keys, err) || !cfg_require(m, "equals", CFG_SCALAR, err)) return false;
+    return cfg_str(m, "segment", NULL, &ex->segment, err) && expect_parse_equals(m, ex, err);
+}

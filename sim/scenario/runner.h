@@ -18,6 +18,8 @@ typedef struct run_options {
 
 /* A run ended early by SIGINT/SIGTERM (a timeout's kill): hil's exit status too. */
 #define RUNNER_INTERRUPTED 3
+/* A named rule said the scenario cannot run this way (target mode: virtual time only). */
+#define RUNNER_SKIP 2
 
 /* Returns 0 when every expectation held, RUNNER_INTERRUPTED when a signal
  * ended the run early, 1 otherwise (also for load errors). */

@@ -10,10 +10,14 @@
  * Differences from the bench, each said in the verdict lines:
  *   - real time only; timing expectations are relaxed by the map's timing_tolerance;
  *   - a scenario that needs virtual time (an explicit `start:` wall clock, or a duration
- *     above the map's max_duration) is skipped with its reason, never passed;
+ *     above the map's max_duration) is skipped with its reason, never passed, and so is
+ *     one whose plant has parts the map does not wire (radio modules, DLMS, Modbus,
+ *     IEC 104 masters, replays: plant_device.c);
  *   - baud checks read the mapped device's termios (the gateway's own UART setting is
  *     not observable from outside), and a missing device or one that keeps another
- *     speed than the scenario's fails the scenario before anything runs. */
+ *     speed than the scenario's fails the scenario before anything runs.
+ * Every other check is the bench runner's own (runner.c): expectations, the recorded
+ * results (--record, DIFF lines). */
 #ifndef SIM_TARGET_MODE_H
 #define SIM_TARGET_MODE_H
 #include "sim/scenario/runner.h"
@@ -54,4 +58,6 @@ bool wire_cycles_step(wire_cycles *w, unsigned frames, int64_t busy_until_ns, in
  * inside a cycle (response timeout + request gap at the slowest baud) + 250 ms + the
  * map's timing_tolerance. */
 int64_t target_cycle_quiet_ns(const scenario *sc, const target_map *map);
+/* The gateway's shortest readout interval (its mbus segments' interval), 0 if none. */
+int64_t target_shortest_interval_ns(const scenario *sc);
 #endif

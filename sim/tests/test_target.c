@@ -191,6 +191,16 @@ static void test_run_fails_loudly(void) {
     CHECK_INT(rc, TARGET_SKIP);
     CHECK_MSG(buf && strstr(buf, "SKIP  sets the gateway's wall clock") && strstr(buf, "virtual time only"), "%s", buf);
     free(buf);
+
+    /* A plant part the map does not wire: skipped by the rule that names it. */
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    opt.out = out;
+    rc = m ? target_run("scenarios/modbus/dead_meter.yaml", &opt, m) : -1;
+    fclose(out);
+    CHECK_INT(rc, TARGET_SKIP);
+    CHECK_MSG(buf && strstr(buf, "SKIP  bench-only plant: has Modbus meters or masters"), "%s", buf);
+    free(buf);
     target_map_free(m);
 }
 
