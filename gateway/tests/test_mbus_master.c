@@ -715,11 +715,11 @@ static void test_config(void) {
                         "gw.yaml:5:9: meter needs a primary or a secondary address");
 
     mbus_secondary sa;
-    CHECK(mbus_config_parse_secondary("12345678", &sa) && sa.id_bcd == 0x12345678 &&
+    CHECK(mbus_secondary_parse_mask("12345678", &sa) && sa.id_bcd == 0x12345678 &&
           sa.manufacturer == 0xFFFF && sa.version == 0xFF && sa.medium == 0xFF);
-    CHECK(!mbus_config_parse_secondary("1234567", &sa));
-    CHECK(!mbus_config_parse_secondary("1234567A", &sa));
-    CHECK(!mbus_config_parse_secondary("12345678ZZ000000", &sa));
+    CHECK(!mbus_secondary_parse_mask("1234567", &sa));
+    CHECK(!mbus_secondary_parse_mask("1234567A", &sa));
+    CHECK(!mbus_secondary_parse_mask("12345678ZZ000000", &sa));
 }
 
 /* ---- the frame assembler and the port ------------------------------------- */
