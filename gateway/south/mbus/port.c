@@ -39,7 +39,9 @@ struct mbus_port {
     long baud;                 /* the meter's baud: the port and the timings follow it */
     bool answered;
     char label[2 * MBUS_NAME_MAX + 8];
-    uint8_t tx[MBUS_PORT_TX_MAX];
+    uint8_t next[MBUS_PORT_TX_MAX]; /* the request waiting for the gap */
+    size_t next_len;
+    uint8_t tx[MBUS_PORT_TX_MAX];   /* the request sent last (an echo is compared with it) */
     size_t tx_len, tx_off;
     size_t echo_seen;          /* echo: bytes of our request read back so far */
     int64_t tx_end_ns;
@@ -240,6 +242,8 @@ static void set_port_baud(mbus_port *p) {
 
 static void send_request(mbus_port *p) {
     mbus_rx_reset(&p->rx);
+    memcpy(p->tx, p->next, p->next_len);
+    p->tx_len = p->next_len;
     p->tx_off = 0;
     p->echo_seen = p->cfg->echo ? 0 : p->tx_len;
     p->tx_end_ns = clock_mono_ns();
@@ -274,8 +278,8 @@ void mbus_port_send(mbus_port *p, const mbus_port_request *req, const mbus_port_
     p->baud = req->baud;
     p->answered = req->answered;
     snprintf(p->label, sizeof p->label, "%s", req->label);
-    p->tx_len = req->len < sizeof p->tx ? req->len : sizeof p->tx;
-    memcpy(p->tx, req->bytes, p->tx_len);
+    p->next_len = req->len < sizeof p->next ? req->len : sizeof p->next;
+    memcpy(p->next, req->bytes, p->next_len);
     p->state = ST_GAP;
     set_timer(p, p->line_busy_until + request_gap_ns(p), on_gap_timer);
 }
