@@ -29,7 +29,8 @@ typedef struct mbus_port mbus_port;
 
 /* What became of a request; ctx is the one given with it. The answer's bytes
  * are in mbus_port_rx() until the next request; a frame that does not parse
- * is a bad answer. */
+ * is a bad answer. A hook the sender's requests cannot trigger may be NULL
+ * (`sent` needs answered = false, `more` and `quiet` mbus_port_await_more). */
 typedef struct mbus_port_hooks {
     void (*sent)(void *ctx);                 /* an unanswered request left the wire */
     void (*frame)(void *ctx, const mbus_frame *f); /* a frame came (into the rx buffer) */
