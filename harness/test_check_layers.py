@@ -40,7 +40,7 @@ def tree(tmp_path_factory):
      "gateway/south/ may include only codec, core, south, not north/"),
     ("gateway/north/iec104/iec104_map.c", "south/mbus/mbus_master.h",
      "gateway/north/ may include only codec, core, north, store, not south/"),
-    ("sim/mbus/mbus_slave.c", "south/mbus/mbus_scan.h",
+    ("sim/mbus/mbus_slave.c", "south/mbus/scan.h",
      "sim/ may include only codec, core, sim, not south/"),
     ("gateway/core/loop.c", "sim/core/trace.h",
      "gateway/core/ may include only core, not sim/"),

@@ -230,13 +230,62 @@ static void test_secondary(void) {
     q = any;
     q.version = 0x0E;
     CHECK(mbus_secondary_match(&q, &a));
-    q.version = 0x0F;
+    q.version = 0x0D;
     CHECK(!mbus_secondary_match(&q, &a));
+    q.version = 0x0F; /* an F nibble is a wildcard in every field, as on the wire */
+    CHECK(mbus_secondary_match(&q, &a));
     q = any;
     q.medium = 0x16;
     CHECK(mbus_secondary_match(&q, &a));
     q.medium = 0x07;
     CHECK(!mbus_secondary_match(&q, &a));
+}
+
+/* One type for an address and a mask: nibbles in text order, F = wildcard. */
+static void test_secondary_mask(void) {
+    mbus_secondary a = {0x11490378, 0x0477, 0x0E, 0x16}, m, any = mbus_secondary_any();
+    char text[MBUS_SECONDARY_TEXT];
+    mbus_secondary_format(&any, text);
+    CHECK_STR(text, "FFFFFFFFFFFFFFFF");
+    CHECK_INT(mbus_secondary_nibble(&a, 0), 1);
+    CHECK_INT(mbus_secondary_nibble(&a, 7), 8);
+    CHECK_INT(mbus_secondary_nibble(&a, 8), 0);
+    CHECK_INT(mbus_secondary_nibble(&a, 11), 7);
+    CHECK_INT(mbus_secondary_nibble(&a, 13), 0xE);
+    CHECK_INT(mbus_secondary_nibble(&a, 15), 6);
+    m = any;
+    mbus_secondary_set_nibble(&m, 0, 1);
+    mbus_secondary_set_nibble(&m, 9, 4);
+    mbus_secondary_set_nibble(&m, 15, 6);
+    mbus_secondary_format(&m, text);
+    CHECK_STR(text, "1FFFFFFFF4FFFFF6");
+    CHECK(mbus_secondary_match(&m, &a));
+    mbus_secondary_set_nibble(&m, 9, 5);
+    CHECK(!mbus_secondary_match(&m, &a)); /* one manufacturer nibble differs */
+    CHECK_INT(mbus_secondary_first_wildcard(&m), 1);
+    CHECK_INT(mbus_secondary_first_wildcard(&a), -1);
+    CHECK_INT(mbus_secondary_first_wildcard(&any), 0);
+    CHECK(mbus_secondary_id_complete(&a));
+    CHECK(!mbus_secondary_id_complete(&m));
+    CHECK(mbus_secondary_equal(&a, &a));
+    CHECK(!mbus_secondary_equal(&a, &m));
+
+    /* the configuration's form: 8 id digits, or all 16 */
+    CHECK(mbus_secondary_parse_mask("11490378", &m));
+    mbus_secondary_format(&m, text);
+    CHECK_STR(text, "11490378FFFFFFFF");
+    CHECK(mbus_secondary_match(&m, &a));
+    CHECK(mbus_secondary_parse_mask("1149037804770e16", &m));
+    CHECK(mbus_secondary_equal(&m, &a));
+    CHECK(!mbus_secondary_parse_mask("1149037", &m));
+    CHECK(!mbus_secondary_parse_mask("114903780477", &m));
+    CHECK(!mbus_secondary_parse_mask("1149037A", &m));
+    CHECK(!mbus_secondary_parse_mask(NULL, &m));
+    CHECK(!mbus_secondary_parse("11490378", &m)); /* the strict form wants all 16 */
+    /* text and back keeps every nibble, wildcards included */
+    CHECK(mbus_secondary_parse("1F4903F8047F0EF6", &m));
+    mbus_secondary_format(&m, text);
+    CHECK_STR(text, "1F4903F8047F0EF6");
 }
 
 int main(void) {
@@ -245,5 +294,6 @@ int main(void) {
     test_streaming();
     test_encoders();
     test_secondary();
+    test_secondary_mask();
     return test_summary("test_mbus_link");
 }

@@ -368,6 +368,29 @@ static void test_secondary_wrong_meter(void) {
     bench_close(&b);
 }
 
+/* A mask with wildcard nibbles inside the manufacturer and medium (as the tree
+ * search makes them below 8 id digits): the answer of the meter the select
+ * chose matches it nibble by nibble and is read, not rejected. */
+static void test_secondary_nibble_mask(void) {
+    bench b;
+    mbus_segment_stats st;
+    if (!bench_open(&b))
+        return;
+    add_step(&b, "68 0B 0B 68 53 FD 52 78 03 49 11 FF 04 0E FF 87 16", "E5");
+    add_step(&b, "10 7B FD 78 16", ACW_FRAME);
+    run_segment(&b,
+                SEGMENT_HEAD "    reset: none\n"
+                             "    meters:\n"
+                             "      - name: water7\n"
+                             "        secondary: \"1149037804FF0EFF\"\n",
+                2000, &st);
+    CHECK_INT(b.n_requests, 2);
+    CHECK_INT(st.rejected, 0);
+    CHECK_INT(st.meters_read, 1);
+    CHECK_NEAR(point_double(b.hub, "water7/1"), 54.321, 1e-9);
+    bench_close(&b);
+}
+
 /* Without resets, a scan whose probe isolates a configured meter reads it at
  * discovery (REQ_UD2 with FCB 1), finds it is already known and drops it: the
  * configured meter's readout right after must toggle to FCB 0, or a meter
@@ -715,11 +738,11 @@ static void test_config(void) {
                         "gw.yaml:5:9: meter needs a primary or a secondary address");
 
     mbus_secondary sa;
-    CHECK(mbus_config_parse_secondary("12345678", &sa) && sa.id_bcd == 0x12345678 &&
+    CHECK(mbus_secondary_parse_mask("12345678", &sa) && sa.id_bcd == 0x12345678 &&
           sa.manufacturer == 0xFFFF && sa.version == 0xFF && sa.medium == 0xFF);
-    CHECK(!mbus_config_parse_secondary("1234567", &sa));
-    CHECK(!mbus_config_parse_secondary("1234567A", &sa));
-    CHECK(!mbus_config_parse_secondary("12345678ZZ000000", &sa));
+    CHECK(!mbus_secondary_parse_mask("1234567", &sa));
+    CHECK(!mbus_secondary_parse_mask("1234567A", &sa));
+    CHECK(!mbus_secondary_parse_mask("12345678ZZ000000", &sa));
 }
 
 /* ---- the frame assembler and the port ------------------------------------- */
@@ -792,6 +815,7 @@ int main(void) {
     test_primary_readout();
     test_secondary_readout();
     test_secondary_wrong_meter();
+    test_secondary_nibble_mask();
     test_scan_rediscovery_toggles_fcb();
     test_multi_page();
     test_silence_retries_not_read();

@@ -1,36 +1,51 @@
 /* mbus_scan: the wildcard tree search against a modelled set of meters. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "south/mbus/mbus_scan.h"
+#include "codec/mbus/mbus_secondary.h"
+#include "south/mbus/scan.h"
 #include "tests/test.h"
 
 typedef struct model {
     const char *const *addr;
     int n;
-    char found[64][MBUS_SCAN_MASK_LEN + 1];
+    char found[64][MBUS_SECONDARY_TEXT];
     int n_found;
     unsigned probes;
 } model;
 
-static int matching(const model *m, const char *mask, int *which) {
+/* An address or mask written as text (8 id digits or 16 hex characters). */
+static mbus_secondary sa(const char *text) {
+    mbus_secondary out;
+    if (!mbus_secondary_parse_mask(text, &out)) {
+        fprintf(stderr, "malformed address in the test: %s\n", text);
+        exit(2);
+    }
+    return out;
+}
+
+static int matching(const model *m, const mbus_secondary *mask, int *which) {
     int n = 0;
-    for (int i = 0; i < m->n; i++)
-        if (mbus_scan_mask_match(mask, m->addr[i])) {
+    for (int i = 0; i < m->n; i++) {
+        mbus_secondary addr = sa(m->addr[i]);
+        if (mbus_secondary_match(mask, &addr)) {
             *which = i;
             n++;
         }
+    }
     return n;
 }
 
-/* Run a whole search; a single records the meter it isolated. */
+/* Run a whole search (below base, NULL = everything); a single records the
+ * meter it isolated. */
 static void run(model *m, const char *base, bool reverse, mbus_scan *s) {
-    char mask[MBUS_SCAN_MASK_LEN + 1];
-    mbus_scan_init(s, base, reverse);
+    mbus_secondary mask, base_mask = base ? sa(base) : mbus_secondary_any();
+    mbus_scan_init(s, base ? &base_mask : NULL, reverse);
     m->n_found = 0;
-    while (mbus_scan_next(s, mask)) {
+    while (mbus_scan_next(s, &mask)) {
         int which = -1;
-        int n = matching(m, mask, &which);
+        int n = matching(m, &mask, &which);
         if (n == 1)
             snprintf(m->found[m->n_found++], sizeof m->found[0], "%s", m->addr[which]);
         mbus_scan_result(s, n == 0 ? MBUS_PROBE_NONE : n == 1 ? MBUS_PROBE_SINGLE
@@ -46,18 +61,26 @@ static bool was_found(const model *m, const char *addr) {
 }
 
 static void test_mask_parse(void) {
-    char out[17];
-    CHECK(mbus_scan_mask_parse("12FFFFFF", out));
+    char out[MBUS_SECONDARY_TEXT];
+    mbus_secondary mask;
+    CHECK(mbus_secondary_parse_mask("12FFFFFF", &mask));
+    mbus_secondary_format(&mask, out);
     CHECK_STR(out, "12FFFFFFFFFFFFFF");
-    CHECK(mbus_scan_mask_parse("1234567804770e04", out));
+    CHECK(mbus_secondary_parse_mask("1234567804770e04", &mask));
+    mbus_secondary_format(&mask, out);
     CHECK_STR(out, "1234567804770E04");
-    CHECK(!mbus_scan_mask_parse("1234A678", out)); /* id digits are BCD or F */
-    CHECK(!mbus_scan_mask_parse("123", out));
-    CHECK(!mbus_scan_mask_parse("12345678ZZZZ0000", out));
-    CHECK(mbus_scan_mask_id_complete("12345678FFFFFFFF"));
-    CHECK(!mbus_scan_mask_id_complete("1234567FFFFFFFFF"));
-    CHECK(mbus_scan_mask_match("12F4FFFF0477FFFF", "1234567804770E04"));
-    CHECK(!mbus_scan_mask_match("12F5FFFFFFFFFFFF", "1234567804770E04"));
+    CHECK(!mbus_secondary_parse_mask("1234A678", &mask)); /* id digits are BCD or F */
+    CHECK(!mbus_secondary_parse_mask("123", &mask));
+    CHECK(!mbus_secondary_parse_mask("12345678ZZZZ0000", &mask));
+    mask = sa("12345678FFFFFFFF");
+    CHECK(mbus_secondary_id_complete(&mask));
+    mask = sa("1234567FFFFFFFFF");
+    CHECK(!mbus_secondary_id_complete(&mask));
+    mbus_secondary addr = sa("1234567804770E04");
+    mask = sa("12F4FFFF0477FFFF");
+    CHECK(mbus_secondary_match(&mask, &addr));
+    mask = sa("12F5FFFFFFFFFFFF");
+    CHECK(!mbus_secondary_match(&mask, &addr));
 }
 
 static void test_empty_and_one(void) {
@@ -126,7 +149,7 @@ static void test_duplicate(void) {
  * probe; an empty one then costs its ten children and nothing is inferred in
  * it (nothing proves it holds a meter): every meter found, none twice. */
 static void test_dense_siblings(void) {
-    static char buf[31][MBUS_SCAN_MASK_LEN + 1];
+    static char buf[31][MBUS_SECONDARY_TEXT];
     static const char *addr[31];
     static const char prefix[] = "013";
     int n = 0;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "codec/mbus/mbus_error.h"
+#include "codec/mbus/mbus_secondary.h"
 
 /* C field values */
 #define MBUS_C_SND_NKE 0x40
@@ -60,21 +61,4 @@ size_t mbus_encode_short(uint8_t *out, size_t cap, uint8_t c, uint8_t a);
 size_t mbus_encode_long(uint8_t *out, size_t cap, uint8_t c, uint8_t a, uint8_t ci,
                         const uint8_t *data, size_t data_len);
 
-/* Secondary address: 8 BCD digit id, manufacturer, version, medium, as sent in
- * a CI 0x52 select (id LSB first, man LE, version, medium). Wildcards: an id
- * nibble of 0xF, man 0xFFFF, version 0xFF, medium 0xFF. */
-typedef struct mbus_secondary {
-    uint32_t id_bcd;  /* BCD digits as a 32-bit value, e.g. 0x12345678; F nibbles = wildcard */
-    uint16_t manufacturer;
-    uint8_t version, medium;
-} mbus_secondary;
-
-/* Encode the 8 bytes of a select telegram's data; parse them back. */
-void mbus_secondary_encode(const mbus_secondary *sa, uint8_t out[8]);
-void mbus_secondary_decode(const uint8_t in[8], mbus_secondary *sa);
-/* Does a concrete address match a (possibly wildcarded) pattern? */
-bool mbus_secondary_match(const mbus_secondary *pattern, const mbus_secondary *addr);
-/* 16 hex characters "IIIIIIIIMMMMVVDD" (id, manufacturer, version, medium) and back. */
-void mbus_secondary_format(const mbus_secondary *sa, char out[17]);
-bool mbus_secondary_parse(const char *text, mbus_secondary *sa);
 #endif

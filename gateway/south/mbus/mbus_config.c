@@ -1,8 +1,6 @@
 /* mbus_config: read and check the wired M-Bus segments of the configuration. */
 #include "south/mbus/mbus_config.h"
-#include "south/mbus/mbus_scan.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,60 +19,6 @@ int64_t mbus_auto_response_timeout_ns(long baud) {
 
 int64_t mbus_auto_request_gap_ns(long baud) {
     return mbus_bits_ns(baud, 33);
-}
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* n hex chars to a number; false on a non-hex char. */
-static bool parse_hex(const char *text, int n, uint32_t *out) {
-    uint32_t v = 0;
-    for (int i = 0; i < n; i++) {
-        int d = hex_value(text[i]);
-        if (d < 0)
-            return false;
-        v = v << 4 | (uint32_t)d;
-    }
-    *out = v;
-    return true;
-}
-
-/* The id is BCD: each nibble a decimal digit or F (wildcard). */
-static bool parse_id(const char *text, uint32_t *out) {
-    for (int i = 0; i < 8; i++) {
-        int d = hex_value(text[i]);
-        if (d < 0 || (d > 9 && d != 15))
-            return false;
-    }
-    return parse_hex(text, 8, out);
-}
-
-bool mbus_config_parse_secondary(const char *text, mbus_secondary *out) {
-    size_t len = strlen(text);
-    uint32_t man, ver, med;
-    if (len != 8 && len != 16)
-        return false;
-    if (!parse_id(text, &out->id_bcd))
-        return false;
-    if (len == 8) {
-        out->manufacturer = 0xFFFF;
-        out->version = 0xFF;
-        out->medium = 0xFF;
-        return true;
-    }
-    if (!parse_hex(text + 8, 4, &man) || !parse_hex(text + 12, 2, &ver) ||
-        !parse_hex(text + 14, 2, &med))
-        return false;
-    out->manufacturer = (uint16_t)man;
-    out->version = (uint8_t)ver;
-    out->medium = (uint8_t)med;
-    return true;
 }
 
 /* A timing that may be `auto` (then *out = auto_ns). Must be positive. */
@@ -146,12 +90,11 @@ static bool parse_address(const cfg_node *map, mbus_meter_cfg *m, cfg_err *err) 
         return true;
     }
     if (secondary->kind != CFG_SCALAR ||
-        !mbus_config_parse_secondary(secondary->scalar, &m->secondary))
+        !mbus_secondary_parse_mask(secondary->scalar, &m->secondary))
         return cfg_fail(err, secondary,
                         "secondary address must be 8 id digits or 16 hex chars "
                         "(id, manufacturer, version, medium; F = wildcard)");
     m->has_secondary = true;
-    mbus_secondary_format(&m->secondary, m->secondary_text);
     return true;
 }
 
@@ -247,8 +190,7 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     const cfg_node *node = cfg_get(map, "scan");
     const char *mode, *mask, *report;
     long long from, to;
-    memset(scan->mask, 'F', 16);
-    scan->mask[16] = '\0';
+    scan->mask = mbus_secondary_any();
     if (!node)
         return true;
     if (node->kind != CFG_MAP)
@@ -272,7 +214,7 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
         }
     if (!known)
         return cfg_fail(err, cfg_get(node, "mode"), "scan mode must be off, secondary, primary or both");
-    if (!mbus_scan_mask_parse(mask, scan->mask))
+    if (!mbus_secondary_parse_mask(mask, &scan->mask))
         return cfg_fail(err, cfg_get(node, "mask"),
                         "scan mask must be 8 id digits or 16 hex chars (F = wildcard)");
     if (from > to)

@@ -17,8 +17,7 @@ typedef struct mbus_meter_cfg {
     char *name;
     int primary;               /* 0..250, or -1 when addressed by secondary address */
     bool has_secondary;
-    mbus_secondary secondary;  /* pattern for the select telegram (F = wildcard) */
-    char secondary_text[17];   /* the pattern as 16 hex chars */
+    mbus_secondary secondary;  /* mask for the select telegram (F nibbles = wildcards) */
     long baud;                 /* its own baud rate, or 0: the segment's */
     int64_t wakeup_ns;         /* 0x55 bytes for this long before each readout, or 0 */
 } mbus_meter_cfg;
@@ -32,7 +31,7 @@ typedef struct mbus_scan_cfg {
     mbus_scan_mode mode;
     bool at_start;             /* scan before the first readout cycle */
     bool reverse;              /* secondary: digits 9..0 */
-    char mask[17];             /* secondary: 16 chars, F = wildcard */
+    mbus_secondary mask;       /* secondary: the search's base (F nibbles = wildcards) */
     int primary_from, primary_to;
     char *report;              /* commission report file (CSV), or NULL */
     int64_t every_ns;          /* scan again at the first cycle this long after the last (0: never) */
@@ -100,8 +99,4 @@ int64_t mbus_auto_response_timeout_ns(long baud); /* 330 bit times + 50 ms */
 int64_t mbus_auto_request_gap_ns(long baud);      /* 33 bit times */
 #define MBUS_AUTO_IDLE_TIMEOUT_NS (100 * 1000000LL)
 
-/* Parse a secondary address as written in the configuration: 8 id digits, or
- * 16 hex chars id(8) manufacturer(4) version(2) medium(2); F is a wildcard.
- * Returns false when malformed. */
-bool mbus_config_parse_secondary(const char *text, mbus_secondary *out);
 #endif

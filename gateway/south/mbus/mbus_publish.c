@@ -116,7 +116,7 @@ void mbus_publish_meter_ok(datahub *hub, const mbus_meter_cfg *meter, const mbus
         m.medium = hdr->medium;
         m.medium_name = mbus_medium_name(hdr->medium);
     } else if (meter->has_secondary) {
-        memcpy(secondary, meter->secondary_text, sizeof secondary);
+        mbus_secondary_format(&meter->secondary, secondary);
     }
     m.secondary = secondary[0] ? secondary : NULL;
     m.serial = serial;
@@ -134,11 +134,13 @@ static const char *keep(char *buf, size_t cap, const char *s) {
 
 void mbus_publish_not_read(datahub *hub, const char *source, const mbus_meter_cfg *meter,
                            const char *why, int64_t wall_ns) {
-    char secondary[17], serial[16], man[8], medium_name[32];
+    char mask[MBUS_SECONDARY_TEXT] = "", secondary[17], serial[16], man[8], medium_name[32];
+    if (meter->has_secondary)
+        mbus_secondary_format(&meter->secondary, mask);
     dh_meter m = {.name = meter->name,
                   .interface = "mbus",
                   .primary_address = meter->primary,
-                  .secondary = meter->has_secondary ? meter->secondary_text : NULL};
+                  .secondary = meter->has_secondary ? mask : NULL};
     const dh_meter *old = datahub_get_meter(hub, meter->name);
     if (old) {
         m.secondary = keep(secondary, sizeof secondary, old->secondary);

@@ -9,12 +9,14 @@
 
 static void write_row(FILE *f, const char *segment, const mbus_meter_cfg *m,
                       const mbus_header *h, bool read) {
-    char primary[16] = "";
+    char primary[16] = "", secondary[MBUS_SECONDARY_TEXT] = "";
     if (m->primary >= 0)
         snprintf(primary, sizeof primary, "%d", m->primary);
+    if (m->has_secondary)
+        mbus_secondary_format(&m->secondary, secondary);
     bool known = read && h->present && h->is_long;
     fprintf(f, "%s;%s;%s;%s;%s;", segment, m->name, m->has_secondary ? "secondary" : "primary",
-            primary, m->has_secondary ? m->secondary_text : "");
+            primary, secondary);
     if (known)
         fprintf(f, "%s;%s;%u;%u;%s;", h->id, h->man, (unsigned)h->version, (unsigned)h->medium,
                 mbus_medium_name(h->medium));

@@ -1,10 +1,11 @@
-/* mbus_scan: the secondary-address search (wildcard tree search) as a pure
+/* scan: the secondary-address search (wildcard tree search) as a pure
  * state machine: it proposes select masks, the caller probes the bus and tells
- * the outcome. No I/O, no clock; the master (mbus_master.c) and the scan
+ * the outcome. No I/O, no clock; the meter search (search.c) and the scan
  * unit tests (gateway/tests/test_mbus_scan.c) drive the same code.
  *
- * A mask is the 16-character secondary address "IIIIIIIIMMMMVVDD" (8 BCD id
- * digits, manufacturer, version, medium as hex), 'F' = wildcard. The search:
+ * A mask is an mbus_secondary (codec/mbus/mbus_secondary.h) whose F nibbles
+ * are wildcards; positions count as its text "IIIIIIIIMMMMVVDD" shows them. The
+ * search:
  *   1. probes the base mask itself (a segment with 0 or 1 meter is done at once);
  *   2. on a collision it splits the first wildcard position: id digits take the
  *      values 0-9, the other positions 0-E (F cannot be selected exactly: it is
@@ -24,7 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MBUS_SCAN_MASK_LEN 16
+#include "codec/mbus/mbus_secondary.h"
+
 #define MBUS_SCAN_DENSE 8
 
 typedef enum {
@@ -34,7 +36,7 @@ typedef enum {
 } mbus_probe_outcome;
 
 typedef struct mbus_scan_frame {
-    char mask[MBUS_SCAN_MASK_LEN + 1];
+    mbus_secondary mask;
     int pos;          /* the position being split */
     int next;         /* index of the next value to try (0 .. n_values) */
     bool answered;    /* a child answered (single or collision) */
@@ -45,12 +47,12 @@ typedef struct mbus_scan_frame {
 } mbus_scan_frame;
 
 typedef struct mbus_scan {
-    char base[MBUS_SCAN_MASK_LEN + 1];
+    mbus_secondary base;
     bool reverse;
     bool root_done;
     bool pending;              /* a probe was proposed and not yet answered */
-    char probe[MBUS_SCAN_MASK_LEN + 1];
-    mbus_scan_frame stack[MBUS_SCAN_MASK_LEN + 1];
+    mbus_secondary probe;
+    mbus_scan_frame stack[MBUS_SECONDARY_NIBBLES + 1];
     int depth;
     /* statistics */
     unsigned probes;           /* masks proposed */
@@ -59,17 +61,10 @@ typedef struct mbus_scan {
     unsigned singles, collisions, unresolved;
 } mbus_scan;
 
-/* Normalise a mask: 8 id digits (the rest wildcard) or 16 hex chars; lower
- * case accepted. Returns false when malformed. */
-bool mbus_scan_mask_parse(const char *text, char out[MBUS_SCAN_MASK_LEN + 1]);
 /* Start a search below base (NULL = everything). */
-void mbus_scan_init(mbus_scan *s, const char *base, bool reverse);
+void mbus_scan_init(mbus_scan *s, const mbus_secondary *base, bool reverse);
 /* The next mask to probe; false when the search is complete. */
-bool mbus_scan_next(mbus_scan *s, char mask[MBUS_SCAN_MASK_LEN + 1]);
+bool mbus_scan_next(mbus_scan *s, mbus_secondary *mask);
 /* The outcome of the last mask returned by mbus_scan_next. */
 void mbus_scan_result(mbus_scan *s, mbus_probe_outcome outcome);
-/* Is every id digit of the mask fixed (no wildcard among the first 8)? */
-bool mbus_scan_mask_id_complete(const char *mask);
-/* Does a concrete 16-char address match a mask, character by character? */
-bool mbus_scan_mask_match(const char *mask, const char *address);
 #endif
