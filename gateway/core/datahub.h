@@ -151,10 +151,12 @@ const dh_meter *datahub_meter_at(const datahub *hub, size_t index); /* in first-
 
 /* Write every point and meter as one JSON document (used by the bench's expectations):
  * {"points":[{"id","meter","record","quantity","unit","value","quality","ts_ns","storage",
- *   "tariff","subunit","function","dif","vif"}...],"meters":[{"name","interface",
- *   "primary_address","secondary","serial","manufacturer","version","medium","medium_name",
- *   "status","last_read_ns"}...]}, value: number (doubles %.17g), string (DP_STRING),
- * hex string (DP_BYTES), true/false, null (DP_NONE); absent strings are null.
+ *   "tariff","subunit","function","dif","vif"[,"protocol","address"]}...],
+ *  "meters":[{"name","interface","primary_address","secondary","serial","manufacturer",
+ *   "version","medium","medium_name","status","last_read_ns"}...]},
+ * value: number (doubles %.17g), string (DP_STRING), hex string (DP_BYTES), true/false,
+ * null (DP_NONE); absent strings are null. storage ... vif come from an M-Bus or wM-Bus
+ * origin address (0 and null otherwise); DLMS points add their protocol and address.
  * Written to path.tmp, then renamed. Returns 0, or -1 (logged). */
 int datahub_dump_json(const datahub *hub, const char *path);
 #endif
