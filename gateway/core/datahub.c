@@ -132,7 +132,7 @@ static size_t point_strings_size(const dp *src) {
     const dp_origin *o = &src->origin;
     size_t bytes = src->value.type == DP_BYTES && src->value.bytes ? src->value.len : 0;
     return 1 + bytes + str_size(src->unit) + str_size(o->meter) + str_size(o->quantity) +
-           str_size(o->dif_hex) + str_size(o->vif_hex) + str_size(o->function) +
+           str_size(o->address) + str_size(o->function) +
            (src->value.type == DP_STRING ? str_size(src->value.s) : 0);
 }
 
@@ -155,8 +155,7 @@ static void copy_point(const dp *src, dp *copy, char *buf) {
     copy->unit = pack_str(&p, src->unit);
     copy->origin.meter = pack_str(&p, o->meter);
     copy->origin.quantity = pack_str(&p, o->quantity);
-    copy->origin.dif_hex = pack_str(&p, o->dif_hex);
-    copy->origin.vif_hex = pack_str(&p, o->vif_hex);
+    copy->origin.address = pack_str(&p, o->address);
     copy->origin.function = pack_str(&p, o->function);
 }
 
@@ -256,8 +255,8 @@ static bool strings_within(const dp *src, const char *buf, size_t cap) {
                     : src->value.type == DP_STRING ? (const void *)src->value.s
                                                    : NULL;
     return within(v, buf, cap) || within(src->unit, buf, cap) || within(o->meter, buf, cap) ||
-           within(o->quantity, buf, cap) || within(o->dif_hex, buf, cap) ||
-           within(o->vif_hex, buf, cap) || within(o->function, buf, cap);
+           within(o->quantity, buf, cap) || within(o->address, buf, cap) ||
+           within(o->function, buf, cap);
 }
 
 static const dp *store_point(datahub *hub, const dp *point) {

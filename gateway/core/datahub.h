@@ -31,14 +31,26 @@ typedef struct dp_value {
     size_t len;
 } dp_value;
 
-/* Where a point comes from: the meter and the record within its readout. */
+/* The protocol a point was read with; its address (below) is in that protocol's terms. */
+typedef enum {
+    DP_PROTO_NONE,   /* the gateway's own points (link counters, radio state, ...): no address */
+    DP_PROTO_MBUS,   /* wired M-Bus (EN 13757-2/-3) */
+    DP_PROTO_WMBUS,  /* wireless M-Bus (EN 13757-4, records as EN 13757-3) */
+    DP_PROTO_DLMS,   /* DLMS/COSEM (IEC 62056) */
+    DP_PROTO_MODBUS, /* Modbus client */
+} dp_protocol;
+
+/* Where a point comes from: the meter, the protocol and the address within the
+ * meter in that protocol's own terms, and what it measures. No member belongs to
+ * one protocol: the address text is written and read by core/dp_address.h
+ * (M-Bus "DIF 04 VIF 13 storage 0 tariff 0 subunit 0", DLMS "1-0:1.8.0.255 class
+ * 3 attr 2", Modbus "holding 40 u32"). */
 typedef struct dp_origin {
     const char *meter;    /* meter name from the configuration */
     int record;           /* index of the record in the meter's readout, -1 if none */
-    const char *quantity; /* "energy", "volume", ... (report DESCRIPTION) */
-    const char *dif_hex;  /* DIF/DIFE bytes, e.g. "04" or "8E 00"; may be NULL */
-    const char *vif_hex;  /* VIF/VIFE bytes, e.g. "13"; may be NULL */
-    int storage, tariff, subunit;
+    dp_protocol protocol;
+    const char *address;  /* see core/dp_address.h; NULL when protocol is DP_PROTO_NONE */
+    const char *quantity; /* "energy", "volume", "voltage", ... (report DESCRIPTION) */
     const char *function; /* "instantaneous", "maximum", "minimum", "error" */
     int64_t raw_int;      /* value as transmitted when integral, and its power of ten: */
     int scale_exp;        /* value = raw_int * 10^scale_exp (reports: Value/Scale columns) */
@@ -139,10 +151,12 @@ const dh_meter *datahub_meter_at(const datahub *hub, size_t index); /* in first-
 
 /* Write every point and meter as one JSON document (used by the bench's expectations):
  * {"points":[{"id","meter","record","quantity","unit","value","quality","ts_ns","storage",
- *   "tariff","subunit","function","dif","vif"}...],"meters":[{"name","interface",
- *   "primary_address","secondary","serial","manufacturer","version","medium","medium_name",
- *   "status","last_read_ns"}...]}, value: number (doubles %.17g), string (DP_STRING),
- * hex string (DP_BYTES), true/false, null (DP_NONE); absent strings are null.
+ *   "tariff","subunit","function","dif","vif"[,"protocol","address"]}...],
+ *  "meters":[{"name","interface","primary_address","secondary","serial","manufacturer",
+ *   "version","medium","medium_name","status","last_read_ns"}...]},
+ * value: number (doubles %.17g), string (DP_STRING), hex string (DP_BYTES), true/false,
+ * null (DP_NONE); absent strings are null. storage ... vif come from an M-Bus or wM-Bus
+ * origin address (0 and null otherwise); DLMS points add their protocol and address.
  * Written to path.tmp, then renamed. Returns 0, or -1 (logged). */
 int datahub_dump_json(const datahub *hub, const char *path);
 #endif

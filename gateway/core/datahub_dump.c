@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/datahub.h"
+#include "core/dp_address.h"
 #include "core/json_write.h"
 #include "core/log.h"
 #include "core/text_file.h"
@@ -44,8 +45,12 @@ static void write_members(FILE *f, const member *m, size_t n) {
 #define TEXT(k, v) {k, false, v, 0}
 #define NUMBER(k, v) {k, true, NULL, (int64_t)(v)}
 
+/* The M-Bus members stay on every point (zero and null when not M-Bus), as the bench
+ * and existing readers expect; a DLMS point's address, which they cannot show, follows. */
 static void write_point(FILE *f, const dp *p) {
     const dp_origin *o = &p->origin;
+    dp_mbus_address a;
+    bool mbus = dp_mbus_address_of(o, &a);
     fputs("{\"id\":", f);
     json_write_string(f, p->id);
     const member head[] = {TEXT("meter", o->meter), NUMBER("record", o->record),
@@ -54,10 +59,14 @@ static void write_point(FILE *f, const dp *p) {
     fputs(",\"value\":", f);
     write_value(f, &p->value);
     const member tail[] = {NUMBER("quality", p->quality), NUMBER("ts_ns", p->ts_ns),
-                           NUMBER("storage", o->storage),  NUMBER("tariff", o->tariff),
-                           NUMBER("subunit", o->subunit),  TEXT("function", o->function),
-                           TEXT("dif", o->dif_hex),        TEXT("vif", o->vif_hex)};
+                           NUMBER("storage", a.storage),  NUMBER("tariff", a.tariff),
+                           NUMBER("subunit", a.subunit),  TEXT("function", o->function),
+                           TEXT("dif", mbus ? a.dif_hex : NULL), TEXT("vif", mbus ? a.vif_hex : NULL)};
     write_members(f, tail, sizeof tail / sizeof tail[0]);
+    if (o->protocol == DP_PROTO_DLMS) {
+        const member origin[] = {TEXT("protocol", dp_protocol_name(o->protocol)), TEXT("address", o->address)};
+        write_members(f, origin, sizeof origin / sizeof origin[0]);
+    }
     fputc('}', f);
 }
 

@@ -33,8 +33,9 @@
  * in SQL unless its description changed. Open addressing, power-of-two size. */
 typedef struct point_entry {
     char *name; /* NULL: free slot; owns one allocation holding all the strings */
-    const char *meter, *quantity, *unit, *function, *dif, *vif;
-    int record, storage, tariff, subunit;
+    const char *meter, *quantity, *unit, *function;
+    const char *address; /* the origin's address: holds the DIF/VIF, storage ... columns */
+    int record;
     int64_t id;
     uint64_t hash; /* of name: most probes end without a strcmp */
 } point_entry;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dp_address.h"
 #include "store/store_int.h"
 
 /* ---- points: name -> id of its description in table points ---- */
@@ -50,11 +51,9 @@ static bool points_grow(point_cache *c) {
 
 static bool entry_matches(const point_entry *e, const dp *p) {
     const dp_origin *o = &p->origin;
-    return e->record == o->record && e->storage == o->storage && e->tariff == o->tariff &&
-           e->subunit == o->subunit && same_text(e->meter, o->meter) &&
+    return e->record == o->record && same_text(e->meter, o->meter) &&
            same_text(e->quantity, o->quantity) && same_text(e->unit, p->unit) &&
-           same_text(e->function, o->function) && same_text(e->dif, o->dif_hex) &&
-           same_text(e->vif, o->vif_hex);
+           same_text(e->function, o->function) && same_text(e->address, o->address);
 }
 
 /* Copy a string (or NULL) into the entry's allocation at *at. */
@@ -75,8 +74,7 @@ static size_t packed_len(const char *text) {
 static void entry_set(point_entry *e, const dp *p, int64_t id) {
     const dp_origin *o = &p->origin;
     size_t n = packed_len(p->id) + packed_len(o->meter) + packed_len(o->quantity) +
-               packed_len(p->unit) + packed_len(o->function) + packed_len(o->dif_hex) +
-               packed_len(o->vif_hex);
+               packed_len(p->unit) + packed_len(o->function) + packed_len(o->address);
     char *buf = malloc(n), *at = buf;
     free(e->name);
     e->name = NULL;
@@ -87,28 +85,35 @@ static void entry_set(point_entry *e, const dp *p, int64_t id) {
     e->quantity = pack(&at, o->quantity);
     e->unit = pack(&at, p->unit);
     e->function = pack(&at, o->function);
-    e->dif = pack(&at, o->dif_hex);
-    e->vif = pack(&at, o->vif_hex);
+    e->address = pack(&at, o->address);
     e->record = o->record;
-    e->storage = o->storage;
-    e->tariff = o->tariff;
-    e->subunit = o->subunit;
     e->id = id;
 }
 
+/* Text that does not outlive the call: SQLite keeps a copy until the next bind. */
+static void bind_copy(sqlite3_stmt *st, int idx, const char *text) {
+    if (text)
+        sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+/* The columns of schema version 2 hold M-Bus addresses only (zero and NULL otherwise). */
 static void bind_description(sqlite3_stmt *st, const dp *p) {
     const dp_origin *o = &p->origin;
+    dp_mbus_address a;
+    bool mbus = dp_mbus_address_of(o, &a);
     store_bind_text(st, 1, p->id);
     store_bind_text(st, 2, o->meter);
     sqlite3_bind_int(st, 3, o->record);
     store_bind_text(st, 4, o->quantity);
     store_bind_text(st, 5, p->unit);
-    sqlite3_bind_int(st, 6, o->storage);
-    sqlite3_bind_int(st, 7, o->tariff);
-    sqlite3_bind_int(st, 8, o->subunit);
+    sqlite3_bind_int(st, 6, a.storage);
+    sqlite3_bind_int(st, 7, a.tariff);
+    sqlite3_bind_int(st, 8, a.subunit);
     store_bind_text(st, 9, o->function);
-    store_bind_text(st, 10, o->dif_hex);
-    store_bind_text(st, 11, o->vif_hex);
+    bind_copy(st, 10, mbus ? a.dif_hex : NULL);
+    bind_copy(st, 11, mbus ? a.vif_hex : NULL);
 }
 
 /* The points row describing p: an existing one (also from an earlier run),

@@ -79,7 +79,8 @@ static inline void fake_readout(datahub *hub, int64_t value, int64_t ts_ns) {
     dp p = {.id = "water1/0", .value = {.type = DP_DOUBLE, .d = (double)value / 1000},
             .unit = "m3", .ts_ns = ts_ns};
     p.origin = (dp_origin){.meter = "water1", .record = 0, .quantity = "volume",
-                           .dif_hex = "04", .vif_hex = "13", .function = "instantaneous",
+                           .protocol = DP_PROTO_MBUS, .address = "DIF 04 VIF 13 storage 0 tariff 0 subunit 0",
+                           .function = "instantaneous",
                            .raw_int = value, .scale_exp = -3, .has_raw = true};
     datahub_publish(hub, &p);
 }

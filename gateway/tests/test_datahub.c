@@ -17,8 +17,8 @@ static dp make_point(const char *id, const char *meter, int record, double value
     p.origin.meter = meter;
     p.origin.record = record;
     p.origin.quantity = "energy";
-    p.origin.dif_hex = "04";
-    p.origin.vif_hex = "03";
+    p.origin.protocol = DP_PROTO_MBUS;
+    p.origin.address = "DIF 04 VIF 03 storage 0 tariff 0 subunit 0";
     p.origin.function = "instantaneous";
     return p;
 }
@@ -69,7 +69,7 @@ static void test_copy_semantics(void) {
     CHECK_STR(got->id, "heat1/0");
     CHECK_STR(got->origin.meter, "heat1");
     CHECK_STR(got->unit, "Wh");
-    CHECK_STR(got->origin.dif_hex, "04");
+    CHECK_STR(got->origin.address, "DIF 04 VIF 03 storage 0 tariff 0 subunit 0");
     CHECK_NEAR(got->value.d, 12.5, 0);
     CHECK(datahub_get(hub, "XXXXX/9") == NULL);
 
@@ -144,7 +144,7 @@ static void test_update_reuses_strings(void) {
     CHECK_INT(got->quality, 3);
     CHECK_STR(got->value.s, "instantaneous");
     CHECK_STR(got->unit, "h");
-    CHECK_STR(got->origin.dif_hex, "04");
+    CHECK_STR(got->origin.address, "DIF 04 VIF 03 storage 0 tariff 0 subunit 0");
     datahub_free(hub);
 }
 
@@ -220,11 +220,10 @@ static void test_dump_json(void) {
     i.value.type = DP_INT;
     i.value.i = -9007199254740993LL;
     i.quality = DPQ_INVALID;
-    i.origin.storage = 2;
-    i.origin.tariff = 1;
-    i.origin.subunit = 3;
-    i.origin.dif_hex = NULL;
+    i.origin.address = "DIF 84 00 VIF 03 storage 2 tariff 1 subunit 3";
     dp s = make_point("heat1/2", "heat1", 2, 0);
+    s.origin.protocol = DP_PROTO_DLMS; /* no M-Bus fields: zero and null, then its address */
+    s.origin.address = "1-0:1.8.0.255 class 3 attr 2";
     s.value.type = DP_STRING;
     s.value.s = "q\"b\\s\n\x01 \xc3\xa9 \xff end";
     dp b = make_point("heat1/3", "heat1", 3, 0);
@@ -276,9 +275,14 @@ static void test_dump_json(void) {
         CHECK_STR(cfg_get(p1, "storage")->scalar, "2");
         CHECK_STR(cfg_get(p1, "tariff")->scalar, "1");
         CHECK_STR(cfg_get(p1, "subunit")->scalar, "3");
-        CHECK_STR(cfg_get(p1, "dif")->scalar, "null");
-        CHECK(!cfg_get(p1, "dif")->quoted);
-        const cfg_node *p2v = cfg_get(points->items[2], "value");
+        CHECK_STR(cfg_get(p1, "dif")->scalar, "84 00");
+        CHECK(!cfg_get(p1, "protocol"));
+        const cfg_node *p2 = points->items[2], *p2v = cfg_get(p2, "value");
+        CHECK_STR(cfg_get(p2, "dif")->scalar, "null");
+        CHECK(!cfg_get(p2, "dif")->quoted);
+        CHECK_STR(cfg_get(p2, "storage")->scalar, "0");
+        CHECK_STR(cfg_get(p2, "protocol")->scalar, "dlms");
+        CHECK_STR(cfg_get(p2, "address")->scalar, "1-0:1.8.0.255 class 3 attr 2");
         CHECK(p2v->quoted);
         /* \xff is not UTF-8: written as the Latin-1 character U+00FF. */
         CHECK_STR(p2v->scalar, "q\"b\\s\n\x01 \xc3\xa9 \xc3\xbf end");

@@ -283,8 +283,8 @@ static void test_primary_readout(void) {
         CHECK_INT(vol->quality, 0);
         CHECK_STR(vol->origin.meter, "water1");
         CHECK_INT(vol->origin.record, 1);
-        CHECK_STR(vol->origin.dif_hex, "04");
-        CHECK_STR(vol->origin.vif_hex, "13");
+        CHECK_INT(vol->origin.protocol, DP_PROTO_MBUS);
+        CHECK_STR(vol->origin.address, "DIF 04 VIF 13 storage 0 tariff 0 subunit 0");
         CHECK(vol->origin.has_raw);
         CHECK_INT(vol->origin.raw_int, 54321);
         CHECK_INT(vol->origin.scale_exp, -3);
@@ -294,7 +294,7 @@ static void test_primary_readout(void) {
         CHECK_MSG(false, "no point water1/1");
     }
     const dp *stor = datahub_get(b.hub, "water1/3");
-    CHECK(stor && stor->origin.storage == 1);
+    CHECK(stor && stor->origin.address && strstr(stor->origin.address, " storage 1 "));
     const dp *date = datahub_get(b.hub, "water1/2");
     CHECK(date && date->value.type == DP_STRING);
     const dh_meter *m = datahub_get_meter(b.hub, "water1");

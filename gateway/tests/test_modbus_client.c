@@ -110,7 +110,7 @@ static void test_live(void) {
              "    - name: em\n      tcp: {host: 127.0.0.1, port: %d}\n      timeout: 200ms\n"
              "      serial: '12345678'\n      manufacturer: ABC\n      registers:\n"
              "        - {id: energy, address: 0, format: uint32, scale: 0.0001, unit: Wh}\n"
-             "        - {id: float, address: 2, format: float32, byte_order: CDAB, unit: Wh}\n"
+             "        - {id: float, address: 2, format: float32, byte_order: CDAB, unit: Wh, quantity: energy}\n"
              "        - {id: temp, address: 4, format: int16, scale: 0.5, unit: C}\n"
              "        - {id: missing, address: 7, bank: input}\n"
              "    - name: dead\n      tcp: {host: 127.0.0.1, port: %d}\n      timeout: 100ms\n"
@@ -133,10 +133,15 @@ static void test_live(void) {
     }
     const dp *p = datahub_get(hub, "em/energy");
     CHECK(p && fabs(p->value.d - 1234.5678) < 1e-9 && strcmp(p->unit, "Wh") == 0 && p->quality == 0);
+    /* the origin: the register in Modbus terms; the quantity as configured, else the id */
+    CHECK(p && p->origin.protocol == DP_PROTO_MODBUS && strcmp(p->origin.address, "holding 0 uint32 ABCD") == 0 &&
+          strcmp(p->origin.quantity, "energy") == 0);
     p = datahub_get(hub, "em/float");
     CHECK(p && p->value.d == 1234.5677490234375);
+    CHECK(p && strcmp(p->origin.address, "holding 2 float32 CDAB") == 0 && strcmp(p->origin.quantity, "energy") == 0);
     p = datahub_get(hub, "em/temp");
     CHECK(p && p->value.d == -1.0);
+    CHECK(p && strcmp(p->origin.quantity, "temp") == 0);
     CHECK(datahub_get(hub, "em/missing") == NULL); /* exception 2: nothing published */
     const dh_meter *m = datahub_get_meter(hub, "em");
     CHECK(m && strcmp(m->status, "ok") == 0 && strcmp(m->interface, "modbus") == 0);

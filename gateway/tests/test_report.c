@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/dp_address_fake.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/datahub.h"
@@ -81,7 +82,8 @@ static void publish(datahub *hub, const point_spec *s, dp_value value) {
     snprintf(id, sizeof id, "%s/%d", s->meter, s->record);
     dp p = {.id = id, .value = value, .unit = s->unit, .ts_ns = s->ts_ns, .quality = s->quality};
     p.origin = (dp_origin){.meter = s->meter, .record = s->record, .quantity = s->quantity,
-                           .dif_hex = s->dif, .vif_hex = s->vif, .function = "instantaneous",
+                           .protocol = DP_PROTO_MBUS, .address = fake_mbus_address(s->dif, s->vif, 0),
+                           .function = "instantaneous",
                            .raw_int = s->raw, .scale_exp = s->exp, .has_raw = s->has_raw,
                            .meter_ts_ns = s->meter_ts_ns};
     datahub_publish(hub, &p);
@@ -456,8 +458,8 @@ static void test_unit_factor(void) {
                   .manufacturer = "EMH", .version = 1, .medium = 2, .status = "ok",
                   .last_read_ns = S(1370135025)};
     dp p = {.id = "emh/0", .value = dbl(18354.0 * 3600), .unit = "s", .ts_ns = S(1370135025),
-            .origin = {.meter = "emh", .record = 0, .quantity = "on_time", .dif_hex = "04",
-                       .vif_hex = "22", .raw_int = 18354, .scale_exp = 0, .has_raw = true}};
+            .origin = {.meter = "emh", .record = 0, .quantity = "on_time",
+                       .protocol = DP_PROTO_MBUS, .address = fake_mbus_address("04", "22", 0), .raw_int = 18354, .scale_exp = 0, .has_raw = true}};
     const dp *pts[] = {&p};
     rpt_meter rm = {&m, pts, 1};
     rpt_doc doc = {"gw", S(1370135030), &rm, 1, 0};

@@ -9,6 +9,7 @@
  * The user label holds '&' to check escaping. Run from the repository root. */
 #include <stdlib.h>
 
+#include "tests/dp_address_fake.h"
 #include "core/clock.h"
 #include "north/report/report_int.h"
 #include "tests/test.h"
@@ -48,7 +49,8 @@ static dp point(const char *meter, int record, const char *quantity, const char 
         v = exp < 0 ? v / 10 : v * 10;
     dp p = {.id = "x", .value = {.type = DP_DOUBLE, .d = v}, .unit = unit, .ts_ns = ts_ns};
     p.origin = (dp_origin){.meter = meter, .record = record, .quantity = quantity,
-                           .dif_hex = dif, .vif_hex = vif, .function = "instantaneous",
+                           .protocol = DP_PROTO_MBUS, .address = fake_mbus_address(dif, vif, 0),
+                           .function = "instantaneous",
                            .raw_int = raw, .scale_exp = exp, .has_raw = true,
                            .meter_ts_ns = meter_ts_ns};
     return p;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "tests/dp_address_fake.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -50,10 +51,9 @@ static dp point(const char *id, int record) {
     p.origin.meter = "heat1";
     p.origin.record = record;
     p.origin.quantity = "energy";
-    p.origin.dif_hex = "04";
-    p.origin.vif_hex = "03";
+    p.origin.protocol = DP_PROTO_MBUS;
+    p.origin.address = fake_mbus_address("04", "03", record);
     p.origin.function = "instantaneous";
-    p.origin.storage = record;
     return p;
 }
 
@@ -278,8 +278,7 @@ static void test_migrate_v1(void) {
     dp p = point("heat1/0", 0);
     p.value.type = DP_DOUBLE;
     p.value.d = 14.5;
-    p.origin.vif_hex = "03";
-    p.origin.storage = 0;
+    p.origin.address = fake_mbus_address("04", "03", 0);
     p.ts_ns = 400;
     datahub_publish(hub, &p);
     datahub_cycle_end(hub, "test", 1);

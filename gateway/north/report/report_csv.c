@@ -3,6 +3,7 @@
  * the widest meter so that all lines have the same number of fields. */
 #include <string.h>
 
+#include "core/dp_address.h"
 #include "north/report/report_int.h"
 
 /* Which optional columns a variant has (Table 23). Value, Unit and
@@ -140,8 +141,9 @@ static void write_value(csv_line *l, const csv_columns *c, const dp *p, size_t x
         field(l, ""); /* no per-value user label in the configuration */
     if (c->ts_x)
         field_time(l, c, p->origin.meter_ts_ns);
-    if (c->obis_x)
-        field(l, ""); /* no OBIS-ID configured for M-Bus values */
+    char obis[32];
+    if (c->obis_x) /* a DLMS point's logical name; M-Bus values have none */
+        field(l, dp_dlms_obis_of(&p->origin, obis, sizeof obis) ? obis : "");
 }
 
 static void write_empty_group(csv_line *l, const csv_columns *c) {

@@ -6,6 +6,7 @@
  * kWh with the scale divided by 1000, as the manual's sample does. */
 #include <string.h>
 
+#include "core/dp_address.h"
 #include "north/report/report_int.h"
 
 /* A tiny pretty-printing writer: it knows the nesting depth and whether the
@@ -107,10 +108,12 @@ static void write_data(jw *w, const dp *p) {
     jw_str(w, "UNIT", u.text);
     report_decimal_shift(1, report_scale_exp(p) + u.shift, scale, sizeof scale);
     jw_raw(w, "SCALE", scale);
-    if (has_text(p->origin.dif_hex))
-        jw_str(w, "DIF", p->origin.dif_hex);
-    if (has_text(p->origin.vif_hex))
-        jw_str(w, "VIF", p->origin.vif_hex);
+    dp_mbus_address a;
+    bool mbus = dp_mbus_address_of(&p->origin, &a);
+    if (mbus && has_text(a.dif_hex))
+        jw_str(w, "DIF", a.dif_hex);
+    if (mbus && has_text(a.vif_hex))
+        jw_str(w, "VIF", a.vif_hex);
     jw_open(w, "entry", '[');
     write_entry(w, p);
     jw_close(w, ']');

@@ -2,11 +2,13 @@
  * datahub's meters and points (filtered by the instance's selection) written in
  * its format, or the events collected since the last event report.
  * Output depends only on the hub contents and the report time. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/dp_address.h"
 #include "north/report/report_inst.h"
 #include "north/report/report_int.h"
 
@@ -27,6 +29,23 @@ static bool meter_in_cycle(const dh_meter *m, const char *source) {
     return m->interface && strlen(m->interface) == n && strncmp(m->interface, source, n) == 0;
 }
 
+/* A point is selected by its quantity, or a DLMS point by its logical name alone
+ * ("1-0:1.8.0.255") or with the attribute ("1-0:1.8.0.255/2"), as quantities read
+ * before DLMS points had real ones. */
+static bool quantity_selected(const rpt_instance *in, const dp *p) {
+    char obis[32], with_attr[48];
+    uint8_t b[6];
+    int class_id, attr;
+    if (listed(in->quantities, in->n_quantities, p->origin.quantity))
+        return true;
+    if (!dp_dlms_obis_of(&p->origin, obis, sizeof obis) ||
+        !dp_dlms_address_parse(p->origin.address, b, &class_id, &attr))
+        return false;
+    snprintf(with_attr, sizeof with_attr, "%s/%d", obis, attr);
+    return listed(in->quantities, in->n_quantities, obis) ||
+           listed(in->quantities, in->n_quantities, with_attr);
+}
+
 static int record_key(const dp *p) {
     return p->origin.record >= 0 ? p->origin.record : 0x7fffffff;
 }
@@ -39,7 +58,7 @@ static size_t collect_points(const rpt_instance *in, const datahub *hub, const c
     for (size_t i = 0; i < total; i++) {
         const dp *p = datahub_at(hub, i);
         if (!p || !p->origin.meter || strcmp(p->origin.meter, meter) != 0 ||
-            !listed(in->quantities, in->n_quantities, p->origin.quantity))
+            !quantity_selected(in, p))
             continue;
         size_t k = n++;
         while (k > 0 && record_key(out[k - 1]) > record_key(p)) {

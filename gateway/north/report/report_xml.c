@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "core/dp_address.h"
 #include "north/report/report_int.h"
 
 static void xml_text(FILE *out, const char *s) {
@@ -91,17 +92,18 @@ static void write_data(FILE *out, const rpt_meter *rm, const dp *p, int v) {
     attr(out, "SCALE", scale, false);
     if (v < 9 && rm->meter->manufacturer && *rm->meter->manufacturer)
         attr(out, "MEDIUM", report_medium_name(rm->meter->medium), true);
-    if (v == 8) {
-        snprintf(obis, sizeof obis, "%s%s%s", p->origin.dif_hex ? p->origin.dif_hex : "",
-                 p->origin.dif_hex && p->origin.vif_hex ? " " : "",
-                 p->origin.vif_hex ? p->origin.vif_hex : "");
-        if (obis[0])
-            attr(out, "OBIS_ID", obis, false);
+    dp_mbus_address a;
+    bool mbus = dp_mbus_address_of(&p->origin, &a);
+    /* XML-8's OBIS_ID: a DLMS point's logical name, an M-Bus record's DIF and VIF bytes */
+    if (v == 8 && (mbus || dp_dlms_obis_of(&p->origin, obis, sizeof obis))) {
+        if (mbus)
+            snprintf(obis, sizeof obis, "%s %s", a.dif_hex, a.vif_hex);
+        attr(out, "OBIS_ID", obis, false);
     }
-    if (v == 9 && p->origin.dif_hex)
-        attr(out, "DIF", p->origin.dif_hex, false);
-    if (v == 9 && p->origin.vif_hex)
-        attr(out, "VIF", p->origin.vif_hex, false);
+    if (v == 9 && mbus) {
+        attr(out, "DIF", a.dif_hex, false);
+        attr(out, "VIF", a.vif_hex, false);
+    }
     fputs(">\n", out);
     write_entry(out, p);
     fputs("      </data>\n", out);

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/dp_address.h"
 #include "codec/dlms/dlms_apdu.h"
+#include "codec/dlms/dlms_obis_quantity.h"
 #include "codec/dlms/dlms_cipher.h"
 #include "south/dlms/dlms_link.h"
 #include "codec/dlms/dlms_wrapper.h"
@@ -109,29 +111,36 @@ bool dlms_to_dp_value(const dlms_value *v, int scaler, dp_value *out, char *text
     return false;
 }
 
-void dlms_publish_point(meter *m, const char *id_suffix, const char *quantity, const dp_value *value,
-                        int scaler, const char *unit, int64_t ts, int64_t meter_ts, int64_t raw, bool has_raw,
-                        unsigned quality) {
+void dlms_attr_address(const uint8_t obis[6], unsigned class_id, int attr, char *out, size_t cap) {
+    dp_dlms_address_format(obis, (int)class_id, attr, out, cap);
+}
+
+void dlms_publish_point(meter *m, const char *id_suffix, const char *quantity, const char *address,
+                        const dp_value *value, int scaler, const char *unit, int64_t ts, int64_t meter_ts,
+                        int64_t raw, bool has_raw, unsigned quality) {
     char id[3 * DLMS_NAME_MAX + 40];
     snprintf(id, sizeof id, "%s/%s", m->cfg->name, id_suffix);
     dp p = {.id = id, .value = *value, .unit = unit, .ts_ns = ts, .quality = quality};
-    p.origin = (dp_origin){.meter = m->cfg->name, .record = -1, .quantity = quantity,
-                           .function = "instantaneous", .raw_int = raw, .scale_exp = scaler,
-                           .has_raw = has_raw, .meter_ts_ns = meter_ts};
+    p.origin = (dp_origin){.meter = m->cfg->name, .record = -1,
+                           .protocol = address ? DP_PROTO_DLMS : DP_PROTO_NONE, .address = address,
+                           .quantity = quantity, .function = "instantaneous", .raw_int = raw,
+                           .scale_exp = scaler, .has_raw = has_raw, .meter_ts_ns = meter_ts};
     datahub_publish(m->net->c->hub, &p);
     m->values++;
 }
 
-static void publish_value(meter *m, const char *id_suffix, const dlms_object_cfg *o,
-                          const dlms_value *v, int scaler, const char *unit, int64_t ts,
-                          int64_t meter_ts) {
-    char text[128], obis[32];
+/* One attribute of a configured object; quantity NULL: the one its logical name says. */
+static void publish_value(meter *m, const char *id_suffix, const dlms_object_cfg *o, int attr,
+                          const char *quantity, const dlms_value *v, int scaler, const char *unit,
+                          int64_t ts, int64_t meter_ts) {
+    char text[128], address[DP_ADDRESS_MAX];
     dp_value value;
     int64_t raw = 0;
     bool has_raw;
     if (!dlms_to_dp_value(v, scaler, &value, text, sizeof text, &raw, &has_raw)) return;
-    dlms_obis_format(o->obis, obis, sizeof obis);
-    dlms_publish_point(m, id_suffix, obis, &value, scaler, unit, ts, meter_ts, raw, has_raw, 0);
+    dlms_attr_address(o->obis, o->class_id, attr, address, sizeof address);
+    if (!quantity) quantity = dlms_obis_quantity(o->obis, o->class_id);
+    dlms_publish_point(m, id_suffix, quantity, address, &value, scaler, unit, ts, meter_ts, raw, has_raw, 0);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -546,7 +555,7 @@ static void handle_register(meter *m, const dlms_object_cfg *o, obj_rt *rt, cons
     dlms_datetime dt;
     if (n >= 3 && dlms_first_value(&res[2], &ct, &rc) && dlms_datetime_decode(ct.bytes, ct.len, &dt))
         dlms_datetime_to_unix_ns(&dt, &meter_ts);
-    publish_value(m, o->name, o, &v, rt->scaler, dlms_unit_name(rt->unit), clock_wall_ns(), meter_ts);
+    publish_value(m, o->name, o, 2, NULL, &v, rt->scaler, dlms_unit_name(rt->unit), clock_wall_ns(), meter_ts);
     dlms_object_read(m, o);
 }
 
@@ -560,13 +569,13 @@ static bool handle_clock(meter *m, const dlms_object_cfg *o, const dlms_result *
         dlms_object_failed(m, o, "%s", result_problem(r));
         return false;
     }
-    publish_value(m, o->name, o, &v, 0, "", now, t);
+    publish_value(m, o->name, o, 2, NULL, &v, 0, "", now, t);
     dlms_object_read(m, o);
     double off = (double)(t - now) / NS_PER_S;
     char id[DLMS_NAME_MAX + 16];
     snprintf(id, sizeof id, "%s_offset", o->name);
     dlms_value dv = {.type = DT_FLOAT64, .f = off};
-    publish_value(m, id, o, &dv, 0, "s", now, 0);
+    publish_value(m, id, o, 2, "clock_offset", &dv, 0, "s", now, 0);
     int64_t diff = t > now ? t - now : now - t;
     if (m->cfg->clock_sync && diff > m->net->c->cfg->clock_threshold_ns) {
         dlms_publish_event(m, "clock_sync", "meter clock off by %.3f s: set to the gateway's UTC time", off);
@@ -585,7 +594,7 @@ static void handle_results(meter *m, const dlms_result *res, size_t n) {
     case DLMS_OBJ_EXT_REGISTER: handle_register(m, o, rt, res, n); break;
     case DLMS_OBJ_DATA:
         if (dlms_first_value(&res[0], &v, &rd)) {
-            publish_value(m, o->name, o, &v, 0, "", clock_wall_ns(), 0);
+            publish_value(m, o->name, o, 2, NULL, &v, 0, "", clock_wall_ns(), 0);
             dlms_object_read(m, o);
             if (o->obis[2] == 96 && o->obis[3] == 1 && (v.type == DT_OCTET_STRING || v.type == DT_VISIBLE_STRING))
                 snprintf(m->serial, sizeof m->serial, "%.*s", (int)v.len, (const char *)v.bytes);
@@ -595,14 +604,14 @@ static void handle_results(meter *m, const dlms_result *res, size_t n) {
         break;
     case DLMS_OBJ_DISCONNECT:
         if (dlms_first_value(&res[0], &v, &rd)) {
-            publish_value(m, o->name, o, &v, 0, "", clock_wall_ns(), 0);
+            publish_value(m, o->name, o, 2, NULL, &v, 0, "", clock_wall_ns(), 0);
             dlms_object_read(m, o);
         } else
             dlms_object_failed(m, o, "%s", result_problem(&res[0]));
         if (n > 1 && dlms_first_value(&res[1], &v, &rd)) {
             char id[DLMS_NAME_MAX + 16];
             snprintf(id, sizeof id, "%s_state", o->name);
-            publish_value(m, id, o, &v, 0, "", clock_wall_ns(), 0);
+            publish_value(m, id, o, 3, NULL, &v, 0, "", clock_wall_ns(), 0);
         }
         break;
     case DLMS_OBJ_CLOCK:

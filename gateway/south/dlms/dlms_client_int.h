@@ -116,10 +116,13 @@ struct dlms_client {
 void dlms_publish_event(meter *m, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool dlms_to_dp_value(const dlms_value *v, int scaler, dp_value *out, char *text, size_t cap, int64_t *raw,
                       bool *has_raw);
-/* quantity: the value's logical name (and attribute), for the store and reports */
-void dlms_publish_point(meter *m, const char *id_suffix, const char *quantity, const dp_value *value,
-                        int scaler, const char *unit, int64_t ts, int64_t meter_ts, int64_t raw, bool has_raw,
-                        unsigned quality);
+/* quantity: what the value measures (dlms_obis_quantity); address: the COSEM attribute
+ * it was read from (dlms_attr_address), NULL for the client's own counters. */
+void dlms_publish_point(meter *m, const char *id_suffix, const char *quantity, const char *address,
+                        const dp_value *value, int scaler, const char *unit, int64_t ts, int64_t meter_ts,
+                        int64_t raw, bool has_raw, unsigned quality);
+/* A point's origin address "1-0:1.8.0.255 class 3 attr 2" (out: DP_ADDRESS_MAX bytes). */
+void dlms_attr_address(const uint8_t obis[6], unsigned class_id, int attr, char *out, size_t cap);
 void dlms_send_get_refs(meter *m, const cosem_ref *refs, size_t n, const dlms_access *access);
 bool dlms_first_value(const dlms_result *r, dlms_value *v, axdr_reader *rd);
 

@@ -6,12 +6,14 @@
  * (attribute 3 of classes 3/4, 4 of class 5, a few per GET with list), then its
  * buffer (attribute 2) by range from the newest entry stored. Each column is
  * published as <meter>/<object>/<column> at the entry's time, scaled, with its unit,
- * and with its logical name and attribute as the point's quantity. */
+ * with the quantity its logical name says and the captured attribute as its origin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/dp_address.h"
+#include "codec/dlms/dlms_obis_quantity.h"
 #include "south/dlms/dlms_client_int.h"
 #include "core/log.h"
 
@@ -201,7 +203,7 @@ static bool entry_columns(entry_reader *er, axdr_reader *rd, int64_t ts, bool pu
     for (size_t k = 1; k < p->n_cols; k++) {
         dlms_value v;
         dp_value dv;
-        char text[128], suffix[DLMS_NAME_MAX + 16], quantity[48];
+        char text[128], suffix[DLMS_NAME_MAX + 16], address[DP_ADDRESS_MAX];
         int64_t raw = 0;
         bool has_raw = false, usable;
         int scaler;
@@ -216,8 +218,10 @@ static bool entry_columns(entry_reader *er, axdr_reader *rd, int64_t ts, bool pu
         *id = dlms_entry_id_value(*id, &dv);
         if (!publish) continue;
         snprintf(suffix, sizeof suffix, "%s/%zu", er->o->name, k);
-        dlms_column_name(&p->cols[k], quantity, sizeof quantity);
-        dlms_publish_point(er->m, suffix, quantity, &dv, scaler, unit, ts, ts, raw, has_raw, quality);
+        const dlms_column *c = &p->cols[k];
+        dlms_attr_address(c->obis, c->class_id, c->attr, address, sizeof address);
+        dlms_publish_point(er->m, suffix, dlms_obis_quantity(c->obis, c->class_id), address, &dv, scaler,
+                           unit, ts, ts, raw, has_raw, quality);
     }
     return true;
 }

@@ -84,7 +84,7 @@ void dlms_tolerated(meter *m, tolerated_kind kind, const char *fmt, ...) {
 
 static void publish_count(meter *m, const char *name, unsigned count, int64_t wall) {
     dp_value v = {.type = DP_INT, .i = count};
-    dlms_publish_point(m, name, "counter", &v, 0, "", wall, 0, count, true, 0);
+    dlms_publish_point(m, name, "counter", NULL, &v, 0, "", wall, 0, count, true, 0);
 }
 
 /* After each job; a counter appears once it is not zero. */

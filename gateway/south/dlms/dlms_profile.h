@@ -61,7 +61,7 @@ void dlms_profile_forget_columns(dlms_profile *p);
 int dlms_column_su_attr(const dlms_column *c);
 /* The first column at or after `from` whose scaler and unit are still to be read. */
 bool dlms_profile_next_su(const dlms_profile *p, size_t from, size_t *col);
-/* "1-0:1.8.0.255/2": logical name and attribute of a column (store: quantity). */
+/* "1-0:1.8.0.255/2": logical name and attribute of a column (for log lines). */
 void dlms_column_name(const dlms_column *c, char *out, size_t cap);
 
 /* Entry identity: FNV-1a over the timestamp and each column's value in the form the

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/dp_address.h"
 
 int64_t mbus_meter_time_ns(const mbus_record *recs, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -55,12 +56,14 @@ static dp_value record_value(const mbus_record *r) {
     return v;
 }
 
-static void publish_record(datahub *hub, const char *meter, int index, const mbus_record *r,
-                           int64_t wall_ns, int64_t meter_ts_ns) {
-    char id[MBUS_NAME_MAX + 16], dif[3 * sizeof r->dif + 1], vif[3 * sizeof r->vif + 1];
+static void publish_record(datahub *hub, dp_protocol protocol, const char *meter, int index,
+                           const mbus_record *r, int64_t wall_ns, int64_t meter_ts_ns) {
+    char id[MBUS_NAME_MAX + 16], address[DP_ADDRESS_MAX];
+    dp_mbus_address a = {.storage = (int)r->storage, .tariff = (int)r->tariff, .subunit = (int)r->subunit};
     snprintf(id, sizeof id, "%s/%d", meter, index);
-    hex_text(r->dif, r->n_dif, dif, sizeof dif);
-    hex_text(r->vif, r->n_vif, vif, sizeof vif);
+    hex_text(r->dif, r->n_dif, a.dif_hex, sizeof a.dif_hex);
+    hex_text(r->vif, r->n_vif, a.vif_hex, sizeof a.vif_hex);
+    dp_mbus_address_format(&a, address, sizeof address);
     dp point = {
         .id = id,
         .value = record_value(r),
@@ -71,13 +74,10 @@ static void publish_record(datahub *hub, const char *meter, int index, const mbu
             {
                 .meter = meter,
                 .record = index,
+                .protocol = protocol,
+                .address = address,
                 /* A plain-text VIF names the quantity itself. */
                 .quantity = r->vif_text[0] ? r->vif_text : (r->quantity ? r->quantity : ""),
-                .dif_hex = dif,
-                .vif_hex = vif,
-                .storage = (int)r->storage,
-                .tariff = (int)r->tariff,
-                .subunit = (int)r->subunit,
                 .function = mbus_function_name(r->function),
                 .raw_int = r->raw_int,
                 .scale_exp = r->scale_exp,
@@ -88,11 +88,16 @@ static void publish_record(datahub *hub, const char *meter, int index, const mbu
     datahub_publish(hub, &point);
 }
 
-void mbus_publish_records(datahub *hub, const char *meter, const mbus_record *recs, size_t n,
-                          int64_t wall_ns) {
+void mbus_publish_records_for(datahub *hub, dp_protocol protocol, const char *meter,
+                              const mbus_record *recs, size_t n, int64_t wall_ns) {
     int64_t meter_ts_ns = mbus_meter_time_ns(recs, n);
     for (size_t i = 0; i < n; i++)
-        publish_record(hub, meter, (int)i, &recs[i], wall_ns, meter_ts_ns);
+        publish_record(hub, protocol, meter, (int)i, &recs[i], wall_ns, meter_ts_ns);
+}
+
+void mbus_publish_records(datahub *hub, const char *meter, const mbus_record *recs, size_t n,
+                          int64_t wall_ns) {
+    mbus_publish_records_for(hub, DP_PROTO_MBUS, meter, recs, n, wall_ns);
 }
 
 void mbus_publish_meter_ok(datahub *hub, const mbus_meter_cfg *meter, const mbus_header *hdr,

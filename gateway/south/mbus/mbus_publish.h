@@ -18,9 +18,13 @@
  * ("YYYY-MM-DDTHH:MM[:SS]", taken as UTC), in ns since the epoch; 0 if none. */
 int64_t mbus_meter_time_ns(const mbus_record *recs, size_t n);
 
-/* Publish records as points "<meter>/<index>", index = position in recs. */
+/* Publish records as points "<meter>/<index>", index = position in recs, with their
+ * DIF/VIF, storage, tariff and subunit as the origin's address (core/dp_address.h). */
 void mbus_publish_records(datahub *hub, const char *meter, const mbus_record *recs, size_t n,
                           int64_t wall_ns);
+/* The same for records that came by another protocol (DP_PROTO_WMBUS). */
+void mbus_publish_records_for(datahub *hub, dp_protocol protocol, const char *meter,
+                              const mbus_record *recs, size_t n, int64_t wall_ns);
 
 /* Publish the meter as read now (status "ok"), described by the telegram header. */
 void mbus_publish_meter_ok(datahub *hub, const mbus_meter_cfg *meter, const mbus_header *hdr,

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/clock.h"
+#include "core/dp_address.h"
 #include "core/iochan.h"
 #include "core/log.h"
 #include "south/modbus/modbus_client_int.h"
@@ -78,6 +79,11 @@ static void publish_meter(modbus_client *cl, mbc_dev_state *d, const char *statu
     datahub_meter(cl->hub, &m);
 }
 
+static const char *bank_name(uint8_t function) {
+    static const char *const banks[] = {"", "coils", "discrete", "holding", "input"};
+    return function < sizeof banks / sizeof banks[0] ? banks[function] : "";
+}
+
 static void publish_block(modbus_client *cl, mbc_dev_state *d, const mbc_block *b, const uint8_t *pdu) {
     int64_t now = clock_wall_ns();
     for (size_t i = b->first; i < b->first + b->n; i++) {
@@ -92,11 +98,13 @@ static void publish_block(modbus_client *cl, mbc_dev_state *d, const mbc_block *
             for (unsigned k = 0; k < mbv_registers(r->format); k++) regs[k] = mb_rsp_register(pdu, off + k);
             v.d = mbv_decode(regs, r->format, r->order) * r->scale;
         }
-        char id[256];
+        char id[256], address[DP_ADDRESS_MAX];
         snprintf(id, sizeof id, "%s/%s", d->cfg->name, r->id);
+        dp_modbus_address_format(bank_name(r->function), r->address, mbv_format_name(r->format),
+                                 mbv_order_name(r->order), address, sizeof address);
         dp p = {.id = id, .value = v, .unit = r->unit, .ts_ns = now,
-                .origin = {.meter = d->cfg->name, .record = (int)i, .quantity = r->id,
-                           .function = "instantaneous"}};
+                .origin = {.meter = d->cfg->name, .record = (int)i, .protocol = DP_PROTO_MODBUS,
+                           .address = address, .quantity = r->quantity, .function = "instantaneous"}};
         datahub_publish(cl->hub, &p);
     }
 }

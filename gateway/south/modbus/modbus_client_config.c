@@ -21,7 +21,7 @@ static bool parse_polling(const cfg_node *m, modbus_client_config *c, cfg_err *e
 
 static bool parse_register(const cfg_node *m, mbv_order def_order, mbc_register *r, cfg_err *err) {
     static const char *const keys[] = {"id", "bank", "address", "format", "byte_order", "scale",
-                                       "unit", "group", NULL};
+                                       "unit", "group", "quantity", NULL};
     static const char *const banks[] = {"coils", "discrete", "holding", "input", "contact", NULL};
     static const uint8_t functions[] = {1, 2, 3, 4, 2};
     const char *bank, *format, *order, *group;
@@ -34,7 +34,7 @@ static bool parse_register(const cfg_node *m, mbv_order def_order, mbc_register 
         !cfg_str(m, "format", NULL, &format, err) ||
         !cfg_str(m, "byte_order", mbv_order_name(def_order), &order, err) ||
         !cfg_double(m, "scale", 1.0, &r->scale, err) || !cfg_str(m, "unit", "", &r->unit, err) ||
-        !cfg_str(m, "group", "normal", &group, err))
+        !cfg_str(m, "group", "normal", &group, err) || !cfg_str(m, "quantity", r->id, &r->quantity, err))
         return false;
     r->function = 0;
     for (int i = 0; banks[i]; i++)

@@ -16,6 +16,7 @@ typedef struct mbc_register {
     mbv_order order;
     double scale;       /* published value = decoded * scale */
     const char *unit;
+    const char *quantity; /* "energy", "voltage", ...; the id when not configured */
     int group;
 } mbc_register;
 

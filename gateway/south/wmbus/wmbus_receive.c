@@ -240,7 +240,7 @@ static void accept_telegram(wmbus_radio *r, wmbus_meter *mt) {
     const telegram *t = r->tg;
     r->stats.accepted++;
     int64_t wall = clock_wall_ns();
-    mbus_publish_records(r->hub, mt->name, t->app.records, t->app.n_records, wall);
+    mbus_publish_records_for(r->hub, DP_PROTO_WMBUS, mt->name, t->app.records, t->app.n_records, wall);
     if (mt->status == NULL || strcmp(mt->status, "ok") != 0)
         publish_meter(r, mt, "ok");
 }
