@@ -36,6 +36,7 @@ typedef struct point_entry {
     const char *meter, *quantity, *unit, *function;
     const char *address; /* the origin's address: holds the DIF/VIF, storage ... columns */
     int record;
+    int protocol; /* dp_protocol */
     int64_t id;
     uint64_t hash; /* of name: most probes end without a strcmp */
 } point_entry;

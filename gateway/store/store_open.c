@@ -10,9 +10,15 @@
 
 #include "store/store_int.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
-/* Readings are split in two: `points` describes a data point once (its name,
+/* Schema version 3 adds the point's origin to `points`: protocol ("mbus", "wmbus",
+ * "dlms", "modbus"; NULL for the gateway's own points) and address in that protocol's
+ * terms (core/dp_address.h: an M-Bus DIF/VIF and storage, a DLMS OBIS with class and
+ * attribute, a Modbus register), so that a DLMS column's OBIS is kept; the M-Bus
+ * columns (storage ... vif) stay as they were for the SQL written against them.
+ *
+ * Readings are split in two: `points` describes a data point once (its name,
  * meter, record, quantity, unit, DIF/VIF ...; a new row only when one of
  * those changes), `samples` holds what changes with every reading (time,
  * value, quality) against the point's integer id. A reading then costs one
@@ -41,7 +47,7 @@ static const char *const schema_sql =
 static const char *const readings_sql =
     "CREATE TABLE IF NOT EXISTS points(id INTEGER PRIMARY KEY, name TEXT, meter TEXT,"
     " record INTEGER, quantity TEXT, unit TEXT, storage INTEGER, tariff INTEGER,"
-    " subunit INTEGER, function TEXT, dif TEXT, vif TEXT);"
+    " subunit INTEGER, function TEXT, dif TEXT, vif TEXT, protocol TEXT, address TEXT);"
     "CREATE INDEX IF NOT EXISTS points_name ON points(name);"
     "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, point_id INTEGER,"
     " ts_ns INTEGER, value REAL, value_text TEXT, quality INTEGER);"
@@ -50,7 +56,8 @@ static const char *const readings_sql =
     " p.name AS point, p.meter AS meter, p.record AS record, p.quantity AS quantity,"
     " s.value AS value, s.value_text AS value_text, p.unit AS unit, s.quality AS quality,"
     " p.storage AS storage, p.tariff AS tariff, p.subunit AS subunit,"
-    " p.function AS function, p.dif AS dif, p.vif AS vif"
+    " p.function AS function, p.dif AS dif, p.vif AS vif,"
+    " p.protocol AS protocol, p.address AS address"
     " FROM samples s JOIN points p ON p.id = s.point_id;";
 
 /* Schema version 1 kept readings in one wide table: move them over, ids kept. */
@@ -68,7 +75,15 @@ static const char *const migrate_v1_copy_sql =
     " AND p.tariff IS r.tariff AND p.subunit IS r.subunit AND p.function IS r.function"
     " AND p.dif IS r.dif AND p.vif IS r.vif;"
     "DROP TABLE readings_v1;"
-    "UPDATE schema_version SET version = 2;";
+    "UPDATE schema_version SET version = 3;";
+
+/* Schema version 2 lacked the origin: two columns more, the view redrawn. Rows kept
+ * from version 2 have no origin (NULL); the next reading of such a point adds a row
+ * with its origin, as any change of a point's description does. */
+static const char *const migrate_v2_sql =
+    "ALTER TABLE points ADD COLUMN protocol TEXT;"
+    "ALTER TABLE points ADD COLUMN address TEXT;"
+    "DROP VIEW IF EXISTS readings;";
 
 static const char *const sample_sql =
     "INSERT INTO samples(point_id, ts_ns, value, value_text, quality) VALUES(?,?,?,?,?)";
@@ -77,11 +92,12 @@ static const char *const point_find_sql =
     "SELECT id FROM points WHERE name = ?1 AND meter IS ?2 AND record IS ?3"
     " AND quantity IS ?4 AND unit IS ?5 AND storage IS ?6 AND tariff IS ?7"
     " AND subunit IS ?8 AND function IS ?9 AND dif IS ?10 AND vif IS ?11"
-    " ORDER BY id DESC LIMIT 1";
+    " AND protocol IS ?12 AND address IS ?13 ORDER BY id DESC LIMIT 1";
 
 static const char *const point_add_sql =
     "INSERT INTO points(name, meter, record, quantity, unit, storage, tariff, subunit,"
-    " function, dif, vif) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    " function, dif, vif, protocol, address)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 static const char *const meter_sql =
     "INSERT INTO meters(name, interface, primary_address, secondary, serial, manufacturer,"
@@ -129,17 +145,18 @@ static int read_schema_version(sqlite3 *db) {
     return version;
 }
 
-/* In one transaction: a failure leaves the version 1 database as it was. */
-static bool migrate_v1(gw_store *s, char *err, size_t errlen) {
+/* One migration step in one transaction: a failure leaves the database as it was. */
+static bool migrate(gw_store *s, int from, const char *before, const char *after, char *err,
+                    size_t errlen) {
     char *msg = NULL;
     bool ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) == SQLITE_OK &&
-              sqlite3_exec(s->db, migrate_v1_sql, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, before, NULL, NULL, &msg) == SQLITE_OK &&
               sqlite3_exec(s->db, readings_sql, NULL, NULL, &msg) == SQLITE_OK &&
-              sqlite3_exec(s->db, migrate_v1_copy_sql, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(s->db, after, NULL, NULL, &msg) == SQLITE_OK &&
               sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
     if (!ok) {
-        snprintf(err, errlen, "cannot migrate readings to schema version 2: %s",
-                 msg ? msg : sqlite3_errmsg(s->db));
+        snprintf(err, errlen, "cannot migrate the store from schema version %d to %d: %s",
+                 from, SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         if (!sqlite3_get_autocommit(s->db))
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -165,13 +182,16 @@ static bool create_schema(gw_store *s, char *err, size_t errlen) {
         return false;
     }
     if (version == 0 &&
-        sqlite3_exec(s->db, "INSERT INTO schema_version(version) VALUES(2)", NULL, NULL, NULL) !=
+        sqlite3_exec(s->db, "INSERT INTO schema_version(version) VALUES(3)", NULL, NULL, NULL) !=
             SQLITE_OK) {
         snprintf(err, errlen, "cannot write schema version: %s", sqlite3_errmsg(s->db));
         return false;
     }
     if (version == 1)
-        return migrate_v1(s, err, errlen);
+        return migrate(s, 1, migrate_v1_sql, migrate_v1_copy_sql, err, errlen);
+    if (version == 2)
+        return migrate(s, 2, migrate_v2_sql, "UPDATE schema_version SET version = 3;", err,
+                       errlen);
     if (sqlite3_exec(s->db, readings_sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot create schema: %s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);

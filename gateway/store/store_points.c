@@ -51,7 +51,8 @@ static bool points_grow(point_cache *c) {
 
 static bool entry_matches(const point_entry *e, const dp *p) {
     const dp_origin *o = &p->origin;
-    return e->record == o->record && same_text(e->meter, o->meter) &&
+    return e->record == o->record && e->protocol == (int)o->protocol &&
+           same_text(e->meter, o->meter) &&
            same_text(e->quantity, o->quantity) && same_text(e->unit, p->unit) &&
            same_text(e->function, o->function) && same_text(e->address, o->address);
 }
@@ -87,6 +88,7 @@ static void entry_set(point_entry *e, const dp *p, int64_t id) {
     e->function = pack(&at, o->function);
     e->address = pack(&at, o->address);
     e->record = o->record;
+    e->protocol = (int)o->protocol;
     e->id = id;
 }
 
@@ -98,7 +100,8 @@ static void bind_copy(sqlite3_stmt *st, int idx, const char *text) {
         sqlite3_bind_null(st, idx);
 }
 
-/* The columns of schema version 2 hold M-Bus addresses only (zero and NULL otherwise). */
+/* storage ... vif hold M-Bus addresses only (zero and NULL otherwise); protocol and
+ * address every point's origin (schema version 3). */
 static void bind_description(sqlite3_stmt *st, const dp *p) {
     const dp_origin *o = &p->origin;
     dp_mbus_address a;
@@ -114,6 +117,8 @@ static void bind_description(sqlite3_stmt *st, const dp *p) {
     store_bind_text(st, 9, o->function);
     bind_copy(st, 10, mbus ? a.dif_hex : NULL);
     bind_copy(st, 11, mbus ? a.vif_hex : NULL);
+    store_bind_text(st, 12, o->protocol == DP_PROTO_NONE ? NULL : dp_protocol_name(o->protocol));
+    store_bind_text(st, 13, o->address);
 }
 
 /* The points row describing p: an existing one (also from an earlier run),

@@ -76,7 +76,7 @@ static void test_write_through_datahub(void) {
     sqlite3 *db = reader();
     char text[256];
     CHECK_STR(query_text(db, "PRAGMA journal_mode", text, sizeof text), "wal");
-    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 2);
+    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 3);
 
     dh_meter m = {.name = "heat1", .interface = "mbus", .primary_address = 5,
                   .serial = "11490378", .manufacturer = "ACW", .version = 17, .medium = 4,
@@ -228,7 +228,7 @@ static void test_reopen_and_errors(void) {
     sqlite3_exec(db, "UPDATE schema_version SET version = 9", NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK(store_open(db_path, err, sizeof err) == NULL);
-    CHECK_STR(err, "database schema version 9 is newer than this gateway's (2)");
+    CHECK_STR(err, "database schema version 9 is newer than this gateway's (3)");
 
     CHECK(store_open("/nonexistent-dir/gw.db", err, sizeof err) == NULL);
     CHECK_STR(err, "/nonexistent-dir/gw.db: unable to open database file");
@@ -262,7 +262,7 @@ static void test_migrate_v1(void) {
     if (!store)
         return;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 2);
+    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 3);
     CHECK_INT(query_int(db, "SELECT count(*) FROM points"), 2);
     CHECK_STR(query_text(db, "SELECT group_concat(id || ':' || ts_ns || ':' || point || ':' ||"
                              " quote(value) || ':' || quality, ' ') FROM readings ORDER BY id",
@@ -282,9 +282,76 @@ static void test_migrate_v1(void) {
     p.ts_ns = 400;
     datahub_publish(hub, &p);
     datahub_cycle_end(hub, "test", 1);
-    CHECK_INT(query_int(db, "SELECT count(*) FROM points"), 2);
+    /* version 1 rows have no origin: the point's description now has one (a new row) */
+    CHECK_INT(query_int(db, "SELECT count(*) FROM points"), 3);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM points WHERE address IS NULL"), 2);
     CHECK_INT(query_int(db, "SELECT count(*) FROM readings WHERE point = 'heat1/0'"), 3);
     CHECK_INT(query_int(db, "SELECT max(id) FROM readings"), 12);
+    store_close(store);
+    datahub_free(hub);
+    sqlite3_close(db);
+}
+
+/* A database of schema version 2 (points without origin) gets the origin columns; its
+ * rows and the readings view's columns are kept. */
+static void test_migrate_v2(void) {
+    char path[300], err[256] = "", text[256];
+    snprintf(path, sizeof path, "%s/v2.db", dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                       "INSERT INTO schema_version VALUES(2);"
+                       "CREATE TABLE points(id INTEGER PRIMARY KEY, name TEXT, meter TEXT,"
+                       " record INTEGER, quantity TEXT, unit TEXT, storage INTEGER, tariff INTEGER,"
+                       " subunit INTEGER, function TEXT, dif TEXT, vif TEXT);"
+                       "CREATE TABLE samples(id INTEGER PRIMARY KEY, point_id INTEGER,"
+                       " ts_ns INTEGER, value REAL, value_text TEXT, quality INTEGER);"
+                       "CREATE VIEW readings AS SELECT s.id AS id, s.ts_ns AS ts_ns,"
+                       " p.name AS point, p.quantity AS quantity, s.value AS value"
+                       " FROM samples s JOIN points p ON p.id = s.point_id;"
+                       "INSERT INTO points VALUES(1, 'e1/0', 'e1', 0, '1.0.1.8.0.255/2', 'Wh',"
+                       " 0, 0, 0, 'instantaneous', NULL, NULL);"
+                       "INSERT INTO samples VALUES(5, 1, 100, 42.0, NULL, 0);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    gw_store *store = store_open(path, err, sizeof err);
+    CHECK_MSG(store != NULL, "%s", err);
+    if (!store)
+        return;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK_INT(query_int(db, "SELECT version FROM schema_version"), 3);
+    CHECK_STR(query_text(db, "SELECT point || ':' || quantity || ':' || value || ':' ||"
+                             " quote(protocol) || ':' || quote(address) FROM readings",
+                         text, sizeof text),
+              "e1/0:1.0.1.8.0.255/2:42.0:NULL:NULL");
+    /* a DLMS reading keeps its origin: the OBIS with class and attribute */
+    datahub *hub = datahub_new();
+    store_attach(store, hub, NULL);
+    dp p = point("e1/0", 0);
+    p.origin.meter = "e1";
+    p.origin.protocol = DP_PROTO_DLMS;
+    p.origin.address = "1-0:1.8.0.255 class 3 attr 2";
+    p.value.type = DP_DOUBLE;
+    p.value.d = 43;
+    p.ts_ns = 200;
+    datahub_publish(hub, &p);
+    datahub_cycle_end(hub, "test", 1);
+    CHECK_STR(query_text(db, "SELECT protocol || '|' || address || '|' || quantity || '|' ||"
+                             " quote(dif) || '|' || storage FROM readings WHERE id > 5",
+                         text, sizeof text),
+              "dlms|1-0:1.8.0.255 class 3 attr 2|energy|NULL|0");
+    /* an M-Bus reading: its origin next to the M-Bus columns as before */
+    dp m = point("heat1/0", 2);
+    m.value.type = DP_DOUBLE;
+    m.value.d = 1;
+    m.ts_ns = 300;
+    datahub_publish(hub, &m);
+    datahub_cycle_end(hub, "test", 2);
+    CHECK_STR(query_text(db, "SELECT protocol || '|' || dif || '|' || vif || '|' || storage"
+                             " FROM readings WHERE point = 'heat1/0'",
+                         text, sizeof text),
+              "mbus|04|03|2");
     store_close(store);
     datahub_free(hub);
     sqlite3_close(db);
@@ -296,6 +363,7 @@ int main(void) {
     test_write_through_datahub();
     test_reopen_and_errors();
     test_migrate_v1();
+    test_migrate_v2();
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
