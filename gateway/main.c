@@ -260,6 +260,7 @@ static bool open_services(gwd *g) {
         store_attach(g->store, g->hub, g->loop);
         store_set_retention(g->store, g->gw.retention.readings, g->gw.retention.events,
                             g->gw.retention.age_ns);
+        store_set_hold(g->store, (size_t)g->gw.hold);
     }
     g->svc = (gw_services){.loop = g->loop, .hub = g->hub, .state = store_state(g->store),
                            .store = g->store};

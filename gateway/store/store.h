@@ -28,6 +28,18 @@ void store_close(gw_store *store);  /* flushes and unsubscribes; call before dat
  * than max_age_ns before the cycle's time (0 = no limit). */
 void store_set_retention(gw_store *store, int64_t max_readings, int64_t max_events,
                          int64_t max_age_ns);
+/* While the store cannot be written (disk full, I/O errors, read-only, locked)
+ * its writes are held in memory and retried (1 s doubling to 30 s), then
+ * written in order; reports wait for that commit. At most max readings, meters
+ * and events are held (default STORE_HOLD_DEFAULT; 0 = none), the oldest
+ * dropped beyond (counted in the `store_writable` event). docs/store-outage.md. */
+#define STORE_HOLD_DEFAULT 100000
+void store_set_hold(gw_store *store, size_t max);
+/* Readings, meters and events dropped beyond the bound since the store opened. */
+unsigned long long store_hold_dropped(const gw_store *store);
+/* Writes held now (0 when everything is committed or in the open transaction). */
+size_t store_held(const gw_store *store);
+
 /* `gateway.retention: {readings: 1000000, events: 100000, age: 400d}` (node may
  * be NULL: those defaults without an age limit; the CU-XE data log keeps
  * 1,000,000 entries). 0 = no limit. */

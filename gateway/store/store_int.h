@@ -6,6 +6,8 @@
  *   store_write.c      what the datahub publishes: readings, meters, events, rejected
  *   store_retention.c  how much is kept
  *   store_outbox.c     the reports' delivery queue
+ *   store_hold.c       the writes not yet committed, kept in memory (and replayed)
+ *   store_outage.c     the store cannot be written: held, retried, events that say so
  *   store_state.c      drivers' state across restarts and the queries behind it (core/state.h) */
 #ifndef GW_STORE_INT_H
 #define GW_STORE_INT_H
@@ -54,6 +56,34 @@ typedef struct pending_sample {
     char *text;
 } pending_sample;
 
+/* What the store holds in memory: the writes since the last commit that
+ * succeeded (store_hold.c), and the outage they are held through (store_outage.c). */
+typedef struct hold_op hold_op;
+typedef struct store_note {
+    gw_store *s;
+    loop_timer_id timer; /* 0: free */
+    char kind[24];
+    char text[240];
+} store_note;
+
+typedef struct store_hold {
+    hold_op *head, *tail;
+    size_t n_ops, n_droppable;
+    size_t max;                  /* readings, meters and events held at most (gateway.hold) */
+    uint64_t dropped;            /* beyond max, this outage */
+    uint64_t dropped_total;      /* since the store opened */
+    int64_t first_add, last_add; /* report ids among the held writes, 0 = none */
+    int64_t *deleted;            /* delivered reports whose delete is held */
+    size_t n_deleted, cap_deleted;
+    bool failed;  /* a write of the open transaction failed for want of disk: do not commit it */
+    bool held;    /* SQL is not touched; writes are only held, a retry is due */
+    bool outage;  /* a commit failed since the last one that succeeded */
+    int64_t outage_since_ns, retry_ns, next_retry_ns;
+    unsigned long retries;
+    loop_timer_id retry_timer;
+    store_note notes[4];
+} store_hold;
+
 struct gw_store {
     sqlite3 *db;
     sqlite3_stmt *sample, *sample_batch, *point_find, *point_add, *meter, *event, *rejected;
@@ -73,6 +103,7 @@ struct gw_store {
     store_commit_cb on_commit;          /* see store_on_commit */
     void *on_commit_arg;
     gw_state state;                     /* store_state: this store as core/state.h */
+    store_hold hold;                    /* store_hold.c, store_outage.c */
 };
 
 /* store_open.c */
@@ -95,6 +126,29 @@ void store_points_clear(point_cache *c);
 
 /* store_write.c */
 void store_flush_samples(gw_store *s); /* write the partial batch */
+void store_write_update(gw_store *s, const dh_update *u); /* a point, meter or event, in SQL now */
+
+/* store_outbox.c: the outbox rows in SQL now (store_outbox_add/delete hold them too) */
+int64_t store_outbox_insert(gw_store *s, const store_msg *m, int64_t limit, int64_t *dropped);
+void store_outbox_remove(gw_store *s, int64_t id);
+
+/* store_hold.c */
+void hold_update(gw_store *s, const dh_update *u);
+void hold_outbox_add(gw_store *s, const store_msg *m, int64_t limit); /* m->id set */
+void hold_outbox_delete(gw_store *s, int64_t id);
+bool hold_deleted(const store_hold *h, int64_t id);          /* its delete is held */
+size_t hold_added(const store_hold *h, const char *instance); /* reports held */
+const store_msg *hold_first_added(const store_hold *h, const char *instance); /* or NULL */
+void hold_replay(gw_store *s); /* every held write into the open transaction */
+void hold_clear(store_hold *h); /* committed */
+void hold_free(store_hold *h);
+
+/* store_outage.c */
+bool store_disk_error(int rc); /* an error a full or failing disk gives, worth a retry */
+void store_outage_begin(gw_store *s, const char *cause); /* a commit (or BEGIN) failed */
+void store_outage_end(gw_store *s);                      /* a commit succeeded again */
+bool store_outage_retry(gw_store *s, bool now); /* BEGIN and replay when due; true: open */
+void store_outage_close(gw_store *s);                    /* timers, memory */
 
 /* store_retention.c */
 void store_apply_retention(gw_store *s, int64_t now_ns);

@@ -253,6 +253,7 @@ gw_store *store_open(const char *path, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->hold.max = STORE_HOLD_DEFAULT;
     s->subscription = -1;
     /* one thread uses the connection: no per-call mutex */
     int rc = sqlite3_open_v2(path, &s->db,

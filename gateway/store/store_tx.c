@@ -11,7 +11,15 @@
 #include "store/store_int.h"
 
 /* Log SQLite failures without flooding the log when the disk is gone. */
+/* A write the disk refused spoils the open transaction: committing the rest
+ * would keep a cycle without it, so the commit rolls back and holds it all. */
+static void note_failure(gw_store *s, int rc) {
+    if (s->in_transaction && store_disk_error(rc))
+        s->hold.failed = true;
+}
+
 void store_error(gw_store *s, const char *what) {
+    note_failure(s, sqlite3_errcode(s->db));
     s->errors++;
     if (s->errors <= 10 || s->errors % 1000 == 0)
         log_error("store", "%s: %s (error %lu)", what, sqlite3_errmsg(s->db), s->errors);
@@ -19,8 +27,10 @@ void store_error(gw_store *s, const char *what) {
 
 bool store_exec(gw_store *s, const char *sql, const char *what) {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
         return true;
+    note_failure(s, rc);
     s->errors++;
     if (s->errors <= 10 || s->errors % 1000 == 0)
         log_error("store", "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
@@ -34,7 +44,7 @@ bool store_exec(gw_store *s, const char *sql, const char *what) {
  * gone with a rollback): whoever waits to deliver them may look again. */
 static void outbox_settled(gw_store *s) {
     bool had = s->outbox_open != 0;
-    s->outbox_open = 0;
+    s->outbox_open = s->hold.held ? s->hold.first_add : 0; /* held rows: still not */
     if (had && s->on_commit)
         s->on_commit(s->on_commit_arg);
 }
@@ -48,13 +58,21 @@ void store_commit(gw_store *s) {
     if (!s->in_transaction)
         return;
     s->in_transaction = false;
-    if (!store_exec(s, "COMMIT", "commit")) {
-        /* Never leave a transaction open: the next cycle starts clean. */
-        if (!sqlite3_get_autocommit(s->db))
-            store_exec(s, "ROLLBACK", "rollback");
-        /* points rows of the lost transaction are gone: ask SQL again */
-        store_points_clear(&s->points);
+    if (!s->hold.failed && store_exec(s, "COMMIT", "commit")) {
+        if (s->hold.outage)
+            store_outage_end(s);
+        hold_clear(&s->hold); /* all of it is on disk now */
+        outbox_settled(s);
+        return;
     }
+    char cause[160];
+    snprintf(cause, sizeof cause, "%s", sqlite3_errmsg(s->db));
+    /* Never leave a transaction open: the next cycle starts clean. */
+    if (!sqlite3_get_autocommit(s->db))
+        store_exec(s, "ROLLBACK", "rollback");
+    /* points rows of the lost transaction are gone: ask SQL again */
+    store_points_clear(&s->points);
+    store_outage_begin(s, cause); /* its writes are held, and retried */
     outbox_settled(s);
 }
 
@@ -67,8 +85,16 @@ static void on_commit_timer(gw_loop *loop, void *arg) {
 void store_begin(gw_store *s) {
     if (s->in_transaction)
         return;
-    if (!store_exec(s, "BEGIN", "begin"))
-        return; /* each write then commits on its own; slower but correct */
+    if (s->hold.held) {
+        /* without a loop there is no retry timer: the next write retries when due */
+        if (!s->loop)
+            store_outage_retry(s, false);
+        return;
+    }
+    if (!store_exec(s, "BEGIN", "begin")) {
+        store_outage_begin(s, sqlite3_errmsg(s->db));
+        return;
+    }
     s->in_transaction = true;
     if (s->loop)
         s->commit_timer = loop_timer_after(s->loop, COMMIT_DELAY_NS, on_commit_timer, s);

@@ -111,15 +111,24 @@ static void write_event(gw_store *s, const dh_event *e) {
 
 
 
+/* Every write is also held (store_hold.c) until its transaction committed;
+ * while the store cannot be written it is only held. */
 static void on_update(const dh_update *u, void *arg) {
     gw_store *s = arg;
+    store_begin(s);
     if (u->kind == DH_CYCLE_END) {
-        store_begin(s);
-        store_apply_retention(s, u->ts_ns);
-        store_commit_soon(s);
+        if (s->in_transaction) {
+            store_apply_retention(s, u->ts_ns);
+            store_commit_soon(s);
+        }
         return;
     }
-    store_begin(s);
+    hold_update(s, u);
+    if (s->in_transaction)
+        store_write_update(s, u);
+}
+
+void store_write_update(gw_store *s, const dh_update *u) {
     if (u->kind == DH_POINT && u->point)
         write_reading(s, u->point);
     else if (u->kind == DH_METER && u->meter)
@@ -142,6 +151,7 @@ void store_close(gw_store *s) {
     if (!s)
         return;
     store_commit(s);
+    store_outage_close(s);
     if (s->hub)
         datahub_unsubscribe(s->hub, s->subscription);
     store_close_db(s);

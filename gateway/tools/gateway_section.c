@@ -5,11 +5,12 @@
 
 bool gw_gateway_parse(const cfg_node *sec, gw_gateway *g, cfg_err *err) {
     static const char *const keys[] = {"name", "log_level", "store", "datahub_dump", "retention",
-                                       NULL};
+                                       "hold", NULL};
     const char *level;
     g->name = "gwd";
     g->log_level = LOG_LVL_INFO;
     store_retention_parse(NULL, &g->retention, err); /* defaults */
+    g->hold = STORE_HOLD_DEFAULT;
     if (!sec)
         return true;
     if (sec->kind != CFG_MAP)
@@ -18,7 +19,8 @@ bool gw_gateway_parse(const cfg_node *sec, gw_gateway *g, cfg_err *err) {
         !cfg_str(sec, "log_level", "info", &level, err) ||
         !cfg_str(sec, "store", NULL, &g->store_path, err) ||
         !cfg_str(sec, "datahub_dump", NULL, &g->dump_path, err) ||
-        !store_retention_parse(cfg_get(sec, "retention"), &g->retention, err))
+        !store_retention_parse(cfg_get(sec, "retention"), &g->retention, err) ||
+        !cfg_int(sec, "hold", STORE_HOLD_DEFAULT, 0, INT32_MAX, &g->hold, err))
         return false;
     if (g->name[0] == '\0')
         return cfg_fail(err, cfg_get(sec, "name"), "name must not be empty");

@@ -13,6 +13,7 @@ typedef struct gw_gateway {
     const char *store_path; /* NULL: no store */
     const char *dump_path;  /* NULL: no datahub dump */
     store_retention retention;
+    long long hold; /* writes held in memory while the store cannot be written */
 } gw_gateway;
 
 /* sec may be NULL (the defaults). false with err ("file:line:col: ..."). */
