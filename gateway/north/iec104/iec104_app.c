@@ -246,12 +246,16 @@ static bool control_type(const iec104_session *s, uint8_t type) {
  * broken and the connection is closed (false). */
 static bool malformed(iec104_session *s, const uint8_t *raw, size_t len, int rc) {
     s->srv->malformed_asdus++;
-    log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), raw, len);
+    bool tell = iec104_hostile_take(s->srv, IEC104_HOSTILE_MALFORMED); /* a flood: summed up */
+    if (tell)
+        log_hex(LOG_LVL_WARN, MOD_IEC104, iec104_strerror(rc), raw, len);
     if (len < 6)
         return false;
-    iec104_notice(s->srv->hub, "malformed_asdu", "%s:%d: type %u, %zu octets: %s; negative confirmation",
-                  iec104_conn_peer(s->conn), iec104_conn_peer_port(s->conn), raw[0], len,
-                  iec104_strerror(rc));
+    if (tell)
+        iec104_notice(s->srv->hub, "malformed_asdu",
+                      "%s:%d: type %u, %zu octets: %s; negative confirmation",
+                      iec104_conn_peer(s->conn), iec104_conn_peer_port(s->conn), raw[0], len,
+                      iec104_strerror(rc));
     uint16_t ca = (uint16_t)(raw[4] | raw[5] << 8);
     uint8_t cot = raw[2] & 0x3F;
     bool broadcast_ok = raw[0] == C_IC_NA_1 || raw[0] == C_CI_NA_1 || raw[0] == C_CS_NA_1;
@@ -270,7 +274,8 @@ bool iec104_app_handle(iec104_session *s, const uint8_t *raw, size_t len) {
     iec104_asdu a;
     int rc = iec104_asdu_decode(raw, len, &a);
     if (rc == IEC104_ERR_TYPE || (rc == 0 && !control_type(s, a.type))) {
-        log_warn(MOD_IEC104, "%s: unknown type %u", iec104_conn_peer(s->conn), raw[0]);
+        if (iec104_hostile_take(s->srv, IEC104_HOSTILE_MALFORMED))
+            log_warn(MOD_IEC104, "%s: unknown type %u", iec104_conn_peer(s->conn), raw[0]);
         mirror(s, raw, len, COT_UNKNOWN_TYPE, true);
         return true;
     }

@@ -72,8 +72,8 @@ static void record(iec104_conn *c, const char *kind, const char *fmt, ...) {
     c->h.on_event(c->h.ctx, kind, text);
 }
 
-/* A master broke the protocol: logged, and an event (stored) says who and how,
- * before the connection is closed. */
+/* A master broke the protocol: an event says who and how, before the
+ * connection is closed (the server logs it, and limits a flood of them). */
 static void protocol_error(iec104_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void protocol_error(iec104_conn *c, const char *fmt, ...) {
     char what[192];
@@ -81,7 +81,6 @@ static void protocol_error(iec104_conn *c, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    log_warn(MOD_IEC104, "%s:%d: %s", c->peer, c->peer_port, what);
     record(c, "protocol_error", "%s:%d: %s, connection closed", c->peer, c->peer_port, what);
 }
 

@@ -9,6 +9,19 @@
 #include "north/iec104/iec104_conn.h"
 #include "north/iec104/iec104_server.h"
 #include "core/loop.h"
+#include "core/event_limit.h"
+
+typedef enum {
+    IEC104_HOSTILE_MALFORMED, /* malformed_asdu (and unknown types, log only) */
+    IEC104_HOSTILE_REFUSED,   /* refused: all connections in use, address not allowed */
+    IEC104_HOSTILE_PROTOCOL,  /* protocol_error: the connection closed */
+    IEC104_HOSTILE_KINDS
+} iec104_hostile;
+
+typedef struct iec104_hostile_arg {
+    struct iec104_server *srv;
+    iec104_hostile kind;
+} iec104_hostile_arg;
 
 #define MOD_IEC104 "iec104"
 
@@ -117,7 +130,10 @@ struct iec104_server {
     iec104_conn_stats conn_stats; /* asdus_sent, spont_dropped */
     uint64_t offline_dropped, commands, refused, published;
     uint64_t malformed_asdus;  /* ASDUs of a known type whose objects did not match */
+    uint64_t protocol_errors;  /* connections closed for a broken protocol */
     uint64_t stat_stamp;
+    event_limit hostile[IEC104_HOSTILE_KINDS]; /* iec104_notice.c */
+    iec104_hostile_arg hostile_arg[IEC104_HOSTILE_KINDS];
 };
 
 /* iec104_map.c */
@@ -136,6 +152,12 @@ int iec104_map_index(iec104_server *srv);
  * source "iec104". */
 void iec104_notice(datahub *hub, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* What a hostile master can provoke without end is told (log line and event)
+ * EVENT_LIMIT_BURST times a minute per kind, then summed up in one event of
+ * the same kind with the count left out; the counters stay exact. */
+void iec104_hostile_init(iec104_server *srv);
+bool iec104_hostile_take(iec104_server *srv, iec104_hostile kind); /* true: tell it */
+void iec104_hostile_stop(iec104_server *srv); /* the summaries still due */
 
 /* iec104_app.c: one ASDU from a master; false when it cannot even be identified
  * (shorter than its header): the caller closes the connection. */

@@ -122,13 +122,13 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
     int port = ntohs(peer.sin_port);
     if (!ip_allowed(srv->cfg, ip) || srv->n_sessions >= (size_t)srv->cfg->connections) {
-        log_warn(MOD_IEC104, "%s:%d refused: %s", ip, port,
-                 srv->n_sessions >= (size_t)srv->cfg->connections ? "all connections in use"
-                                                               : "address not allowed");
+        const char *why = srv->n_sessions >= (size_t)srv->cfg->connections ? "all connections in use"
+                                                                        : "address not allowed";
         srv->refused++;
-        iec104_notice(srv->hub, "refused", "%s:%d refused: %s", ip, port,
-                      srv->n_sessions >= (size_t)srv->cfg->connections ? "all connections in use"
-                                                                       : "address not allowed");
+        if (iec104_hostile_take(srv, IEC104_HOSTILE_REFUSED)) { /* a flood: summed up */
+            log_warn(MOD_IEC104, "%s:%d refused: %s", ip, port, why);
+            iec104_notice(srv->hub, "refused", "%s:%d refused: %s", ip, port, why);
+        }
         refuse(srv, cfd, port);
         return;
     }
@@ -293,6 +293,12 @@ static void on_closed(void *ctx) {
 
 static void on_event(void *ctx, const char *kind, const char *text) {
     iec104_session *s = ctx;
+    if (strcmp(kind, "protocol_error") == 0) {
+        s->srv->protocol_errors++;
+        if (!iec104_hostile_take(s->srv, IEC104_HOSTILE_PROTOCOL))
+            return; /* a flood: summed up */
+        log_warn(MOD_IEC104, "%s", text);
+    }
     iec104_notice(s->srv->hub, kind, "%s", text);
 }
 
@@ -349,6 +355,7 @@ iec104_server *iec104_server_start(const iec104_config *cfg, gw_loop *loop, data
     srv->cfg = cfg;
     srv->loop = loop;
     srv->hub = hub;
+    iec104_hostile_init(srv);
     srv->listen_fd = -1;
     srv->sub_id = -1;
     srv->n_map = cfg->n_map;
@@ -403,6 +410,7 @@ void iec104_server_stop(iec104_server *srv) {
         iec104_server_drop(srv->sessions[srv->n_sessions - 1]);
     while (srv->refused_list)
         refused_close(srv->refused_list);
+    iec104_hostile_stop(srv);
     if (srv->listen_fd >= 0) {
         if (srv->listening)
             loop_del_fd(srv->loop, srv->listen_fd);

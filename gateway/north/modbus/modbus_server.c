@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/clock.h"
+#include "core/event_limit.h"
 #include "core/iochan.h"
 #include "core/log.h"
 #include "north/modbus/modbus_server_int.h"
@@ -62,6 +63,12 @@ struct modbus_server {
     loop_timer_id rtu_timer;
     int64_t exception_event_ns; /* last exception event (rate limit) */
     uint64_t exception_events;
+    /* A flood of connections (the limit making room, garbage) must not fill the
+     * events table and the log: each told EVENT_LIMIT_BURST times a minute, then
+     * summed up (core/event_limit.h); the counts stay exact. */
+    event_limit closed_limit;   /* connections the gateway closed: log line and event */
+    event_limit churn_limit;    /* connected / closed by the master or idle: log lines */
+    uint64_t closed_by_gateway, connections;
 };
 
 /* ---- answering ---------------------------------------------------------------- */
@@ -144,12 +151,37 @@ static void answer(modbus_server *srv, modbus_t *ctx, iochan *ch, const uint8_t 
 
 /* ---- TCP connections ---------------------------------------------------------- */
 
+static void closed_summary(void *arg, uint64_t left_out, int64_t interval_ns) {
+    modbus_server *srv = arg;
+    char text[200];
+    snprintf(text, sizeof text,
+             "%llu more connections closed by the gateway in %lld s not told one by one"
+             " (%llu since the start)", (unsigned long long)left_out,
+             (long long)(interval_ns / NS_PER_S), (unsigned long long)srv->closed_by_gateway);
+    log_warn(MOD, "%s", text);
+    server_event(srv, "closed", text);
+}
+
+static void churn_summary(void *arg, uint64_t left_out, int64_t interval_ns) {
+    modbus_server *srv = arg;
+    log_info(MOD, "%llu more connections opened or closed in %lld s not logged one by one"
+                  " (%llu connections since the start)", (unsigned long long)left_out,
+             (long long)(interval_ns / NS_PER_S), (unsigned long long)srv->connections);
+}
+
 static void conn_close(modbus_server *srv, mbs_conn *c, const char *why) {
-    log_info(MOD, "%s: closed (%s)", iochan_name(c->ch), why);
-    if (strcmp(why, "by the master") != 0 && strcmp(why, "idle") != 0) {
-        char text[160];
-        snprintf(text, sizeof text, "%s: connection closed: %s", iochan_name(c->ch), why);
-        server_event(srv, "closed", text);
+    bool routine = strcmp(why, "by the master") == 0 || strcmp(why, "idle") == 0;
+    if (routine) {
+        if (event_limit_take(&srv->churn_limit))
+            log_info(MOD, "%s: closed (%s)", iochan_name(c->ch), why);
+    } else {
+        srv->closed_by_gateway++;
+        if (event_limit_take(&srv->closed_limit)) {
+            char text[160];
+            snprintf(text, sizeof text, "%s: connection closed: %s", iochan_name(c->ch), why);
+            log_info(MOD, "%s: closed (%s)", iochan_name(c->ch), why);
+            server_event(srv, "closed", text);
+        }
     }
     loop_del_fd(srv->loop, c->fd);
     loop_timer_cancel(srv->loop, c->idle_timer);
@@ -246,7 +278,9 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     c->last_ns = clock_mono_ns();
     srv->conns[srv->n_conns++] = c;
     arm_idle(srv, c);
-    log_info(MOD, "%s: master %s connected", name, inet_ntoa(peer.sin_addr));
+    srv->connections++;
+    if (event_limit_take(&srv->churn_limit))
+        log_info(MOD, "%s: master %s connected", name, inet_ntoa(peer.sin_addr));
 }
 
 static int start_tcp(modbus_server *srv, char *err, size_t errlen) {
@@ -358,6 +392,10 @@ modbus_server *modbus_server_start(const modbus_server_config *cfg, gw_loop *loo
     }
     srv->cfg = cfg;
     srv->loop = loop;
+    event_limit_init(&srv->closed_limit, loop, EVENT_LIMIT_BURST, EVENT_LIMIT_INTERVAL_NS,
+                     closed_summary, srv);
+    event_limit_init(&srv->churn_limit, loop, EVENT_LIMIT_BURST, EVENT_LIMIT_INTERVAL_NS,
+                     churn_summary, srv);
     srv->hub = hub;
     srv->listen_fd = srv->rtu_fd = -1;
     srv->sub = -1;
@@ -384,6 +422,8 @@ modbus_server *modbus_server_start(const modbus_server_config *cfg, gw_loop *loo
 void modbus_server_stop(modbus_server *srv) {
     if (!srv) return;
     while (srv->n_conns) conn_close(srv, srv->conns[0], "gateway stopping");
+    event_limit_flush(&srv->closed_limit);
+    event_limit_flush(&srv->churn_limit);
     if (srv->listen_fd >= 0) {
         loop_del_fd(srv->loop, srv->listen_fd);
         close(srv->listen_fd);
