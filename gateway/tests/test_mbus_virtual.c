@@ -99,6 +99,40 @@ static void test_round_trip(void) {
     }
 }
 
+/* Records beyond one telegram go to a second page; old values raise the status bit. */
+static void test_pages_and_expiration(void) {
+    datahub *hub = datahub_new();
+    char id[16], addr[DP_ADDRESS_MAX];
+    for (int i = 0; i < 60; i++) { /* 60 records of 6 bytes: more than one telegram holds */
+        dp_mbus_address a = {.dif_hex = "04", .vif_hex = "13", .storage = i};
+        dp_mbus_address_format(&a, addr, sizeof addr);
+        snprintf(id, sizeof id, "big/%d", i);
+        dp p = {.id = id, .value = {.type = DP_DOUBLE, .d = i * 0.001}, .unit = "m3",
+                .ts_ns = i < 59 ? 1000 : 10,
+                .origin = {.meter = "big", .record = i, .protocol = DP_PROTO_MBUS, .address = addr,
+                           .quantity = "volume", .raw_int = i, .scale_exp = -3, .has_raw = true}};
+        datahub_publish(hub, &p);
+    }
+    vmbus_telegram_in in = {.hub = hub, .meter = "big", .address = {0x1, 0x0477, 1, 7},
+                            .now_wall_ns = 1500, .expiration_ns = 1000};
+    uint8_t out[300];
+    bool more = false;
+    size_t n0 = vmbus_telegram_build(&in, 0, out, sizeof out, &more);
+    CHECK(n0 > 0 && more);
+    CHECK(decode_frame(out, n0, &again));
+    CHECK(again.more_follows);
+    size_t first = again.n_records - 1; /* the 0x1F record */
+    CHECK_INT(again.hdr.status, 0);
+    size_t n1 = vmbus_telegram_build(&in, 1, out, sizeof out, &more);
+    CHECK(n1 > 0 && !more);
+    CHECK(decode_frame(out, n1, &again));
+    CHECK_INT(first + again.n_records, 60);
+    CHECK_INT(again.records[again.n_records - 1].storage, 59);
+    CHECK_INT(again.hdr.status, VMBUS_STATUS_TEMPORARY_ERROR); /* record 59 is 1490 ns old */
+    CHECK_INT(vmbus_telegram_build(&in, 2, out, sizeof out, &more), 0);
+    datahub_free(hub);
+}
+
 /* A DLMS register (energy, scaler -1) and a Modbus float become integer records. */
 static void test_other_protocols(void) {
     uint8_t rec[64], frame[300];
@@ -320,6 +354,7 @@ static void test_directory(void) {
 int main(void) {
     test_round_trip();
     test_other_protocols();
+    test_pages_and_expiration();
     test_session();
     test_search_finds_all();
     test_stream();
