@@ -37,9 +37,10 @@ static void set_up(void) {
 }
 
 static size_t count(void *ctx) { return 3; }
-static bool address(void *ctx, size_t i, int *primary, mbus_secondary *sa) {
+static bool address(void *ctx, size_t i, int *primary, mbus_secondary *sa, bool *has_sa) {
     *primary = i == 1 ? -1 : 5 + (int)i;
     *sa = addrs[i];
+    *has_sa = i != 2; /* meter c: primary only */
     return true;
 }
 static size_t rsp(void *ctx, size_t i, uint8_t a, unsigned page, uint8_t *out, size_t cap,

@@ -163,12 +163,13 @@ static void test_other_protocols(void) {
 /* ---- the session, against three fake meters -------------------------------------- */
 
 typedef struct fake { int primary; mbus_secondary sa; } fake;
-static fake meters[3];
-static unsigned pages_asked[3];
+static fake meters[4]; /* the fourth has a primary address only */
+static unsigned pages_asked[4];
 
-static size_t f_count(void *ctx) { return 3; }
-static bool f_address(void *ctx, size_t i, int *primary, mbus_secondary *sa) {
+static size_t f_count(void *ctx) { return 4; }
+static bool f_address(void *ctx, size_t i, int *primary, mbus_secondary *sa, bool *has_sa) {
     *primary = meters[i].primary, *sa = meters[i].sa;
+    *has_sa = i != 3;
     return true;
 }
 /* two pages each: data byte = meter index * 16 + page */
@@ -213,6 +214,7 @@ static void test_session(void) {
     mbus_secondary_parse("1234567800000000", &meters[0].sa); /* any concrete address */
     mbus_secondary_parse("1234567900000000", &meters[1].sa);
     mbus_secondary_parse("2200000000000000", &meters[2].sa);
+    meters[3].primary = 11; /* its secondary (zeros) must never be selected */
     vmbus_session s;
     vmbus_session_init(&s);
     uint8_t out[MBUS_FRAME_MAX];
@@ -249,7 +251,10 @@ static void test_session(void) {
     CHECK_INT(select_mask(&s, "22000000FFFFFFFF", out), 1);
     CHECK_INT(short_frame(&s, 0x40, 0xFD, out), 1);
     CHECK_INT(short_frame(&s, 0x7B, 0xFD, out), 0);
-    /* REQ_UD2 to 0xFE with three meters: a collision */
+    /* the primary-only meter answers by primary address */
+    n = short_frame(&s, 0x7B, 11, out);
+    CHECK(n > 0 && mbus_frame_parse_exact(out, n, &f, &err) == MBUS_OK && f.data[0] == 0x30);
+    /* REQ_UD2 to 0xFE with four meters: a collision */
     n = short_frame(&s, 0x7B, 0xFE, out);
     CHECK(n > 0 && mbus_frame_parse_exact(out, n, &f, &err) == MBUS_ERR_CHECKSUM);
     /* an application reset to 7: E5; data to 0xFF: nothing */
@@ -285,7 +290,7 @@ static void test_search_finds_all(void) {
     vmbus_session_init(&s);
     int found = 0;
     search(&s, mbus_secondary_any(), 0, &found);
-    CHECK_INT(found, 3);
+    CHECK_INT(found, 3); /* the primary-only meter is not among them */
 }
 
 /* ---- the stream ------------------------------------------------------------------ */

@@ -47,13 +47,13 @@ static size_t slaves_count(void *ctx) {
     return srv->dir.n;
 }
 
-static bool slaves_address(void *ctx, size_t i, int *primary, mbus_secondary *sa) {
+static bool slaves_address(void *ctx, size_t i, int *primary, mbus_secondary *sa,
+                           bool *has_secondary) {
     vmbus_server *srv = ctx;
     const vmbus_entry *e = &srv->dir.entries[i];
     *primary = e->primary;
     *sa = e->secondary;
-    if (!e->has_secondary) /* reachable by primary only: a secondary select never matches */
-        mbus_secondary_decode((const uint8_t[8]){0xEE, 0xEE, 0xEE, 0xEE, 0, 0, 0, 0}, sa);
+    *has_secondary = e->has_secondary;
     return e->has_secondary || e->primary >= 0;
 }
 

@@ -22,10 +22,12 @@ static int addressed(const vmbus_session *s, const vmbus_slaves *sl, uint8_t a, 
     for (size_t i = 0; i < count && n < 2; i++) {
         int primary;
         mbus_secondary sa;
-        if (!sl->address(sl->ctx, i, &primary, &sa))
+        bool has_sa = false;
+        if (!sl->address(sl->ctx, i, &primary, &sa, &has_sa))
             continue;
         bool hit = a == MBUS_ADDR_BROADCAST_REPLY ||
-                   (a == MBUS_ADDR_SELECTED && s->selecting && mbus_secondary_match(&s->mask, &sa)) ||
+                   (a == MBUS_ADDR_SELECTED && s->selecting && has_sa &&
+                    mbus_secondary_match(&s->mask, &sa)) ||
                    (a < MBUS_ADDR_SELECTED && primary == a);
         if (hit && n++ == 0)
             *first = i;
@@ -78,7 +80,9 @@ static size_t on_req_ud2(vmbus_session *s, const vmbus_slaves *sl, uint8_t c, ui
     uint8_t answer_a = a < MBUS_ADDR_SELECTED ? a : 0;
     int primary;
     mbus_secondary sa;
-    if (a >= MBUS_ADDR_SELECTED && sl->address(sl->ctx, first, &primary, &sa) && primary >= 0)
+    bool has_sa;
+    if (a >= MBUS_ADDR_SELECTED && sl->address(sl->ctx, first, &primary, &sa, &has_sa) &&
+        primary >= 0)
         answer_a = (uint8_t)primary;
     unsigned page = next_page(s, first, c);
     size_t len = sl->rsp_ud(sl->ctx, first, answer_a, page, out, cap, &s->more);

@@ -31,8 +31,10 @@
 /* The virtual meters, as the session sees them (indexes stay put). */
 typedef struct vmbus_slaves {
     size_t (*count)(void *ctx);
-    /* Meter i's addresses: primary (-1: none); false when it is not offered now. */
-    bool (*address)(void *ctx, size_t i, int *primary, mbus_secondary *secondary);
+    /* Meter i's addresses: primary (-1: none), secondary (when *has_secondary: a
+     * meter without one is never selected); false when it is not offered now. */
+    bool (*address)(void *ctx, size_t i, int *primary, mbus_secondary *secondary,
+                    bool *has_secondary);
     /* Meter i's RSP_UD page, A field a; its length, 0 when there is no such page. */
     size_t (*rsp_ud)(void *ctx, size_t i, uint8_t a, unsigned page, uint8_t *out, size_t cap,
                      bool *more);
