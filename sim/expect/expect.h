@@ -17,12 +17,13 @@
 #include <stdint.h>
 #include "core/config.h"
 #include "sim/expect/expect_iec104.h"
+#include "sim/expect/expect_mbus_tcp.h"
 #include "sim/expect/expect_modbus.h"
 #include "sim/core/trace.h"
 
 typedef enum {
     EX_VALUE, EX_METER, EX_POINTS, EX_STORE, EX_REPORT, EX_TIMING, EX_REQUESTS, EX_BAUD,
-    EX_IEC104, EX_MODBUS
+    EX_IEC104, EX_MODBUS, EX_MBUS_TCP
 } ex_kind;
 
 struct ex_kind_row;
@@ -53,6 +54,7 @@ typedef struct expectation {
     long long min, max;     /* requests: count range */
     ex_iec104 iec104;       /* iec104 (expect_iec104.h) */
     ex_modbus modbus;       /* modbus (expect_modbus.h) */
+    ex_mbus_tcp mbus_tcp;   /* mbus_tcp (expect_mbus_tcp.h) */
 } expectation;
 
 /* Results of the run the expectations look at. */
@@ -69,6 +71,7 @@ typedef struct ex_context {
     const char *store_path; /* gateway.store, may be NULL */
     const char *reports_dir;/* reports.dir, else the first file transport's dir; may be NULL */
     const trace *tr;
+    int64_t start_wall_ns;  /* wall time at the scenario start (trace t_ns 0), 0 if unknown */
     const ex_segment_info *segments;
     size_t n_segments;
     cfg_node *dump;         /* loaded on first use */
@@ -110,6 +113,9 @@ bool expect_parse_value(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_parse_meter(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_parse_points(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_dump(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
+/* expect_mbus_tcp.c */
+bool expect_parse_mbus_tcp(const cfg_node *m, expectation *ex, cfg_err *err);
+bool expect_eval_mbus_tcp(const expectation *ex, ex_context *ctx, char *msg, size_t cap);
 /* expect_store.c, expect_report.c */
 bool expect_parse_store(const cfg_node *m, expectation *ex, cfg_err *err);
 bool expect_eval_store(const expectation *ex, ex_context *ctx, char *msg, size_t cap);

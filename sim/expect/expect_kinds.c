@@ -16,6 +16,7 @@ static const ex_kind_row kinds[] = {
     {"baud", EX_BAUD, expect_parse_baud, expect_eval_trace},
     {"iec104", EX_IEC104, expect_parse_iec104, expect_eval_iec104},
     {"modbus", EX_MODBUS, expect_parse_modbus, expect_eval_modbus},
+    {"mbus_tcp", EX_MBUS_TCP, expect_parse_mbus_tcp, expect_eval_mbus_tcp},
 };
 
 const ex_kind_row *expect_kind_find(const char *name) {

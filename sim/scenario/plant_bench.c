@@ -3,6 +3,7 @@
  * masters and replayed captures. */
 #include <stdio.h>
 #include <stdlib.h>
+#include "sim/mbus/mbus_tcp_master.h"
 #include "sim/scenario/gateway_host.h"
 #include "sim/scenario/plant_wiring.h"
 
@@ -40,7 +41,8 @@ static int build(run *r, char *err, size_t errlen) {
     scenario *sc = r->sc;
     r->segs = calloc(sc->n_segments ? sc->n_segments : 1, sizeof *r->segs);
     r->vars = calloc(sc->n_segments + 3 + 2 * sc->n_dlms + modbus_bench_n_vars(sc->modbus) +
-                     radio_plan_modules(sc->wmbus), sizeof *r->vars);
+                     radio_plan_modules(sc->wmbus) + mbus_tcp_bench_n_vars(sc->mbus_tcp),
+                     sizeof *r->vars);
     if (!r->segs || !r->vars) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -60,6 +62,11 @@ static int build(run *r, char *err, size_t errlen) {
         r->modbus = modbus_bench_new(sc->modbus, r->loop, &r->tr, err, errlen);
         if (!r->modbus) return -1;
         r->n_vars += modbus_bench_vars(r->modbus, r->vars + r->n_vars, modbus_bench_n_vars(sc->modbus));
+    }
+    if (sc->mbus_tcp) {
+        r->mbus_tcp = mbus_tcp_bench_new(sc->mbus_tcp, r->loop, &r->tr, err, errlen);
+        if (!r->mbus_tcp) return -1;
+        r->n_vars += mbus_tcp_bench_vars(r->mbus_tcp, r->vars + r->n_vars, mbus_tcp_bench_n_vars(sc->mbus_tcp));
     }
     if (sc->wmbus) {
         r->radio = radio_bench_new(sc->wmbus, r->loop, &r->tr, err, errlen);
@@ -89,6 +96,7 @@ static int connect_peers(run *r, char *err, size_t errlen) {
         !(r->iec104 = iec104_bench_start(r->sc->iec104, r->loop, &r->tr, r->iec104_port, err, errlen)))
         return -1;
     if (r->modbus && modbus_bench_start(r->modbus, err, errlen) < 0) return -1;
+    if (r->mbus_tcp && mbus_tcp_bench_start(r->mbus_tcp) < 0) return -1;
     if (r->sc->replay && !(r->replay = replay_bench_start(r->sc->replay, r->loop, &r->tr, r->radio, err, errlen)))
         return -1;
     return 0;

@@ -40,6 +40,7 @@ typedef struct run {
     modbus_bench *modbus;      /* Modbus meters and masters */
     replay_bench *replay;      /* captured traffic replayed (replay.h) */
     dlms_bench *dlms;          /* HPLC networks of DLMS meters */
+    struct mbus_tcp_bench *mbus_tcp; /* M-Bus masters over TCP (mbus_tcp_master.h) */
     int iec104_port;           /* ${port:iec104} */
     char iec104_port_text[8];
     unsigned passed, failed;

@@ -2,6 +2,7 @@
  * gateway host and plant wiring (gateway_host.h, plant_wiring.h): every check runs
  * in both, unless a named rule skips the scenario with its reason. */
 #define _XOPEN_SOURCE 700
+#include "sim/mbus/mbus_tcp_master.h"
 #include "sim/scenario/runner.h"
 #include <signal.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ static void evaluate(run *r, const char *outputs) {
     char *store = gwconfig_get(sc->gateway, "gateway", "store", r->vars, r->n_vars);
     char *reports = gwconfig_report_dir(sc->gateway, r->vars, r->n_vars);
     ex_context ctx = {.dump_path = dump, .store_path = store, .reports_dir = reports, .tr = &r->tr,
-                      .segments = info, .n_segments = info ? sc->n_segments : 0};
+                      .start_wall_ns = sc->start_wall_ns, .segments = info, .n_segments = info ? sc->n_segments : 0};
     check_expectations(r, &ctx);
     ex_context_free(&ctx);
     free(info);
@@ -140,6 +141,7 @@ static void teardown(run *r) {
     r->host->teardown(r);
     iec104_bench_free(r->iec104);
     modbus_bench_free(r->modbus);
+    mbus_tcp_bench_free(r->mbus_tcp);
     radio_bench_free(r->radio);
     replay_bench_free(r->replay);
     dlms_bench_write_stats(r->dlms, r->workdir);

@@ -1,4 +1,5 @@
 /* scenario: loading and checking scenario files (see scenario.h, docs/scenarios.md). */
+#include "sim/mbus/mbus_tcp_master.h"
 #include "sim/scenario/scenario.h"
 #include "sim/dlms/dlms_bench.h"
 #include "sim/import/replay.h"
@@ -265,7 +266,7 @@ static bool parse_segment(scenario *sc, const cfg_node *m, cfg_err *err) {
 }
 
 static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
-    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", "replay", "wmbus", NULL};
+    static const char *const keys[] = {"segments", "iec104", "dlms", "modbus", "replay", "wmbus", "mbus_tcp", NULL};
     if (plant->kind != CFG_MAP || !cfg_only_keys(plant, keys, err))
         return plant->kind == CFG_MAP ? false : cfg_fail(err, plant, "plant must be a map");
     const cfg_node *segs = cfg_require(plant, "segments", CFG_SEQ, err);
@@ -282,6 +283,8 @@ static bool parse_plant(scenario *sc, const cfg_node *plant, cfg_err *err) {
     if (rp && !(sc->replay = replay_spec_parse(rp, &sc->paths, err))) return false;
     const cfg_node *wm = cfg_get(plant, "wmbus");
     if (wm && !(sc->wmbus = radio_plan_parse(wm, &sc->paths, err))) return false;
+    const cfg_node *mt = cfg_get(plant, "mbus_tcp");
+    if (mt && !(sc->mbus_tcp = mbus_tcp_plan_parse(mt, err))) return false;
     return true;
 }
 
@@ -419,6 +422,7 @@ void scenario_free(scenario *sc) {
     cfg_free(sc->gateway_root);
     iec104_plan_free(sc->iec104);
     radio_plan_free(sc->wmbus);
+    mbus_tcp_plan_free(sc->mbus_tcp);
     modbus_plan_free(sc->modbus);
     replay_spec_free(sc->replay);
     dlms_bench_specs_free(sc->dlms, sc->n_dlms);

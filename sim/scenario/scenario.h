@@ -65,6 +65,7 @@ typedef struct scenario {
     modbus_plan *modbus;       /* plant: modbus: meters and masters, or NULL */
     struct replay_spec *replay; /* plant: replay: captured traffic (replay.h), or NULL */
     struct radio_plan *wmbus;  /* plant: wmbus: air, radio meters, radio modules (radio_bench.h), or NULL */
+    struct mbus_tcp_plan *mbus_tcp; /* plant: mbus_tcp: M-Bus masters over TCP (mbus_tcp_master.h), or NULL */
 } scenario;
 
 /* Load and check a scenario. NULL and err ("file:line:col: ...") on error.

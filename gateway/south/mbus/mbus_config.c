@@ -226,6 +226,36 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     return true;
 }
 
+/* transparent: {port, bind, idle_timeout, packing, packing_interval} */
+static bool parse_transparent(const cfg_node *map, mbus_transparent_cfg *t, cfg_err *err) {
+    static const char *const keys[] = {"port", "bind", "idle_timeout", "packing",
+                                       "packing_interval", NULL};
+    const cfg_node *node = cfg_get(map, "transparent");
+    const char *bind, *packing;
+    long long port;
+    if (!node)
+        return true;
+    if (node->kind != CFG_MAP)
+        return cfg_fail(err, node, "transparent must be a map (port, bind, idle_timeout, ...)");
+    if (!cfg_only_keys(node, keys, err) || !cfg_require(node, "port", CFG_SCALAR, err) ||
+        !cfg_int(node, "port", 0, 1, 65535, &port, err) ||
+        !cfg_str(node, "bind", "0.0.0.0", &bind, err) ||
+        !cfg_duration_ns(node, "idle_timeout", 30 * NS_PER_S, &t->idle_timeout_ns, err) ||
+        !cfg_str(node, "packing", "mbus", &packing, err) ||
+        !cfg_duration_ns(node, "packing_interval", 50 * NS_PER_MS, &t->packing_interval_ns, err))
+        return false;
+    if (strcmp(packing, "mbus") != 0 && strcmp(packing, "raw") != 0)
+        return cfg_fail(err, cfg_get(node, "packing"), "packing must be mbus or raw");
+    if (t->idle_timeout_ns <= 0)
+        return cfg_fail(err, cfg_get(node, "idle_timeout"), "idle_timeout must be a positive duration");
+    t->packing = strcmp(packing, "raw") == 0 ? MBUS_PACK_RAW : MBUS_PACK_MBUS;
+    t->port = (int)port;
+    t->enabled = true;
+    if (!(t->bind = dup_string(bind)))
+        return cfg_fail(err, node, "out of memory");
+    return true;
+}
+
 /* `schedule:` a cron pattern (either dialect, `dialect:` cme3100 or sx5d1) or an
  * interval, instead of `interval:`. `?` values are drawn from the segment name,
  * so they stay the same across restarts. */
@@ -285,7 +315,7 @@ static bool parse_segment(mbus_config *cfg, name_set *segments, name_set *names,
     static const char *const keys[] = {"name", "device", "baud", "interval", "schedule", "dialect",
                                        "response_timeout", "idle_timeout", "request_gap",
                                        "retries", "max_pages", "reset", "meters", "scan", "echo",
-                                       "request", NULL};
+                                       "request", "transparent", NULL};
     if (map->kind != CFG_MAP)
         return cfg_fail(err, map, "an mbus segment must be a map");
     if (!cfg_only_keys(map, keys, err))
@@ -301,6 +331,7 @@ static bool parse_segment(mbus_config *cfg, name_set *segments, name_set *names,
     ok = ok && parse_baud(map, &seg->baud, err) && parse_numbers(map, seg, err) &&
          parse_reset(map, seg, err) && parse_request(map, seg, err) && cfg_bool(map, "echo", false, &seg->echo, err) &&
          parse_scan(map, &seg->scan, err) &&
+         parse_transparent(map, &seg->transparent, err) &&
          parse_meters(names, seg, map, err);
     if (ok) {
         seg->name = dup_string(name);
@@ -355,6 +386,7 @@ void mbus_config_free(mbus_config *cfg) {
             free(seg->meters[m].name);
         free(seg->meters);
         free(seg->scan.report);
+        free(seg->transparent.bind);
         free(seg->name);
         free(seg->device);
     }

@@ -59,6 +59,19 @@ typedef enum {
     MBUS_REQUEST_GLOBAL_READOUT_DIF,
 } mbus_request_mode;
 
+/* Transparent M-Bus over TCP (docs/mbus.md): a TCP client's frames go to the
+ * wire, the answers back; the segment's readout waits meanwhile. */
+typedef enum { MBUS_PACK_MBUS, MBUS_PACK_RAW } mbus_packing;
+
+typedef struct mbus_transparent_cfg {
+    bool enabled;
+    char *bind;
+    int port;
+    int64_t idle_timeout_ns;     /* the bus goes back to the readout after this much silence */
+    mbus_packing packing;        /* mbus: whole valid frames only; raw: bytes as they come */
+    int64_t packing_interval_ns; /* raw: bytes are a request after this much client silence */
+} mbus_transparent_cfg;
+
 typedef struct mbus_segment_cfg {
     char *name;
     char *device;
@@ -78,6 +91,7 @@ typedef struct mbus_segment_cfg {
     mbus_request_mode request_mode;
     bool echo;                 /* the level converter echoes our requests: skip them */
     mbus_scan_cfg scan;
+    mbus_transparent_cfg transparent;
     size_t n_meters;
     mbus_meter_cfg *meters;
 } mbus_segment_cfg;

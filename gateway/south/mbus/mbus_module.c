@@ -1,6 +1,7 @@
 /* mbus_module: the wired M-Bus master as a gateway module (core/module.h),
  * section `mbus:` (docs/configuration.md). */
 #include "core/module.h"
+#include "core/preflight.h"
 #include "south/mbus/mbus_config.h"
 #include "south/mbus/mbus_master.h"
 #include "south/serial/serial_port.h"
@@ -18,9 +19,16 @@ static bool does_work(const void *cfg) {
 static bool check(const cfg_node *section, const void *cfg, cfg_err *err) {
     const mbus_config *mbus = cfg;
     char why[512];
-    for (size_t i = 0; mbus && i < mbus->n_segments; i++)
-        if (serial_probe(mbus->segments[i].device, why, sizeof why) != 0)
+    for (size_t i = 0; mbus && i < mbus->n_segments; i++) {
+        const mbus_segment_cfg *seg = &mbus->segments[i];
+        if (serial_probe(seg->device, why, sizeof why) != 0)
             return cfg_fail(err, cfg_get(section->items[i], "device"), "%s", why);
+        if (seg->transparent.enabled &&
+            !preflight_tcp_bindable(seg->transparent.bind, seg->transparent.port, why, sizeof why))
+            return cfg_fail(err, preflight_port_node(cfg_get(section->items[i], "transparent")),
+                            "%s: transparent: cannot bind %s:%d: %s", seg->name,
+                            seg->transparent.bind, seg->transparent.port, why);
+    }
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include "south/mbus/port.h"
 #include "south/mbus/readout.h"
 #include "south/mbus/search.h"
+#include "south/mbus/transparent.h"
 
 #define MOD "mbus"
 
@@ -29,6 +30,8 @@ struct mbus_segment {
     int64_t next_cycle_ns;
     int64_t last_fire_wall_ns; /* with a schedule: the instant of the armed cycle */
     bool in_cycle, cycle_due;
+    mbus_transparent *transparent; /* Transparent M-Bus over TCP, or NULL */
+    bool lend_wanted, lent;    /* its client waits for the line / has it */
     size_t meter;              /* the meter being read: configured, then found */
     uint64_t cycles;           /* completed readout cycles */
 };
@@ -100,8 +103,11 @@ static void on_cycle_timer(gw_loop *loop, void *arg) {
             seg->next_cycle_ns += seg->cfg->interval_ns;
         seg->cycle_timer = loop_timer_at(loop, seg->next_cycle_ns, on_cycle_timer, seg);
     }
-    if (seg->in_cycle) {
-        log_warn(MOD, "%s: readout cycle longer than the interval", seg->cfg->name);
+    if (seg->in_cycle || seg->lent) {
+        if (seg->in_cycle)
+            log_warn(MOD, "%s: readout cycle longer than the interval", seg->cfg->name);
+        else
+            log_info(MOD, "%s: readout cycle waits for the transparent client", seg->cfg->name);
         seg->cycle_due = true;
         return;
     }
@@ -113,7 +119,7 @@ void mbus_segment_scan_requested(mbus_segment *seg, int signo) {
         return;
     log_info(MOD, "%s: scan requested (signal %d)", seg->cfg->name, signo);
     mbus_search_request(seg->search);
-    if (!seg->in_cycle)
+    if (!seg->in_cycle && !seg->lent)
         start_cycle(seg);
 }
 
@@ -164,8 +170,49 @@ static const mbus_readout_hooks meter_hooks = {.done = on_meter_done,
                                                .garbled = on_garbled,
                                                .phantom = on_phantom};
 
+/* ---- the transparent client's turns ----------------------------------------- */
+
+/* Between two meters (or cycles) the line is free: the client gets it. */
+static void lend(mbus_segment *seg) {
+    seg->lend_wanted = false;
+    seg->lent = true;
+    mbus_port_idle(seg->port);
+    mbus_transparent_granted(seg->transparent);
+}
+
+static void on_transparent_wants(void *ctx) {
+    mbus_segment *seg = ctx;
+    seg->lend_wanted = true;
+    if (!seg->in_cycle)
+        lend(seg); /* else at the next meter (begin_meter) */
+}
+
+/* The readout resumes where it stopped: the meter it would have read next. */
+static void on_transparent_released(void *ctx) {
+    mbus_segment *seg = ctx;
+    bool was_lent = seg->lent;
+    seg->lend_wanted = seg->lent = false;
+    if (!was_lent)
+        return;
+    if (seg->in_cycle) {
+        log_info(MOD, "%s: readout resumes", seg->cfg->name);
+        begin_meter(seg);
+    } else if (seg->cycle_due) {
+        seg->cycle_due = false;
+        start_cycle(seg);
+    }
+}
+
+static const mbus_transparent_hooks transparent_hooks = {.want_bus = on_transparent_wants,
+                                                         .released = on_transparent_released};
+
 static void begin_meter(mbus_segment *seg) {
     size_t n_cfg = seg->cfg->n_meters;
+    if (seg->lend_wanted) { /* between two meters: never inside a transaction */
+        log_info(MOD, "%s: readout paused for the transparent client", seg->cfg->name);
+        lend(seg);
+        return;
+    }
     /* found meters the scan of this cycle has read already are not read twice */
     while (seg->meter >= n_cfg && mbus_search_take_read_in_scan(seg->search, seg->meter - n_cfg))
         seg->meter++;
@@ -220,6 +267,12 @@ mbus_segment *mbus_segment_start(const mbus_segment_cfg *cfg, gw_loop *loop, dat
         mbus_segment_stop(seg);
         return NULL;
     }
+    if (cfg->transparent.enabled &&
+        !(seg->transparent = mbus_transparent_open(cfg, loop, seg->port, &transparent_hooks, seg,
+                                                   err, errlen))) {
+        mbus_segment_stop(seg);
+        return NULL;
+    }
     int64_t now = clock_mono_ns();
     seg->next_cycle_ns = now;
     if (cfg->scheduled)
@@ -235,6 +288,7 @@ void mbus_segment_stop(mbus_segment *seg) {
     if (!seg)
         return;
     loop_timer_cancel(seg->loop, seg->cycle_timer);
+    mbus_transparent_close(seg->transparent);
     mbus_search_free(seg->search);
     mbus_readout_free(seg->readout);
     mbus_port_close(seg->port);
