@@ -13,6 +13,7 @@ struct rpt_curl {
     CURLM *multi;
     gw_loop *loop;
     loop_timer_id timer;
+    loop_timer_id poke; /* while a request runs: see on_poke */
     /* the request */
     CURL *easy;
     char *body;
@@ -26,6 +27,9 @@ struct rpt_curl {
 static int lib_users; /* curl_global_init once for all transports */
 
 static void drop_request(rpt_curl *c) {
+    if (c->loop)
+        loop_timer_cancel(c->loop, c->poke);
+    c->poke = 0;
     if (c->easy) {
         curl_multi_remove_handle(c->multi, c->easy);
         curl_easy_cleanup(c->easy);
@@ -76,6 +80,28 @@ static void on_timer(gw_loop *loop, void *arg) {
     check_done(c);
 }
 
+#define POKE_NS (100 * NS_PER_MS)
+
+/* libcurl 7.88 (Debian 12) can stall an FTP upload on a reused connection
+ * under the socket API: when the EPSV answer is read in the same call that
+ * sent it, the data connection is set up but never started, and curl asks for
+ * neither a socket nor a timer, so nothing calls it until the request times
+ * out. Running every transfer's state machine now and then
+ * (curl_multi_socket_all) starts it; it costs nothing when there is nothing
+ * to do. */
+static void on_poke(gw_loop *loop, void *arg) {
+    rpt_curl *c = arg;
+    int running;
+    c->poke = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    curl_multi_socket_all(c->multi, &running);
+#pragma GCC diagnostic pop
+    check_done(c);
+    if (c->easy && !c->poke)
+        c->poke = loop_timer_after(c->loop, POKE_NS, on_poke, c);
+}
+
 /* curl: watch (or stop watching) a socket. */
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sock_arg) {
     rpt_curl *c = arg;
@@ -87,6 +113,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *so
         loop_del_fd(c->loop, fd);
         curl_multi_assign(c->multi, fd, NULL);
     } else if (!sock_arg) {
+        /* A new socket. libcurl may have closed an earlier one with the same
+         * number without a CURL_POLL_REMOVE (FTP's data connections do): that
+         * stale watch would swallow this one's events, so replace it. */
+        loop_del_fd(c->loop, fd);
         loop_add_fd(c->loop, fd, events, on_fd, c);
         curl_multi_assign(c->multi, fd, c); /* marks it as watched */
     } else {
@@ -211,6 +241,8 @@ bool rpt_curl_go(rpt_curl *c, gw_loop *loop, rpt_curl_done done, void *ctx) {
         drop_request(c);
         return false;
     }
+    if (loop)
+        c->poke = loop_timer_after(loop, POKE_NS, on_poke, c);
     return true;
 }
 
