@@ -36,9 +36,8 @@ bool report_template_check(long long number, int prefix, const char *transport, 
         return false;
     }
     if (digit != prefix) {
-        snprintf(why, cap, "template: %lld is a%s %s template (%dxxx) but the transport is %s "
-                 "(%dxxx)", number, digit == 1 ? "n" : "", protocol_of(digit), digit, transport,
-                 prefix);
+        snprintf(why, cap, "template: %lld is an %s template (%dxxx) but the transport is %s "
+                 "(%dxxx)", number, protocol_of(digit), digit, transport, prefix);
         return false;
     }
     if (rest != RPT_TEMPLATE_VALUES && rest != RPT_TEMPLATE_EVENTS) {
