@@ -194,9 +194,14 @@ def test_push_servers_down_then_back(hil_setup, tmp_path):
         got["sftppw"] = dir_reports(setup.sshd_pw.upload)
     delivered = set(i for i, _ in files)
     for name, reports in got.items():
-        assert queued.get(name, 0) == 0, f"{name}: {queued.get(name)} reports still queued\n{log}"
+        # the scenario may stop gwd while the last cycle's report is on its way: that one
+        # (and only that one) may still be queued, and counts as the receiver's next report
+        left = [(i, b if isinstance(b, bytes) else b.encode()) for i, b in db.execute(
+            "SELECT id, body FROM outbox WHERE instance=? ORDER BY id", (name,))]
+        assert len(left) <= 1, f"{name}: {len(left)} reports still queued\n{log}"
         assert failed.get(f"report:{name}", 0) >= 2, f"{name}: the outage was not noticed"
-        ids = check_exactly_once(name, reports, files, names.index(name), out)
+        assert not left or left[0][0] > max(i for i, _ in reports), f"{name}: a hole"
+        ids = check_exactly_once(name, reports + left, files, names.index(name), out)
         assert not delivered & set(ids), f"{name}: ids also delivered elsewhere"
         delivered |= set(ids)
     # the instance with the wrong CA: nothing delivered, everything still queued
