@@ -16,11 +16,13 @@
 
 #include "core/config.h"
 #include "core/loop.h"
+#include "north/report/report_transport.h"
 
 /* TLS on a protocol that has a plain form (SMTP, FTP): none, upgraded after
  * connecting (STARTTLS, FTP's AUTH TLS: "explicit"), or from the first byte
- * (smtps://, ftps://: "implicit"). */
-typedef enum { RPT_TLS_NONE, RPT_TLS_EXPLICIT, RPT_TLS_IMPLICIT } rpt_tls_mode;
+ * (smtps://, ftps://: "implicit"). BY_URL: the transport has no tls: key (HTTP
+ * by its scheme, SFTP always SSH). */
+typedef enum { RPT_TLS_BY_URL, RPT_TLS_NONE, RPT_TLS_EXPLICIT, RPT_TLS_IMPLICIT } rpt_tls_mode;
 
 /* The keys every libcurl transport reads (rpt_curl_read_common). */
 typedef struct rpt_curl_opts {
@@ -74,3 +76,31 @@ void rpt_curl_cancel(rpt_curl *c);
 /* Log the warning an `insecure: true` transport gets at start. */
 void rpt_curl_warn_insecure(const rpt_curl_opts *o, const char *what, const char *instance);
 #endif
+
+/* ---- the common part of a libcurl transport (report_curl_transport.c) ----
+ * Every libcurl transport's struct starts with this; the kind's send is
+ * rpt_curl_transport_send, which calls start. */
+typedef struct rpt_curl_transport {
+    rpt_transport base;
+    const char *what; /* "smtp", for the log */
+    char *url;        /* for the log; freed by rpt_curl_transport_release */
+    rpt_curl_opts opts;
+    rpt_curl *curl;
+    int64_t id; /* the report in flight */
+    /* begin the request for msg (rpt_curl_begin ... rpt_curl_go); false: it did not start */
+    bool (*start)(struct rpt_curl_transport *t, const store_msg *msg);
+} rpt_curl_transport;
+
+/* calloc(size) with base.kind, what, start and a rpt_curl; NULL with err set. */
+rpt_curl_transport *rpt_curl_transport_new(size_t size, const rpt_transport_kind *kind,
+                                           bool (*start)(rpt_curl_transport *, const store_msg *),
+                                           const cfg_node *map, cfg_err *err);
+/* After reading the map: ok -> the transport (the insecure warning logged);
+ * else kind->free(t) and NULL, err set. */
+rpt_transport *rpt_curl_transport_parsed(rpt_curl_transport *t, bool ok, const char *instance,
+                                         const cfg_node *map, cfg_err *err);
+void rpt_curl_transport_send(rpt_transport *base, const store_msg *msg);
+/* The rpt_curl_done of transports for which CURLE_OK means delivered. */
+void rpt_curl_transport_done(void *ctx, CURLcode rc, long response, const char *why);
+/* Free the common part's members (not t itself). */
+void rpt_curl_transport_release(rpt_curl_transport *t);

@@ -8,21 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/log.h"
 #include "north/report/report_curl.h"
 #include "north/report/report_transport.h"
 
-typedef struct http_transport {
-    rpt_transport base;
-    char *url;
-    rpt_curl_opts opts;
-    rpt_curl *curl;
-    int64_t id;
-} http_transport;
-
+/* Delivered only with a 2xx status: a 500 has reached the server, but it did
+ * not take the report. */
 static void done(void *ctx, CURLcode rc, long status, const char *why) {
-    http_transport *t = ctx;
+    rpt_curl_transport *t = ctx;
     char text[CURL_ERROR_SIZE + 64];
     bool ok = rc == CURLE_OK && status >= 200 && status < 300;
     snprintf(text, sizeof text, "%s", why);
@@ -33,13 +26,13 @@ static void done(void *ctx, CURLcode rc, long status, const char *why) {
     t->base.hooks.sent(t->base.hooks.ctx, t->id, ok, ok ? "" : text);
 }
 
-static bool add_header(http_transport *t, const char *fmt, const char *value) {
+static bool add_header(rpt_curl_transport *t, const char *fmt, const char *value) {
     char line[512];
     snprintf(line, sizeof line, fmt, value);
     return rpt_curl_append(t->curl, 0, line);
 }
 
-static bool start_request(http_transport *t, const store_msg *msg) {
+static bool start_post(rpt_curl_transport *t, const store_msg *msg) {
     char id[32], template_no[16];
     snprintf(id, sizeof id, "%lld", (long long)msg->id);
     snprintf(template_no, sizeof template_no, "%d", t->base.template_no);
@@ -55,28 +48,12 @@ static bool start_request(http_transport *t, const store_msg *msg) {
     return rpt_curl_go(t->curl, t->base.loop, done, t);
 }
 
-static void http_send(rpt_transport *base, const store_msg *msg) {
-    http_transport *t = (http_transport *)base;
-    t->id = msg->id;
-    if (!base->loop) {
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "http needs the event loop");
-        return;
-    }
-    if (!start_request(t, msg)) {
-        rpt_curl_cancel(t->curl);
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "cannot start the HTTP request");
-    }
-}
-
 static void http_free(rpt_transport *base) {
-    http_transport *t = (http_transport *)base;
-    rpt_curl_free(t->curl);
-    rpt_curl_opts_free(&t->opts);
-    free(t->url);
-    free(t);
+    rpt_curl_transport_release((rpt_curl_transport *)base);
+    free(base);
 }
 
-static bool read_http(http_transport *t, const cfg_node *map, cfg_err *err) {
+static bool read_http(rpt_curl_transport *t, const cfg_node *map, cfg_err *err) {
     static const char *const keys[] = {"url",      "timeout",  "ca_file", "insecure",
                                        "username", "password", NULL};
     const char *url;
@@ -92,26 +69,14 @@ static bool read_http(http_transport *t, const cfg_node *map, cfg_err *err) {
 
 static rpt_transport *http_parse(const cfg_node *map, const char *gateway, const char *instance,
                                  cfg_err *err) {
-    http_transport *t = calloc(1, sizeof *t);
-    if (!t) {
-        cfg_fail(err, map, "transport.http: out of memory");
-        return NULL;
-    }
-    t->base.kind = &transport_http_kind;
-    t->curl = rpt_curl_new();
-    if (!t->curl || !read_http(t, map, err)) {
-        if (!err->msg[0])
-            cfg_fail(err, map, "transport.http: cannot initialise libcurl");
-        http_free(&t->base);
-        return NULL;
-    }
-    rpt_curl_warn_insecure(&t->opts, "http", instance);
-    return &t->base;
+    rpt_curl_transport *t =
+        rpt_curl_transport_new(sizeof *t, &transport_http_kind, start_post, map, err);
+    return t ? rpt_curl_transport_parsed(t, read_http(t, map, err), instance, map, err) : NULL;
 }
 
 const rpt_transport_kind transport_http_kind = {.name = "http",
                                                 .needs_loop = true,
                                                 .template_prefix = 3,
                                                 .parse = http_parse,
-                                                .send = http_send,
+                                                .send = rpt_curl_transport_send,
                                                 .free = http_free};

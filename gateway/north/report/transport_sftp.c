@@ -17,26 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "north/report/report_curl.h"
 #include "north/report/report_transport.h"
 
 typedef struct sftp_transport {
-    rpt_transport base;
-    char *url;  /* the directory, ending in '/' */
-    char *path; /* its path as the server sees it, for the rename commands */
+    rpt_curl_transport c; /* c.url: the directory, ending in '/' */
+    char *path;           /* its path as the server sees it, for the rename commands */
     char *key_file, *public_key_file, *passphrase, *known_hosts, *host_sha256;
-    rpt_curl_opts opts;
-    rpt_curl *curl;
-    int64_t id;
 } sftp_transport;
-
-static void done(void *ctx, CURLcode rc, long reply, const char *why) {
-    sftp_transport *t = ctx;
-    if (rc != CURLE_OK)
-        log_warn("report", "sftp %s: %s", t->url, why);
-    t->base.hooks.sent(t->base.hooks.ctx, t->id, rc == CURLE_OK, why);
-}
 
 static void set_login(sftp_transport *t, CURL *e) {
     if (t->key_file) {
@@ -56,40 +44,26 @@ static void set_login(sftp_transport *t, CURL *e) {
         curl_easy_setopt(e, CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, t->host_sha256);
 }
 
-static bool start_upload(sftp_transport *t, const store_msg *msg) {
+static bool start_upload(rpt_curl_transport *c, const store_msg *msg) {
+    sftp_transport *t = (sftp_transport *)c;
     char url[2048], rm[2048], mv[4096];
-    snprintf(url, sizeof url, "%s%s.tmp", t->url, msg->name);
+    snprintf(url, sizeof url, "%s%s.tmp", c->url, msg->name);
     snprintf(rm, sizeof rm, "*rm \"%s%s\"", t->path, msg->name); /* '*': may fail */
     snprintf(mv, sizeof mv, "rename \"%s%s.tmp\" \"%s%s\"", t->path, msg->name, t->path,
              msg->name);
-    CURL *e = rpt_curl_begin(t->curl, &t->opts, "sftp", url);
-    if (!e || !rpt_curl_body(t->curl, msg->body, msg->len, true) ||
-        !rpt_curl_append(t->curl, 0, rm) || !rpt_curl_append(t->curl, 0, mv))
+    CURL *e = rpt_curl_begin(c->curl, &c->opts, "sftp", url);
+    if (!e || !rpt_curl_body(c->curl, msg->body, msg->len, true) ||
+        !rpt_curl_append(c->curl, 0, rm) || !rpt_curl_append(c->curl, 0, mv))
         return false;
     set_login(t, e);
-    curl_easy_setopt(e, CURLOPT_POSTQUOTE, rpt_curl_list(t->curl, 0));
+    curl_easy_setopt(e, CURLOPT_POSTQUOTE, rpt_curl_list(c->curl, 0));
     curl_easy_setopt(e, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
-    return rpt_curl_go(t->curl, t->base.loop, done, t);
-}
-
-static void sftp_send(rpt_transport *base, const store_msg *msg) {
-    sftp_transport *t = (sftp_transport *)base;
-    t->id = msg->id;
-    if (!base->loop) {
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "sftp needs the event loop");
-        return;
-    }
-    if (!start_upload(t, msg)) {
-        rpt_curl_cancel(t->curl);
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "cannot start the SFTP upload");
-    }
+    return rpt_curl_go(c->curl, c->base.loop, rpt_curl_transport_done, c);
 }
 
 static void sftp_free(rpt_transport *base) {
     sftp_transport *t = (sftp_transport *)base;
-    rpt_curl_free(t->curl);
-    rpt_curl_opts_free(&t->opts);
-    free(t->url);
+    rpt_curl_transport_release(&t->c);
     free(t->path);
     free(t->key_file);
     free(t->public_key_file);
@@ -119,14 +93,14 @@ static bool read_url(sftp_transport *t, const cfg_node *map, cfg_err *err) {
         return cfg_fail(err, node, "transport.sftp.url: expected sftp://host[:port]/directory/");
     size_t n = strlen(url);
     bool slash = url[n - 1] == '/';
-    t->url = malloc(n + 2);
+    t->c.url = malloc(n + 2);
     int plen = 0;
     char *decoded = curl_easy_unescape(NULL, path, 0, &plen);
-    if (!t->url || !decoded) {
+    if (!t->c.url || !decoded) {
         curl_free(decoded);
         return cfg_fail(err, node, "transport.sftp: out of memory");
     }
-    snprintf(t->url, n + 2, "%s%s", url, slash ? "" : "/");
+    snprintf(t->c.url, n + 2, "%s%s", url, slash ? "" : "/");
     bool quotable = strcspn(decoded, "\"\r\n") == (size_t)plen;
     t->path = malloc((size_t)plen + 2);
     if (t->path)
@@ -143,22 +117,22 @@ static bool read_sftp(sftp_transport *t, const cfg_node *map, cfg_err *err) {
                                        "known_hosts", "host_key_sha256", "insecure",
                                        "timeout",     NULL};
     if (!cfg_only_keys(map, keys, err) || !cfg_require(map, "username", CFG_SCALAR, err) ||
-        !rpt_curl_read_common(map, "sftp", &t->opts, err) || !read_url(t, map, err) ||
+        !rpt_curl_read_common(map, "sftp", &t->c.opts, err) || !read_url(t, map, err) ||
         !dup_key(map, "key_file", &t->key_file, err) ||
         !dup_key(map, "public_key_file", &t->public_key_file, err) ||
         !dup_key(map, "passphrase", &t->passphrase, err) ||
         !dup_key(map, "known_hosts", &t->known_hosts, err) ||
         !dup_key(map, "host_key_sha256", &t->host_sha256, err))
         return false;
-    if (!t->key_file == !t->opts.password)
+    if (!t->key_file == !t->c.opts.password)
         return cfg_fail(err, map, "transport.sftp: give either password or key_file");
     if ((t->public_key_file || t->passphrase) && !t->key_file)
         return cfg_fail(err, cfg_get(map, t->passphrase ? "passphrase" : "public_key_file"),
                         "transport.sftp: public_key_file and passphrase go with key_file");
-    if (!t->known_hosts && !t->host_sha256 && !t->opts.insecure)
+    if (!t->known_hosts && !t->host_sha256 && !t->c.opts.insecure)
         return cfg_fail(err, map, "transport.sftp: the server's host key must be verified: give "
                         "known_hosts or host_key_sha256 (or insecure: true, not recommended)");
-    if (t->opts.insecure && (t->known_hosts || t->host_sha256))
+    if (t->c.opts.insecure && (t->known_hosts || t->host_sha256))
         return cfg_fail(err, cfg_get(map, "insecure"),
                         "transport.sftp: insecure: true and a host key contradict each other");
     return true;
@@ -166,26 +140,14 @@ static bool read_sftp(sftp_transport *t, const cfg_node *map, cfg_err *err) {
 
 static rpt_transport *sftp_parse(const cfg_node *map, const char *gateway, const char *instance,
                                  cfg_err *err) {
-    sftp_transport *t = calloc(1, sizeof *t);
-    if (!t) {
-        cfg_fail(err, map, "transport.sftp: out of memory");
-        return NULL;
-    }
-    t->base.kind = &transport_sftp_kind;
-    t->curl = rpt_curl_new();
-    if (!t->curl || !read_sftp(t, map, err)) {
-        if (!err->msg[0])
-            cfg_fail(err, map, "transport.sftp: cannot initialise libcurl");
-        sftp_free(&t->base);
-        return NULL;
-    }
-    rpt_curl_warn_insecure(&t->opts, "sftp", instance);
-    return &t->base;
+    sftp_transport *t = (sftp_transport *)rpt_curl_transport_new(
+        sizeof *t, &transport_sftp_kind, start_upload, map, err);
+    return t ? rpt_curl_transport_parsed(&t->c, read_sftp(t, map, err), instance, map, err) : NULL;
 }
 
 const rpt_transport_kind transport_sftp_kind = {.name = "sftp",
                                                 .needs_loop = true,
                                                 .template_prefix = 2,
                                                 .parse = sftp_parse,
-                                                .send = sftp_send,
+                                                .send = rpt_curl_transport_send,
                                                 .free = sftp_free};

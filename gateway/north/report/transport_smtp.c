@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "north/report/report_curl.h"
 #include "north/report/report_mail.h"
 #include "north/report/report_transport.h"
@@ -17,62 +16,38 @@
 #define MAX_RECIPIENTS 16
 
 typedef struct smtp_transport {
-    rpt_transport base;
-    char *url, *from;
+    rpt_curl_transport c;
+    char *from;
     char *to[MAX_RECIPIENTS];
     size_t n_to;
-    rpt_curl_opts opts;
-    rpt_curl *curl;
-    int64_t id;
 } smtp_transport;
 
-static void done(void *ctx, CURLcode rc, long reply, const char *why) {
-    smtp_transport *t = ctx;
-    if (rc != CURLE_OK)
-        log_warn("report", "smtp %s: %s", t->url, why);
-    t->base.hooks.sent(t->base.hooks.ctx, t->id, rc == CURLE_OK, why);
-}
-
-static bool start_mail(smtp_transport *t, const store_msg *msg) {
-    rpt_mail m = {t->from, t->to, t->n_to, t->base.gateway, t->base.instance,
-                  t->base.template_no};
+static bool start_mail(rpt_curl_transport *c, const store_msg *msg) {
+    smtp_transport *t = (smtp_transport *)c;
+    rpt_mail m = {t->from, t->to, t->n_to, c->base.gateway, c->base.instance,
+                  c->base.template_no};
     size_t len;
     char *text = report_mail_build(&m, msg, &len), line[320];
-    CURL *e = rpt_curl_begin(t->curl, &t->opts, "smtp,smtps", t->url);
-    bool ok = text && e && rpt_curl_body(t->curl, text, len, true);
+    CURL *e = rpt_curl_begin(c->curl, &c->opts, "smtp,smtps", c->url);
+    bool ok = text && e && rpt_curl_body(c->curl, text, len, true);
     free(text);
     for (size_t i = 0; ok && i < t->n_to; i++) {
         snprintf(line, sizeof line, "<%s>", t->to[i]);
-        ok = rpt_curl_append(t->curl, 0, line);
+        ok = rpt_curl_append(c->curl, 0, line);
     }
     if (!ok)
         return false;
     snprintf(line, sizeof line, "<%s>", t->from);
     curl_easy_setopt(e, CURLOPT_MAIL_FROM, line); /* libcurl copies option strings */
-    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rpt_curl_list(t->curl, 0));
-    return rpt_curl_go(t->curl, t->base.loop, done, t);
-}
-
-static void smtp_send(rpt_transport *base, const store_msg *msg) {
-    smtp_transport *t = (smtp_transport *)base;
-    t->id = msg->id;
-    if (!base->loop) {
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "smtp needs the event loop");
-        return;
-    }
-    if (!start_mail(t, msg)) {
-        rpt_curl_cancel(t->curl);
-        base->hooks.sent(base->hooks.ctx, msg->id, false, "cannot start the SMTP request");
-    }
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rpt_curl_list(c->curl, 0));
+    return rpt_curl_go(c->curl, c->base.loop, rpt_curl_transport_done, c);
 }
 
 static void smtp_free(rpt_transport *base) {
     smtp_transport *t = (smtp_transport *)base;
-    rpt_curl_free(t->curl);
-    rpt_curl_opts_free(&t->opts);
+    rpt_curl_transport_release(&t->c);
     for (size_t i = 0; i < t->n_to; i++)
         free(t->to[i]);
-    free(t->url);
     free(t->from);
     free(t);
 }
@@ -115,36 +90,22 @@ static bool read_smtp(smtp_transport *t, const cfg_node *map, cfg_err *err) {
     if (from && !to)
         return cfg_fail(err, map, "transport.smtp: to is required (one address or a list)");
     return cfg_only_keys(map, keys, err) && from &&
-           rpt_curl_read_common(map, "smtp", &t->opts, err) &&
-           rpt_curl_read_url_tls(map, "smtp", "smtp", "smtps", "starttls", &t->opts, &t->url,
+           rpt_curl_read_common(map, "smtp", &t->c.opts, err) &&
+           rpt_curl_read_url_tls(map, "smtp", "smtp", "smtps", "starttls", &t->c.opts, &t->c.url,
                                  err) &&
            read_address(from, "from", &t->from, err) && read_recipients(t, to, err);
 }
 
 static rpt_transport *smtp_parse(const cfg_node *map, const char *gateway, const char *instance,
                                  cfg_err *err) {
-    smtp_transport *t = calloc(1, sizeof *t);
-    if (!t) {
-        cfg_fail(err, map, "transport.smtp: out of memory");
-        return NULL;
-    }
-    t->base.kind = &transport_smtp_kind;
-    t->curl = rpt_curl_new();
-    if (!t->curl || !read_smtp(t, map, err)) {
-        if (!err->msg[0])
-            cfg_fail(err, map, "transport.smtp: cannot initialise libcurl");
-        smtp_free(&t->base);
-        return NULL;
-    }
-    if (t->opts.tls == RPT_TLS_NONE)
-        log_warn("report", "%s: transport smtp sends in clear text (tls: none)", instance);
-    rpt_curl_warn_insecure(&t->opts, "smtp", instance);
-    return &t->base;
+    smtp_transport *t = (smtp_transport *)rpt_curl_transport_new(
+        sizeof *t, &transport_smtp_kind, start_mail, map, err);
+    return t ? rpt_curl_transport_parsed(&t->c, read_smtp(t, map, err), instance, map, err) : NULL;
 }
 
 const rpt_transport_kind transport_smtp_kind = {.name = "smtp",
                                                 .needs_loop = true,
                                                 .template_prefix = 1,
                                                 .parse = smtp_parse,
-                                                .send = smtp_send,
+                                                .send = rpt_curl_transport_send,
                                                 .free = smtp_free};
