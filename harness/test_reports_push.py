@@ -5,7 +5,8 @@ readout periods and comes back; every report is then delivered exactly once
 after deduplication by its id, in order, and its bytes are those of the file
 report of the same cycle (only the REPORT_ID differs: every report has its own
 id), with nothing left in the outbox. Server certificates are verified against
-the test's CA; an instance that trusts another CA never delivers.
+the test's CA and SFTP host keys against known_hosts: an instance that trusts
+another CA, or knows another host key, never delivers.
 
 Real time, compressed as in test_reports_mqtt.py: libcurl does its own socket
 I/O and keeps its own clock, so these run on the real clock (readouts every
@@ -54,6 +55,7 @@ def instance(name, transport, template=None):
 class Setup:
     def __init__(self, tmp):
         from push_peers import Ftp, Mail, Sshd, make_ca_and_cert, password_possible
+        self.tmp = tmp
         self.ca, cert, key = make_ca_and_cert(tmp / "pki")
         self.other_ca, _, _ = make_ca_and_cert(tmp / "pki-other", "unused")
         self.mail_tls = Mail(tmp / "mail-starttls", "starttls", cert, key, ("gw", "mail-secret"))
@@ -93,6 +95,15 @@ class Setup:
             out += instance("sftppw", f"sftp: {{url: 'sftp://127.0.0.1:{p.port}{p.upload}/', "
                                       f"username: root, password: sftp-secret, "
                                       f"known_hosts: {p.known_hosts}, timeout: 3s}}")
+        # an SFTP server whose host key is not the one known: must never deliver
+        other = self.tmp / "other_host_key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+        kind, key = Path(f"{other}.pub").read_text().split()[:2]
+        wrong_kh = self.tmp / "wrong_known_hosts"
+        wrong_kh.write_text(f"[127.0.0.1]:{k.port} {kind} {key}\n")
+        out += instance("wronghost", f"sftp: {{url: 'sftp://127.0.0.1:{k.port}{k.upload}/', "
+                                     f"username: {k.user}, key_file: {k.client_key}, "
+                                     f"known_hosts: {wrong_kh}, timeout: 3s}}")
         # trusts another CA: must never deliver (and must not stop the others)
         out += instance("wrongca", f"smtp: {{url: 'smtps://127.0.0.1:{s.port}', "
                                    f"from: gw@example.com, to: x@example.com, "
@@ -181,7 +192,7 @@ def test_push_servers_down_then_back(hil_setup, tmp_path):
     files = dir_reports(work / "reports")
     assert len(files) >= 15, f"only {len(files)} cycles\n{out}"
     names = ["files", "mail", "mails", "ftp", "ftpes", "ftps", "sftpkey"] + \
-        (["sftppw"] if setup.sshd_pw else []) + ["wrongca"]
+        (["sftppw"] if setup.sshd_pw else []) + ["wronghost", "wrongca"]
     got = {
         "mail": [(i, b) for i, b, _ in mail_reports(setup.mail_tls.inbox)],
         "mails": [(i, b) for i, b, _ in mail_reports(setup.mail_smtps.inbox)],
@@ -206,9 +217,13 @@ def test_push_servers_down_then_back(hil_setup, tmp_path):
         delivered |= set(ids)
     # the instance with the wrong CA: nothing delivered, everything still queued
     assert queued.get("wrongca", 0) == len(files), queued
-    assert "certificate" in log.lower(), "the refused certificate is not in the log"
+    assert "SSL certificate problem" in log, "the refused certificate is not in the log"
+    # the instance with the unknown host key: likewise
+    assert queued.get("wronghost", 0) == len(files), queued
+    assert not list(setup.sshd_key.upload.glob("*_wronghost_*")), "sent to an unverified host"
+    assert "SSH remote key was not OK" in log, "the refused host key is not in the log"
     wrong = set(range(1, last_id + 1)) - delivered
-    assert len(wrong) == len(files), "ids missing at the receivers"
+    assert len(wrong) == 2 * len(files), "ids missing at the receivers"
     # the CMe3100 template number travels with the e-mail: 1101 configured, 1101 default
     for inst, peer in (("mail", setup.mail_tls), ("mails", setup.mail_smtps)):
         for rid, _, msg in mail_reports(peer.inbox):
