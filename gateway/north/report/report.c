@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "north/report/report_inst.h"
 #include "north/report/report_int.h"
+#include "north/report/report_template.h"
 
 /* ---- configuration ---- */
 
@@ -115,11 +116,31 @@ static bool read_retry(rpt_instance *in, const cfg_node *map, cfg_err *err) {
     return true;
 }
 
+/* CMe3100 template number: the configured one checked against the transport
+ * and the format, or the transport's default (report_template.h). */
+static bool read_template(rpt_instance *in, const cfg_node *map, cfg_err *err) {
+    const cfg_node *node = cfg_get(map, "template");
+    const rpt_transport_kind *kind = in->tr->kind;
+    bool events = in->kind == RF_EVENTS;
+    long long number;
+    char why[256];
+    if (!node) {
+        in->tr->template_no = report_template_default(kind->template_prefix, events);
+        return true;
+    }
+    if (node->kind != CFG_SCALAR || !cfg_node_int(node, 0, 99999, &number, err))
+        return cfg_fail(err, node, "template: expected a CMe3100 template number such as 2101");
+    if (!report_template_check(number, kind->template_prefix, kind->name, events, why, sizeof why))
+        return cfg_fail(err, node, "%s", why);
+    in->tr->template_no = (int)number;
+    return true;
+}
+
 static bool read_instance(report *r, rpt_instance *in, const cfg_node *map, int64_t backlog,
                           cfg_err *err) {
     static const char *const keys[] = {"name", "format", "meters", "quantities", "schedule",
                                        "dialect", "transport", "backlog", "retries",
-                                       "retry_delay", NULL};
+                                       "retry_delay", "template", NULL};
     const char *name, *format;
     long long bl;
     if (map->kind != CFG_MAP)
@@ -146,9 +167,11 @@ static bool read_instance(report *r, rpt_instance *in, const cfg_node *map, int6
         return false;
     const cfg_node *tr = cfg_get(map, "transport");
     if (!tr)
-        return cfg_fail(err, map, "instance %s: transport is required (file, mqtt or http)", name);
+        return cfg_fail(err, map,
+                        "instance %s: transport is required (file, mqtt, http, smtp, ftp or sftp)",
+                        name);
     in->tr = transport_configure(tr, r->name, in->name, err);
-    return in->tr != NULL;
+    return in->tr && read_template(in, map, err);
 }
 
 static report *new_report(const char *gateway_name) {

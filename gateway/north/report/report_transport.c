@@ -10,6 +10,9 @@ static const rpt_transport_kind *const kinds[] = {
     &transport_file_kind,
     &transport_mqtt_kind,
     &transport_http_kind,
+    &transport_smtp_kind,
+    &transport_ftp_kind,
+    &transport_sftp_kind,
 };
 
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
@@ -21,7 +24,7 @@ static const rpt_transport_kind *kind_named(const char *name) {
     return NULL;
 }
 
-/* "file, mqtt, http" */
+/* "file, mqtt, http, smtp, ftp, sftp" */
 static const char *kind_list(void) {
     static char list[128];
     size_t used = 0;
