@@ -64,7 +64,7 @@ size_t tcp_synth_packet(tcp_synth *s, bool from_gw, uint8_t flags, const uint8_t
     tcp[12] = 5 << 4;
     tcp[13] = flags;
     put16(tcp + 14, 65535);
-    memcpy(tcp + 20, payload, len);
+    if (len) memcpy(tcp + 20, payload, len);
     uint32_t pseudo = (uint32_t)((s->ip[src][0] << 8 | s->ip[src][1]) + (s->ip[src][2] << 8 | s->ip[src][3]) +
                                  (s->ip[dst][0] << 8 | s->ip[dst][1]) + (s->ip[dst][2] << 8 | s->ip[dst][3]) +
                                  6 + 20 + len);
