@@ -15,6 +15,26 @@ static void on_stop(int sig) {
     stop_signal = sig;
 }
 
+static void on_tick(int sig) {
+    (void)sig; /* only interrupts waitpid, so the live line's clock moves on */
+}
+
+/* On a terminal the live line is redrawn every second while the parent waits: the
+ * alarm is armed only around waitpid, so no write of the outputs is ever interrupted. */
+static void ticks(const progress *pg, bool on) {
+    if (pg->mode != PROGRESS_TTY) return;
+    struct sigaction sa = {.sa_handler = on ? on_tick : SIG_DFL};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+}
+
+static pid_t wait_any(const progress *pg, int *status) {
+    if (pg->mode == PROGRESS_TTY) alarm(1);
+    pid_t pid = waitpid(-1, status, 0);
+    if (pg->mode == PROGRESS_TTY) alarm(0);
+    return pid;
+}
+
 int batch_default_jobs(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
@@ -79,6 +99,8 @@ typedef struct job {
 
 /* The worker: one scenario, its lines into j->out, its summary into j->result. */
 static void worker(const char *path, const run_options *opt, job *j) {
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     run_result res;
@@ -156,6 +178,7 @@ static int parallel(char *const *files, int n, const run_options *opt, int worke
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    ticks(pg, true);
     int launched = 0, running = 0, printed = 0, rc = 0;
     bool stopping = false;
     while (running > 0 || (launched < n && !stopping)) {
@@ -169,8 +192,9 @@ static int parallel(char *const *files, int n, const run_options *opt, int worke
             launched++, running++;
         }
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
+        pid_t pid = wait_any(pg, &status);
         if (pid < 0 && errno == EINTR) {
+            progress_tick(pg);
             if (stop_signal && !stopping) stop_all(jobs, launched);
             stopping = stopping || stop_signal;
             continue;
@@ -185,6 +209,7 @@ static int parallel(char *const *files, int n, const run_options *opt, int worke
         progress_ended(pg, result_ok(&results[i]), results[i].name);
         print_ready(jobs, launched, &printed, opt->out, pg);
     }
+    ticks(pg, false);
     for (int i = launched; i < n; i++) not_run(&results[i], files[i]);
     if (stop_signal) rc = RUNNER_INTERRUPTED;
     for (int i = 0; i < n; i++)

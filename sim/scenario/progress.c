@@ -69,6 +69,10 @@ void progress_ended(progress *p, bool ok, const char *name) {
     if (p->mode != PROGRESS_OFF) show(p, name, p->done == p->total);
 }
 
+void progress_tick(progress *p) {
+    if (p->mode == PROGRESS_TTY) show(p, NULL, false);
+}
+
 void progress_clear(progress *p) {
     if (p->mode != PROGRESS_TTY) return;
     fputs("\r\033[K", p->f);

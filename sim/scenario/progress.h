@@ -21,6 +21,8 @@ void progress_start(progress *p, FILE *f, int total);
 /* One scenario began (running + 1) or ended (ok or failed). */
 void progress_began(progress *p);
 void progress_ended(progress *p, bool ok, const char *name);
+/* Redraw the live line (its clock), on a terminal only. */
+void progress_tick(progress *p);
 /* Wipe the live line before other output goes to the same terminal. */
 void progress_clear(progress *p);
 void progress_finish(progress *p);
