@@ -135,7 +135,12 @@ static int run_files(cli *c, char **files, int n) {
     }
     char **mine = malloc((size_t)n * sizeof *mine);
     run_result *res = calloc((size_t)n, sizeof *res);
-    if (!mine || !res) return 1;
+    if (!mine || !res) {
+        free(mine);
+        free(res);
+        durations_free(&d);
+        return 1;
+    }
     int m = c->shard_n ? shard_select(files, n, c->shard_k, c->shard_n, &d, mine) : n;
     if (!c->shard_n) memcpy(mine, files, (size_t)n * sizeof *mine);
     int rc = 0;
@@ -148,17 +153,16 @@ static int run_files(cli *c, char **files, int n) {
     } else {
         c->opt.pcapng_dir = c->opt.pcapng && m > 1;
         rc = batch_run(mine, m, &c->opt, c->jobs, res);
-        int failed = 0, skipped = 0, notrun = 0;
+        int failed = 0, notrun = 0; /* an interrupted run counts as failed; one never begun, as not run */
         for (int i = 0; i < m; i++) {
-            failed += res[i].verdict == RESULT_FAIL || (res[i].verdict == RESULT_INTERRUPTED && res[i].seconds > 0);
-            skipped += res[i].verdict == RESULT_SKIP;
-            notrun += res[i].verdict == RESULT_INTERRUPTED && res[i].seconds == 0;
+            bool begun = res[i].seconds > 0;
+            failed += res[i].verdict == RESULT_FAIL || (res[i].verdict == RESULT_INTERRUPTED && begun);
+            notrun += res[i].verdict == RESULT_INTERRUPTED && !begun;
         }
         if (rc == RUNNER_INTERRUPTED)
             printf("hil: interrupted: %d scenario(s), %d run, %d failed or interrupted\n", m, m - notrun, failed);
         else
             printf("hil: %d scenario(s), %d passed, %d failed\n", m, m - failed, failed);
-        (void)skipped;
         if (write_outputs(c, res, m, &d) != 0 && rc == 0) rc = 1;
     }
     durations_free(&d);

@@ -48,18 +48,34 @@ static void base_name(const char *path, char *out, size_t cap) {
     snprintf(out, cap, "%.*s", (int)len, b);
 }
 
+typedef struct named {
+    char name[256];
+    int index;
+} named;
+
+static int by_name(const void *a, const void *b) {
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->index - y->index;
+}
+
+/* Sorted by run directory name, a clash is two neighbours (n log n for a big library). */
 const char *batch_workdir_clash(char *const *files, int n, char *out, size_t cap) {
-    char a[256], b[256];
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
-            base_name(files[i], a, sizeof a);
-            base_name(files[j], b, sizeof b);
-            if (strcmp(a, b) == 0) {
-                snprintf(out, cap, "%s and %s", files[i], files[j]);
-                return out;
-            }
+    named *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return NULL;
+    for (int i = 0; i < n; i++) {
+        base_name(files[i], v[i].name, sizeof v[i].name);
+        v[i].index = i;
+    }
+    qsort(v, (size_t)n, sizeof *v, by_name);
+    const char *found = NULL;
+    for (int i = 1; i < n && !found; i++)
+        if (strcmp(v[i - 1].name, v[i].name) == 0) {
+            snprintf(out, cap, "%s and %s", files[v[i - 1].index], files[v[i].index]);
+            found = out;
         }
-    return NULL;
+    free(v);
+    return found;
 }
 
 static bool result_ok(const run_result *r) {
