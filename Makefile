@@ -159,8 +159,9 @@ sysroot: $(SYSROOT_OK)
 
 # --- tests ------------------------------------------------------------------------------
 # Everything, with one closing "N passed, N failed" line summed over all steps.
+# make test SHARD=K/N: the scenario steps run only their K-th share (docs/ci.md).
 test: deps
-	@ci/test
+	@HIL_SHARD=$(SHARD) ci/test
 
 tests: all $(TEST_BIN)
 

@@ -27,6 +27,11 @@ def pytest_addoption(parser):
                     help="hil program (default BUILD/bin/hil, env HIL)")
     group.addoption("--gwd", default=os.environ.get("HIL_GWD"),
                     help="gateway command, words split like a shell (default BUILD/bin/gwd, env HIL_GWD)")
+    group.addoption("--shard", default=os.environ.get("HIL_SHARD") or None,
+                    help="run only share K of N of the tests (K/N, env HIL_SHARD; docs/ci.md)")
+    group.addoption("--shard-durations", default=os.environ.get("HIL_DURATIONS"),
+                    help="seconds per test (SECONDS<TAB>NODEID lines) the shards balance by; "
+                         "updated after the run (default BUILD/test-durations.tsv)")
     group.addoption("--scenario-timeout", type=float,
                     default=float(os.environ.get("HIL_TIMEOUT", "300")),
                     help="seconds one scenario may take (env HIL_TIMEOUT)")
@@ -54,6 +59,79 @@ class HilSetup:
 
 def pytest_configure(config):
     config._hil = HilSetup(config)
+
+
+def _durations_path(config):
+    return Path(config.getoption("shard_durations") or config._hil.build / "test-durations.tsv")
+
+
+def _load_durations(path):
+    table = {}
+    try:
+        for line in path.read_text().splitlines():
+            if line and not line.startswith("#") and "\t" in line:
+                secs, node = line.split("\t", 1)
+                table[node] = float(secs)
+    except (OSError, ValueError):
+        pass
+    return table
+
+
+def shard_split(names, k, n, durations):
+    """The names of share k of n: heaviest first (last recorded seconds, unknown ones the
+    mean of the known, else 1), then by name, each to the least loaded share (the lowest
+    on a tie) -- the same rule as `hil run --shard` (sim/scenario/shard.c)."""
+    known = [durations[x] for x in names if x in durations]
+    default = sum(known) / len(known) if known else 1.0
+    weight = {x: durations.get(x, default) for x in names}
+    load = [0.0] * n
+    mine = set()
+    for x in sorted(names, key=lambda x: (-weight[x], x)):
+        best = min(range(n), key=lambda i: (load[i], i))
+        load[best] += weight[x] if weight[x] > 0 else 1e-3
+        if best == k - 1:
+            mine.add(x)
+    return mine
+
+
+def pytest_collection_modifyitems(session, config, items):
+    shard = config.getoption("shard")
+    if not shard:
+        return
+    try:
+        k, n = (int(v) for v in shard.split("/"))
+        assert 1 <= k <= n
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"--shard {shard}: expected K/N with 1 <= K <= N")
+    mine = shard_split([it.nodeid for it in items], k, n, _load_durations(_durations_path(config)))
+    keep = [it for it in items if it.nodeid in mine]
+    config.hook.pytest_deselected(items=[it for it in items if it.nodeid not in mine])
+    items[:] = keep
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        _seen_durations[report.nodeid] = _seen_durations.get(report.nodeid, 0.0) + report.duration
+
+
+_seen_durations = {}
+
+
+def pytest_sessionfinish(session):
+    """Keep the seconds of every test run (on the controller, not on xdist workers)."""
+    config = session.config
+    if hasattr(config, "workerinput") or not _seen_durations:
+        return
+    path = _durations_path(config)
+    table = _load_durations(path)
+    table.update(_seen_durations)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(f"{v:.3f}\t{k}\n" for k, v in sorted(table.items())))
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 def pytest_report_header(config):

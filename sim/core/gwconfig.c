@@ -1,5 +1,6 @@
 /* gwconfig: substitution and JSON output of the gateway configuration (see gwconfig.h). */
 #include "sim/core/gwconfig.h"
+#include "sim/core/port_reserve.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -128,15 +129,7 @@ char *gwconfig_get(const cfg_node *tree, const char *section, const char *key,
 }
 
 int gwconfig_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
+    return port_reserve(); /* locked: parallel bench runs never share one */
 }
 
 char *gwconfig_report_dir(const cfg_node *tree, const subst_var *vars, size_t n) {

@@ -1,5 +1,6 @@
 /* iec104_master: scripted IEC 104 masters on the bench (see iec104_master.h). */
 #include "sim/iec104/iec104_master.h"
+#include "sim/core/port_reserve.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -46,16 +47,7 @@ struct iec104_bench {
 };
 
 int iec104_bench_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    return port_reserve(); /* locked: parallel bench runs never share one */
 }
 
 static void note(master *m, const char *what) {

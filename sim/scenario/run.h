@@ -46,6 +46,8 @@ typedef struct run {
     unsigned passed, failed;
     int interrupted;           /* the signal that ended the run early (SIGINT, SIGTERM), or 0 */
     int64_t interrupted_ns;    /* when, in scenario time */
+    int64_t wall0_ns;          /* wall time at the scenario's start (the pcapng's time base) */
+    char first_failure[512];   /* the first FAIL verdict's message (run_result) */
 } run;
 
 /* One verdict line, "PASS  <msg>" or "FAIL  <msg>", counted. */

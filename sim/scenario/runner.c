@@ -11,7 +11,9 @@
 #include "core/clock.h"
 #include "core/iochan.h"
 #include "sim/core/fsdir.h"
+#include "sim/core/port_reserve.h"
 #include "sim/core/text_safe.h"
+#include "sim/core/trace_pcapng.h"
 #include "sim/scenario/gateway_host.h"
 #include "sim/scenario/plant_wiring.h"
 #include "sim/scenario/record_run.h"
@@ -40,7 +42,7 @@ void run_verdict(run *r, bool ok, const char *msg) {
     text_safe_fputs(msg, r->opt->out);
     fputc('\n', r->opt->out);
     if (ok) r->passed++;
-    else r->failed++;
+    else if (r->failed++ == 0) snprintf(r->first_failure, sizeof r->first_failure, "%s", msg);
 }
 
 void run_add_var(run *r, const char *name, const char *value) {
@@ -128,6 +130,7 @@ static int set_up(run *r, char *err, size_t errlen) {
     iochan_registry_free();
     r->loop = loop_new();
     trace_init(&r->tr, clock_mono_ns());
+    r->wall0_ns = r->sc->virtual_time ? r->sc->start_wall_ns : clock_wall_ns();
     fsdir_remove(r->workdir);
     if (!r->loop || fsdir_make(r->workdir) < 0) {
         snprintf(err, errlen, "cannot prepare the run directory");
@@ -135,6 +138,20 @@ static int set_up(run *r, char *err, size_t errlen) {
     }
     if (r->wiring->build(r, err, errlen) < 0 || r->host->start(r, err, errlen) < 0) return -1;
     return 0;
+}
+
+/* --pcapng: the run's frames for Wireshark (one file for one scenario, else a folder). */
+static void write_pcapng(run *r) {
+    if (!r->opt->pcapng) return;
+    char path[PATH_MAX + 160], err[PATH_MAX + 64];
+    if (r->opt->pcapng_dir) {
+        fsdir_make(r->opt->pcapng);
+        snprintf(path, sizeof path, "%s/%s.pcapng", r->opt->pcapng, r->name);
+    } else {
+        snprintf(path, sizeof path, "%s", r->opt->pcapng);
+    }
+    if (trace_write_pcapng(&r->tr, r->wall0_ns, path, err, sizeof err) < 0) run_verdict(r, false, err);
+    else fprintf(r->opt->out, "pcapng %s\n", path);
 }
 
 static void teardown(run *r) {
@@ -152,6 +169,7 @@ static void teardown(run *r) {
     trace_free(&r->tr);
     if (r->loop) loop_free(r->loop);
     iochan_registry_free(); /* the next scenario's ptys may reuse these paths */
+    port_reserve_release_all(); /* the gateway has stopped: its ports are free again */
     clock_use_real();
 }
 
@@ -165,8 +183,25 @@ static bool skipped(run *r) {
     return true;
 }
 
+/* The run's summary for hil's --summary and --junit (runner.h). */
+static void fill_result(const run_options *opt, const char *path, const run *r, run_verdict_kind verdict,
+                        int64_t start_ns) {
+    run_result *res = opt->result;
+    if (!res) return;
+    memset(res, 0, sizeof *res);
+    snprintf(res->path, sizeof res->path, "%s", path);
+    snprintf(res->name, sizeof res->name, "%s", r->name[0] ? r->name : path);
+    snprintf(res->workdir, sizeof res->workdir, "%s", r->workdir);
+    snprintf(res->first_failure, sizeof res->first_failure, "%s", r->first_failure);
+    res->verdict = verdict;
+    res->passed = r->passed;
+    res->failed = r->failed;
+    res->seconds = (double)(clock_host_mono_ns() - start_ns) / 1e9;
+}
+
 int runner_run_with(const char *path, const run_options *opt, const gateway_host *host,
                     const plant_wiring *wiring, const void *where) {
+    int64_t start_ns = clock_host_mono_ns();
     run r;
     memset(&r, 0, sizeof r);
     r.opt = opt;
@@ -177,10 +212,15 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
     r.sc = scenario_load_fixtures(path, opt->fixtures_dir, &cerr);
     if (!r.sc) {
         fprintf(opt->out, "ERROR %s\nscenario %s: FAIL (not loaded)\n", cerr.msg, path);
+        snprintf(r.first_failure, sizeof r.first_failure, "not loaded: %.480s", cerr.msg);
+        r.failed = 1;
+        fill_result(opt, path, &r, RESULT_FAIL, start_ns);
         return 1;
     }
     host->announce(&r, path);
     if (skipped(&r)) {
+        name_workdir(&r, path);
+        fill_result(opt, path, &r, RESULT_SKIP, start_ns);
         scenario_free(r.sc);
         return RUNNER_SKIP;
     }
@@ -194,6 +234,7 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
         rc = host->fetch(&r, &outputs);
         if (rc == 0) evaluate(&r, outputs);
     }
+    if (rc == 0) write_pcapng(&r);
     if (rc == 0) host->summary(&r);
     else host->setup_failed(&r, err);
     char tail[128] = "";
@@ -203,6 +244,8 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s%s)\n", r.sc->name,
             ok ? "PASS" : r.interrupted ? "INTERRUPTED" : "FAIL", r.passed, r.failed, r.workdir, tail);
     if (ok && !opt->keep) fsdir_remove(r.workdir);
+    if (!ok && r.failed == 0) snprintf(r.first_failure, sizeof r.first_failure, "%s", err);
+    fill_result(opt, path, &r, r.interrupted ? RESULT_INTERRUPTED : ok ? RESULT_PASS : RESULT_FAIL, start_ns);
     scenario_free(r.sc);
     return r.interrupted ? RUNNER_INTERRUPTED : ok ? 0 : 1;
 }

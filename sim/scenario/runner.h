@@ -4,6 +4,7 @@
 #ifndef SIM_RUNNER_H
 #define SIM_RUNNER_H
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
 
 typedef struct run_options {
@@ -14,7 +15,23 @@ typedef struct run_options {
     FILE *out;                /* verdict lines */
     bool record;              /* --record: the results become the expected ones (record_run.h) */
     const char *fixtures_dir; /* --fixtures / $HIL_FIXTURES: ${fixtures}; NULL: the repository's */
+    const char *pcapng;       /* --pcapng: the run's frames as pcapng here (docs/pcapng.md), or NULL */
+    bool pcapng_dir;          /* pcapng is a folder: <pcapng>/<scenario name>.pcapng */
+    struct run_result *result; /* filled by the run when not NULL */
 } run_options;
+
+/* What one scenario run came to: the per-run summary hil writes (--summary, --junit)
+ * and the run report reads. */
+typedef enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP, RESULT_INTERRUPTED } run_verdict_kind;
+typedef struct run_result {
+    char path[PATH_MAX];    /* the scenario file as given */
+    char name[128];         /* its file name without .yaml */
+    char workdir[PATH_MAX]; /* its run directory (removed after a pass without --keep) */
+    run_verdict_kind verdict;
+    unsigned passed, failed;
+    double seconds;         /* wall time of the run */
+    char first_failure[512]; /* the first FAIL line's message, or "" */
+} run_result;
 
 /* A run ended early by SIGINT/SIGTERM (a timeout's kill): hil's exit status too. */
 #define RUNNER_INTERRUPTED 3
@@ -24,6 +41,7 @@ typedef struct run_options {
 /* Returns 0 when every expectation held, RUNNER_INTERRUPTED when a signal
  * ended the run early, 1 otherwise (also for load errors). */
 int runner_run(const char *scenario_path, const run_options *opt);
+
 /* Default gateway command: $HIL_GWD, else gwd next to the running hil. */
 void runner_default_gwd(char *out, size_t cap);
 #endif
