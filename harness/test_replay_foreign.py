@@ -281,3 +281,34 @@ def test_wired_frames_given_to_hex(hil_setup, tmp_path):
     (ws / "mixed.log").write_text(f"0 {radio}\n10 {frame}\n")
     rc, text, _ = _run(hil_setup, ["import", "hex", "mixed.log", "-o", "scenarios/mixed.yaml"], ws)
     assert rc == 1 and "mixed.log:2:1: a wired M-Bus long frame" in text, text
+
+
+def test_record_stores_modbus_timeouts(hil_setup, tmp_path):
+    """--record keeps a request the gateway left unanswered (RTU: another unit, a
+    broadcast) as a timeout key; an answer where a timeout was recorded, and a timeout
+    where an answer was, are each a DIFF on that key."""
+    sc = _scratch_copy(tmp_path, "scenarios/modbus/rtu_server.yaml")
+    rc, text, _ = _run(hil_setup, ["run", "--record", "--workdir", tmp_path / "r1", sc], tmp_path)
+    assert rc == 0, text
+    side = sc.parent / "rtu_server.expected.json"
+    rec = _record_keys(side)
+    timeouts = {k: v for k, v in rec.items() if k.startswith("modbus scada_rtu answer") and " timeout " in v}
+    assert sorted(v.split(" ", 1)[1] for v in timeouts.values()) == ["timeout fc=3 u=0 a=10 n=4",
+                                                                     "timeout fc=3 u=4 a=10 n=4"], rec
+    key = next(k for k, v in timeouts.items() if "u=4" in v)
+    now = rec[key]
+    rec[key] = now.replace("timeout", "answer") + " rtu 04 03 08 00 00 00 00 00 00 00 00 00 00"
+    side.write_text(json.dumps(rec))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r2", sc], tmp_path)
+    assert rc == 1 and f"DIFF  {key}: recorded {rec[key]}, now {now}" in text, text
+    # the gateway's answer (exception 2 to unit 3) becomes a timeout (unit 5 is not served)
+    rec = _record_keys(side)
+    side.unlink()
+    sc.write_text(sc.read_text().replace("{at: 4s, unit: 3, bank: holding, address: 20, count: 1}",
+                                         "{at: 4s, unit: 5, bank: holding, address: 20, count: 1}"))
+    rc, text, _ = _run(hil_setup, ["run", "--record", "--workdir", tmp_path / "r3", sc], tmp_path)
+    side.write_text(json.dumps(rec))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r4", sc], tmp_path)
+    exc = next(k for k, v in rec.items() if "exception 2 fc=3 u=3 a=20" in v)
+    assert rc == 1 and re.search(rf"DIFF  {re.escape(exc)}: recorded .*exception 2.*, now t=[0-9.]+s timeout fc=3 u=5",
+                                 text), text
