@@ -96,7 +96,7 @@ def test_iec104_foreign_capture_nothing_dropped(hil_setup, tmp_path):
     ws = _workspace(tmp_path)
     cap = ws / "foreign.pcap"
     _foreign_capture(cap)
-    rc, text, out = _import(hil_setup, ws, cap)
+    rc, text, out = _import(hil_setup, ws, cap, "--values")  # its IOAs are not all the base's
     assert rc == 0, text
     sc = out.read_text()
     # mid-session: an implied STARTDT right after the connect, and a NOTE saying so
@@ -312,3 +312,50 @@ def test_record_stores_modbus_timeouts(hil_setup, tmp_path):
     exc = next(k for k, v in rec.items() if "exception 2 fc=3 u=3 a=20" in v)
     assert rc == 1 and re.search(rf"DIFF  {re.escape(exc)}: recorded .*exception 2.*, now t=[0-9.]+s timeout fc=3 u=5",
                                  text), text
+
+
+def test_foreign_rtu_is_checked_by_protocol_with_the_right_negative_causes(hil_setup, tmp_path):
+    """A capture of another vendor's RTU (common address 7, its own IOAs): imported
+    --protocol-only by itself, with a NOTE; the recorded client's commands are checked
+    for what the standard demands of the base's gateway: another CA refused with
+    unknown_ca (the broadcast GI accepted), an unmapped IOA with unknown_ioa, a read of
+    a mapped IOA answered with cause req. Replayed against gwd, every check holds."""
+    ws = _workspace(tmp_path)
+    cap = ws / "rtu7.pcap"
+    gi7 = _asdu(100, 6, [(0, b"\x14")], ca=7)
+    gi_all = _asdu(100, 6, [(0, b"\x14")], ca=0xFFFF)
+    rd7 = _asdu(102, 5, [(5555, b"")], ca=7)
+    rd_act = _asdu(102, 6, [(1002, b"")], ca=1)  # a read has cause req, not act
+    sc_unknown = _asdu(45, 6, [(9999, b"\x01")], ca=1)
+    rd_mapped = _asdu(102, 5, [(1002, b"")], ca=1)
+    val = __import__("struct").pack("<f", 4.5) + b"\x00"
+    _tcp_pcap(cap, [
+        (10.0, False, 1, "S"), (10.1, False, 1, _u(0x07)), (10.2, True, 1, _u(0x0B)),
+        (11.0, False, 1, _apdu_i(gi7, 0)),
+        (11.1, True, 1, _apdu_i(_asdu(100, 7, [(0, b"\x14")], ca=7), 0, 1)),
+        (11.2, True, 1, _apdu_i(_asdu(13, 20, [(100, val), (101, val)], ca=7), 1, 1)),
+        (12.0, False, 1, _apdu_i(gi_all, 1, 2)),
+        (13.0, False, 1, _apdu_i(rd7, 2, 2)),
+        (14.0, False, 1, _apdu_i(sc_unknown, 3, 2)),
+        (15.0, False, 1, _apdu_i(rd_mapped, 4, 2)),
+        (16.0, False, 1, _apdu_i(rd_act, 5, 2)),
+    ])
+    rc, text, out = _import(hil_setup, ws, cap, "--at", "21.5s", name="rtu7")
+    assert rc == 0, text
+    assert re.search(r"NOTE the capture's server is not the --base's: of its 1 monitor ASDUs 1 have another common "
+                     r"address \(first 7; the base's is 1\) and 1 an IOA the base does not map \(first 100\): "
+                     r"imported --protocol-only", text), text
+    sc = out.read_text()
+    assert "# --protocol-only:" in sc
+    for t, cause in ((100, "unknown_ca"), (102, "unknown_ca"), (45, "unknown_ioa"), (102, "unknown_cot")):
+        assert re.search(rf"type: {t}, cot: {cause}, negative: true, after: ", sc), (t, cause, sc)
+    assert "type: 100, cot: actcon, after: 23.5s" in sc and "type: 100, cot: actterm, after: 23.5s" in sc
+    assert "{master: m1, cot: req, ioa: 1002, after: 26.5s" in sc
+    assert "not replayed: server objects not compared (--protocol-only): 3" in text  # the actcon and 2 values
+    for d in ("mbus", "iec104"):
+        (ws / "fixtures" / d).symlink_to(ROOT / "fixtures" / d)
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run", out], ws)
+    assert rc == 0, text
+    # --values keeps the value expectations (which then fail: IOA 100 is not gwd's)
+    rc, text, out = _import(hil_setup, ws, cap, "--at", "21.5s", "--values", name="rtu7v")
+    assert rc == 0 and "protocol-only" not in text and "ioa: 100, value: 4.5" in out.read_text(), text

@@ -28,6 +28,8 @@ typedef struct import_opts {
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
     bool protocol_only;        /* IEC 104: check the protocol, not the values */
+    bool values;               /* IEC 104: expect values even when the base serves other CAs/IOAs */
+    bool derive_base;          /* write NAME.base.yaml from the capture and use it as the base */
 } import_opts;
 
 /* hil import ARGS... (argv[0] is "import"); exit status. */
@@ -64,8 +66,9 @@ size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_strea
                              size_t *asdus);
 void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
 /* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
+struct import_base_iec104;
 size_t import_iec104_checks(FILE *out, int conn, const import_stream *cs, int64_t lead, bool implied_startdt,
-                            int64_t open_t);
+                            int64_t open_t, const struct import_base_iec104 *base);
 
 /* Helpers shared by the writers. */
 void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap); /* "0A 1B" */
