@@ -359,3 +359,78 @@ def test_foreign_rtu_is_checked_by_protocol_with_the_right_negative_causes(hil_s
     # --values keeps the value expectations (which then fail: IOA 100 is not gwd's)
     rc, text, out = _import(hil_setup, ws, cap, "--at", "21.5s", "--values", name="rtu7v")
     assert rc == 0 and "protocol-only" not in text and "ioa: 100, value: 4.5" in out.read_text(), text
+
+
+def _cp56(ms):
+    return (ms % 60000).to_bytes(2, "little") + bytes([0, 0, 1, 1, 26])  # minute, hour 0, 1 Jan 2026
+
+
+def _foreign_rtu_with_values(path):
+    """Another vendor's RTU at common address 7: a GI answered with floats (SQ=0), scaled
+    values (SQ=1) and a normalised one, a counter interrogation, spontaneous
+    time-tagged single points and an ASDU of a type gwd cannot map (M_ST_NA_1)."""
+    import struct
+    f = lambda v: struct.pack("<f", v) + b"\x00"  # noqa: E731
+    gi, ci = _asdu(100, 6, [(0, b"\x14")], ca=7), _asdu(101, 6, [(0, b"\x05")], ca=7)
+    _tcp_pcap(path, [
+        (50.0, False, 1, "S"), (50.1, False, 1, _u(0x07)), (50.2, True, 1, _u(0x0B)),
+        (51.0, False, 1, _apdu_i(gi, 0)),
+        (51.1, True, 1, _apdu_i(_asdu(100, 7, [(0, b"\x14")], ca=7), 0, 1)),
+        (51.2, True, 1, _apdu_i(_asdu(13, 20, [(100, f(12.5)), (101, f(-3.25))], ca=7), 1, 1)),
+        (51.3, True, 1, _apdu_i(_asdu(11, 20, [(200, (1234).to_bytes(2, "little", signed=True) + b"\x00"),
+                                               (201, (-7).to_bytes(2, "little", signed=True) + b"\x00"),
+                                               (202, (0).to_bytes(2, "little") + b"\x00")], sq=True, ca=7), 2, 1)),
+        (51.4, True, 1, _apdu_i(_asdu(9, 20, [(250, (16384).to_bytes(2, "little") + b"\x00")], ca=7), 3, 1)),
+        (51.5, True, 1, _apdu_i(_asdu(100, 10, [(0, b"\x14")], ca=7), 4, 1)),
+        (52.0, False, 1, _apdu_i(ci, 1, 5)),
+        (52.1, True, 1, _apdu_i(_asdu(101, 7, [(0, b"\x05")], ca=7), 5, 2)),
+        (52.2, True, 1, _apdu_i(_asdu(15, 37, [(400, (987654).to_bytes(4, "little") + b"\x00")], ca=7), 6, 2)),
+        (52.3, True, 1, _apdu_i(_asdu(101, 10, [(0, b"\x05")], ca=7), 7, 2)),
+        (53.0, True, 1, _apdu_i(_asdu(30, 3, [(300, b"\x01" + _cp56(53000))], ca=7), 8, 2)),
+        (53.5, True, 1, _apdu_i(_asdu(5, 3, [(500, b"\x05\x00")], ca=7), 9, 2)),
+    ])
+
+
+def test_derive_base_serves_what_the_foreign_rtu_sent(hil_setup, tmp_path):
+    """--derive-base: a base scenario whose gateway has the capture's common address
+    and IOAs, fed by emulated meters holding the recorded values; the replay against
+    it compares every value the foreign RTU sent with gwd's, and passes; a changed
+    value in a derived meter is then a FAIL naming the IOA."""
+    ws = _workspace(tmp_path)
+    cap = ws / "rtu.pcap"
+    _foreign_rtu_with_values(cap)
+    out = ws / "scenarios" / "rtu.yaml"
+    rc, text, _ = _run(hil_setup, ["import", "pcap", cap, "--derive-base", "--at", "2s", "-o", out,
+                                   "--fixtures", ws / "fixtures"], ws)
+    assert rc == 0, text
+    base = (ws / "scenarios" / "rtu.base.yaml").read_text()
+    assert "common_address: 7" in base and "timestamps: true" in base
+    for t, ioa in (("M_ME_NC_1", 100), ("M_ME_NC_1", 101), ("M_ME_NB_1", 200), ("M_ME_NB_1", 202),
+                   ("M_ME_NA_1", 250), ("M_SP_NA_1", 300), ("M_IT_NA_1", 400)):
+        assert re.search(rf"type: {t}, point: d1/\d+, ioa: {ioa}, push: always", base), (t, ioa, base)
+    assert "ioa: 500" not in base
+    assert "NOTE --derive-base:" in text and "serves common address 7 and 8 IOAs from 1 emulated meter(s)" in text
+    assert "server objects of type 5 (M_ST_NA_1): not served by the derived base (gwd maps no such type): 1" in text
+    sc = out.read_text()
+    assert "protocol-only" not in sc
+    for ioa, v in ((100, "12.5"), (101, "-3.25"), (200, "1234"), (201, "-7"), (250, "0.5"), (400, "987654")):
+        assert re.search(rf"ioa: {ioa}, value: {v}\b", sc), (ioa, v, sc)
+    assert "type: M_SP_TB_1, cot: spont, ioa: 300, value: 1}  # at any time (derived base)" in sc
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run", out], ws)
+    assert rc == 0, text
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run-base", ws / "scenarios" / "rtu.base.yaml"], ws)
+    assert rc == 0, text
+    # the gateway's value differs from the foreign RTU's: the replay says where
+    hexf = ws / "fixtures" / "rtu.derived1.hex"
+    lines = hexf.read_text().splitlines()
+    frame = bytes.fromhex(lines[1].replace(" ", ""))
+    import struct
+    first = frame[19:25]
+    assert first[:2] == b"\x05\x16" and struct.unpack("<f", first[2:])[0] == 12.5  # IOA 100, the first record
+    frame = frame[:21] + struct.pack("<f", 13.5) + frame[25:]
+    frame = frame[:-2] + bytes([sum(frame[4:-2]) & 0xFF]) + frame[-1:]
+    hexf.write_text(lines[0] + "\n" + " ".join(f"{b:02X}" for b in frame) + "\n")
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run2", out], ws)
+    assert rc == 1, text
+    fails = [l for l in text.splitlines() if l.startswith("FAIL")]
+    assert fails and all("ioa=100" in l for l in fails), fails

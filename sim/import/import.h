@@ -59,11 +59,16 @@ size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const imp
 /* IEC 104 (import_iec104.c): session conn's master script (cs the client's
  * stream, ss the server's: implied STARTDT and commands for half sessions);
  * the server's I frames as expectations (the number of objects expected;
- * *asdus counts the I frames); the APDUs of a stream added to *apdus. */
+ * *asdus counts the I frames; derived: against a --derive-base, so the
+ * server's own spontaneous objects at any time, types gwd cannot map counted); the APDUs of a stream added to *apdus. */
 void import_iec104_master(FILE *out, capture *c, int conn, const import_stream *cs, const import_stream *ss,
                           int64_t lead);
 size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
-                             size_t *asdus);
+                             size_t *asdus, bool derived);
+/* --derive-base (import_derive.c): write NAME.base.yaml (its path into
+ * base_path) and its meters' telegrams from the server's objects; 0 or -1. */
+int import_derive_iec104(const import_opts *o, capture *c, const import_stream *s, char *base_path, size_t cap,
+                         char *err, size_t errlen);
 void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
 /* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
 struct import_base_iec104;

@@ -187,12 +187,12 @@ static size_t write_iec104(FILE *m, FILE *e, import_opts *o, capture *c, const s
             expected += import_iec104_checks(e, (int)k, cs, lead, implied, open_t, &base);
             if (o->protocol_only) { /* the server's frames are counted, not expected */
                 FILE *null = fopen("/dev/null", "w");
-                size_t objects = null ? import_iec104_answers(null, c, (int)k, ss, lead, &asdus) : 0;
+                size_t objects = null ? import_iec104_answers(null, c, (int)k, ss, lead, &asdus, false) : 0;
                 if (null) fclose(null);
                 capture_count(c, "server objects not compared (--protocol-only)", objects);
             }
         } else {
-            expected += import_iec104_answers(e, c, (int)k, ss, lead, &asdus);
+            expected += import_iec104_answers(e, c, (int)k, ss, lead, &asdus, o->derive_base);
         }
         import_iec104_count_apdus(cs, &from[0]);
         import_iec104_count_apdus(ss, &from[1]);
@@ -236,8 +236,9 @@ static void write_header(FILE *out, const import_opts *o, const capture *c, bool
 
 int import_write_tcp(const import_opts *opts, capture *c, FILE *out, char *err, size_t errlen) {
     import_opts mine = *opts, *o = &mine; /* --protocol-only may be chosen on the way */
-    if (!o->base_path) {
-        snprintf(err, errlen, "a pcap import needs --base SCENARIO: the plant and gateway the capture was made against");
+    if (!o->base_path && !o->derive_base) {
+        snprintf(err, errlen, "a pcap import needs --base SCENARIO (the plant and gateway the capture was made "
+                              "against) or --derive-base");
         return -1;
     }
     bool iec104 = is_iec104(c);
@@ -256,6 +257,15 @@ int import_write_tcp(const import_opts *opts, capture *c, FILE *out, char *err, 
     size_t expected = 0, timeouts = 0;
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
     if (rc == 0 && (!b || !m || !e)) rc = -1;
+    static char derived[PATH_MAX + 16];
+    if (rc == 0 && o->derive_base && !iec104) {
+        snprintf(err, errlen, "--derive-base reads IEC 104 captures only (a Modbus answer does not name its registers)");
+        rc = -1;
+    } else if (rc == 0 && o->derive_base) {
+        rc = import_derive_iec104(o, c, s, derived, sizeof derived, err, errlen);
+        o->base_path = derived;
+        o->values = true; /* the base serves the capture's addresses: compare the values */
+    }
     if (rc == 0) rc = copy_base(b, o->base_path, !iec104, err, errlen);
     if (rc >= 0 && m && e)
         expected = iec104 ? write_iec104(m, e, o, c, s, o->at_ns)
