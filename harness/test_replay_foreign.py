@@ -14,7 +14,7 @@ from pathlib import Path
 
 import peers
 import pytest
-from test_replay import _run, _scratch_copy, _workspace
+from test_replay import MODBUS_BASE, _run, _scratch_copy, _workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 IEC104_BASE = "scenarios/iec104/interrogation.yaml"
@@ -434,3 +434,36 @@ def test_derive_base_serves_what_the_foreign_rtu_sent(hil_setup, tmp_path):
     assert rc == 1, text
     fails = [l for l in text.splitlines() if l.startswith("FAIL")]
     assert fails and all("ioa=100" in l for l in fails), fails
+
+
+def test_modbus_capture_of_another_server_is_checked_by_protocol(hil_setup, tmp_path):
+    """The committed Modbus session against a base that maps only the floats (holding
+    0..23): the recorded server answered reads the base does not serve, so the import
+    checks the protocol by itself, with a NOTE: exception 02 for unmapped registers,
+    an answer for mapped ones, 01 for an unknown function; replayed against gwd, every
+    check holds. --values keeps the value expectations."""
+    base = tmp_path / "floats_only.yaml"
+    text = (ROOT / MODBUS_BASE).read_text()
+    start, end = text.index("      - label: integers"), text.index("expect:")
+    base.write_text(text[:start] + text[end:].split("expect:")[0] + "expect: []\n")
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "mbus").symlink_to(ROOT / "fixtures" / "mbus")
+    out = tmp_path / "proto.yaml"
+    rc, text, _ = _run(hil_setup, ["import", "pcap", ROOT / "fixtures/captures/modbus_tcp_session.pcapng", "--base",
+                                   base, "--at", "8s", "-o", out, "--fixtures", tmp_path / "fixtures"], tmp_path)
+    assert rc == 0, text
+    assert re.search(r"NOTE the capture's server is not the --base's: it answered a read of unit \d+, address \d+, "
+                     r"which the base does not serve: imported --protocol-only", text), text
+    sc = out.read_text()
+    assert "# --protocol-only:" in sc and "registers:" not in sc
+    assert re.search(r"function: 3, address: 24, exception: 2, after: ", sc), sc
+    assert re.search(r"function: 3, address: 0, after: ", sc), sc  # the floats: an answer
+    assert re.search(r"function: 17, exception: 1, after: ", sc), sc
+    assert "not replayed: server answers not compared (--protocol-only): 12" in text
+    assert "client requests not checked (--protocol-only: writes and device identification" in text
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "run", out], tmp_path)
+    assert rc == 0, text
+    rc, text, _ = _run(hil_setup, ["import", "pcap", ROOT / "fixtures/captures/modbus_tcp_session.pcapng", "--base",
+                                   base, "--at", "8s", "--values", "-o", tmp_path / "v.yaml", "--fixtures",
+                                   tmp_path / "fixtures"], tmp_path)
+    assert rc == 0 and "protocol-only" not in text and "registers:" in (tmp_path / "v.yaml").read_text(), text

@@ -27,8 +27,8 @@ typedef struct import_opts {
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
-    bool protocol_only;        /* IEC 104: check the protocol, not the values */
-    bool values;               /* IEC 104: expect values even when the base serves other CAs/IOAs */
+    bool protocol_only;        /* IEC 104, Modbus TCP: check the protocol, not the values */
+    bool values;               /* expect values even when the base serves other addresses */
     bool derive_base;          /* write NAME.base.yaml from the capture and use it as the base */
 } import_opts;
 
@@ -52,9 +52,11 @@ typedef struct import_stream {
  * and s[2k + CAP_FROM_SLAVE]. Writes one bench master per session into
  * masters (list items of plant: modbus: masters:) and the recorded answers as
  * expectations into expect; lead is --at. Returns the number of answers
- * expected; *last becomes the time of the last one expected, when later. */
+ * expected; *last becomes the time of the last one expected, when later.
+ * o->protocol_only (set here too when the capture's server answered reads
+ * the base does not serve, unless o->values): protocol checks instead. */
 size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
-                              int64_t lead, int64_t *last, size_t *timeouts);
+                              int64_t lead, int64_t *last, size_t *timeouts, import_opts *o);
 
 /* IEC 104 (import_iec104.c): session conn's master script (cs the client's
  * stream, ss the server's: implied STARTDT and commands for half sessions);

@@ -216,6 +216,11 @@ static void write_header(FILE *out, const import_opts *o, const capture *c, bool
                      "# ASDUs of types the bench cannot decode by type and cause, and the protocol checks\n"
                      "# of client-only sessions; what is not expected is counted below.\n",
                 c->n_conns, c->server_port, dur, expected);
+    else if (o->protocol_only)
+        fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s);\n"
+                     "# --protocol-only: %zu protocol checks (exception codes the protocol demands of the\n"
+                     "# base's server, an answer where it maps the registers), no values.\n",
+                c->n_conns, c->server_port, dur, expected);
     else
         fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s), one\n"
                      "# master per session, every request at its recorded time; the %zu answers the\n"
@@ -228,7 +233,7 @@ static void write_header(FILE *out, const import_opts *o, const capture *c, bool
     char title[PATH_MAX + 64];
     snprintf(title, sizeof title, "replay of %s (%u %s sessions, %zu %s)", o->capture_path, c->n_conns,
              iec104 ? "IEC 104" : "Modbus TCP", expected,
-             iec104 ? (o->protocol_only ? "protocol checks" : "expectations") : "answers");
+             o->protocol_only ? "protocol checks" : iec104 ? "expectations" : "answers");
     fputs("name: ", out);
     import_yaml_string(out, title);
     fprintf(out, "\nduration: %s\n", dur);
@@ -269,7 +274,7 @@ int import_write_tcp(const import_opts *opts, capture *c, FILE *out, char *err, 
     if (rc == 0) rc = copy_base(b, o->base_path, !iec104, err, errlen);
     if (rc >= 0 && m && e)
         expected = iec104 ? write_iec104(m, e, o, c, s, o->at_ns)
-                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last, &timeouts);
+                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last, &timeouts, o);
     if (b) fclose(b);
     if (m) fclose(m);
     if (e) fclose(e);
