@@ -23,7 +23,7 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VE
              -Igateway -I.
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
 # Only hil reads network captures (hil import pcap, sim/import/import_pcap.c).
-SIM_LDLIBS = -lpcap
+SIM_LDLIBS = -lpcap -ljansson
 
 # --- variants -----------------------------------------------------------------------
 ASAN_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import peers
 import pytest
-from test_replay import _run, _scratch_copy, _workspace
+from test_replay import MODBUS_BASE, _run, _scratch_copy, _workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 IEC104_BASE = "scenarios/iec104/interrogation.yaml"
@@ -96,7 +96,7 @@ def test_iec104_foreign_capture_nothing_dropped(hil_setup, tmp_path):
     ws = _workspace(tmp_path)
     cap = ws / "foreign.pcap"
     _foreign_capture(cap)
-    rc, text, out = _import(hil_setup, ws, cap)
+    rc, text, out = _import(hil_setup, ws, cap, "--values")  # its IOAs are not all the base's
     assert rc == 0, text
     sc = out.read_text()
     # mid-session: an implied STARTDT right after the connect, and a NOTE saying so
@@ -281,3 +281,189 @@ def test_wired_frames_given_to_hex(hil_setup, tmp_path):
     (ws / "mixed.log").write_text(f"0 {radio}\n10 {frame}\n")
     rc, text, _ = _run(hil_setup, ["import", "hex", "mixed.log", "-o", "scenarios/mixed.yaml"], ws)
     assert rc == 1 and "mixed.log:2:1: a wired M-Bus long frame" in text, text
+
+
+def test_record_stores_modbus_timeouts(hil_setup, tmp_path):
+    """--record keeps a request the gateway left unanswered (RTU: another unit, a
+    broadcast) as a timeout key; an answer where a timeout was recorded, and a timeout
+    where an answer was, are each a DIFF on that key."""
+    sc = _scratch_copy(tmp_path, "scenarios/modbus/rtu_server.yaml")
+    rc, text, _ = _run(hil_setup, ["run", "--record", "--workdir", tmp_path / "r1", sc], tmp_path)
+    assert rc == 0, text
+    side = sc.parent / "rtu_server.expected.json"
+    rec = _record_keys(side)
+    timeouts = {k: v for k, v in rec.items() if k.startswith("modbus scada_rtu answer") and " timeout " in v}
+    assert sorted(v.split(" ", 1)[1] for v in timeouts.values()) == ["timeout fc=3 u=0 a=10 n=4",
+                                                                     "timeout fc=3 u=4 a=10 n=4"], rec
+    key = next(k for k, v in timeouts.items() if "u=4" in v)
+    now = rec[key]
+    rec[key] = now.replace("timeout", "answer") + " rtu 04 03 08 00 00 00 00 00 00 00 00 00 00"
+    side.write_text(json.dumps(rec))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r2", sc], tmp_path)
+    assert rc == 1 and f"DIFF  {key}: recorded {rec[key]}, now {now}" in text, text
+    # the gateway's answer (exception 2 to unit 3) becomes a timeout (unit 5 is not served)
+    rec = _record_keys(side)
+    side.unlink()
+    sc.write_text(sc.read_text().replace("{at: 4s, unit: 3, bank: holding, address: 20, count: 1}",
+                                         "{at: 4s, unit: 5, bank: holding, address: 20, count: 1}"))
+    rc, text, _ = _run(hil_setup, ["run", "--record", "--workdir", tmp_path / "r3", sc], tmp_path)
+    side.write_text(json.dumps(rec))
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "r4", sc], tmp_path)
+    exc = next(k for k, v in rec.items() if "exception 2 fc=3 u=3 a=20" in v)
+    assert rc == 1 and re.search(rf"DIFF  {re.escape(exc)}: recorded .*exception 2.*, now t=[0-9.]+s timeout fc=3 u=5",
+                                 text), text
+
+
+def test_foreign_rtu_is_checked_by_protocol_with_the_right_negative_causes(hil_setup, tmp_path):
+    """A capture of another vendor's RTU (common address 7, its own IOAs): imported
+    --protocol-only by itself, with a NOTE; the recorded client's commands are checked
+    for what the standard demands of the base's gateway: another CA refused with
+    unknown_ca (the broadcast GI accepted), an unmapped IOA with unknown_ioa, a read of
+    a mapped IOA answered with cause req. Replayed against gwd, every check holds."""
+    ws = _workspace(tmp_path)
+    cap = ws / "rtu7.pcap"
+    gi7 = _asdu(100, 6, [(0, b"\x14")], ca=7)
+    gi_all = _asdu(100, 6, [(0, b"\x14")], ca=0xFFFF)
+    rd7 = _asdu(102, 5, [(5555, b"")], ca=7)
+    rd_act = _asdu(102, 6, [(1002, b"")], ca=1)  # a read has cause req, not act
+    sc_unknown = _asdu(45, 6, [(9999, b"\x01")], ca=1)
+    rd_mapped = _asdu(102, 5, [(1002, b"")], ca=1)
+    val = __import__("struct").pack("<f", 4.5) + b"\x00"
+    _tcp_pcap(cap, [
+        (10.0, False, 1, "S"), (10.1, False, 1, _u(0x07)), (10.2, True, 1, _u(0x0B)),
+        (11.0, False, 1, _apdu_i(gi7, 0)),
+        (11.1, True, 1, _apdu_i(_asdu(100, 7, [(0, b"\x14")], ca=7), 0, 1)),
+        (11.2, True, 1, _apdu_i(_asdu(13, 20, [(100, val), (101, val)], ca=7), 1, 1)),
+        (12.0, False, 1, _apdu_i(gi_all, 1, 2)),
+        (13.0, False, 1, _apdu_i(rd7, 2, 2)),
+        (14.0, False, 1, _apdu_i(sc_unknown, 3, 2)),
+        (15.0, False, 1, _apdu_i(rd_mapped, 4, 2)),
+        (16.0, False, 1, _apdu_i(rd_act, 5, 2)),
+    ])
+    rc, text, out = _import(hil_setup, ws, cap, "--at", "21.5s", name="rtu7")
+    assert rc == 0, text
+    assert re.search(r"NOTE the capture's server is not the --base's: of its 1 monitor ASDUs 1 have another common "
+                     r"address \(first 7; the base's is 1\) and 1 an IOA the base does not map \(first 100\): "
+                     r"imported --protocol-only", text), text
+    sc = out.read_text()
+    assert "# --protocol-only:" in sc
+    for t, cause in ((100, "unknown_ca"), (102, "unknown_ca"), (45, "unknown_ioa"), (102, "unknown_cot")):
+        assert re.search(rf"type: {t}, cot: {cause}, negative: true, after: ", sc), (t, cause, sc)
+    assert "type: 100, cot: actcon, after: 23.5s" in sc and "type: 100, cot: actterm, after: 23.5s" in sc
+    assert "{master: m1, cot: req, ioa: 1002, after: 26.5s" in sc
+    assert "not replayed: server objects not compared (--protocol-only): 3" in text  # the actcon and 2 values
+    for d in ("mbus", "iec104"):
+        (ws / "fixtures" / d).symlink_to(ROOT / "fixtures" / d)
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run", out], ws)
+    assert rc == 0, text
+    # --values keeps the value expectations (which then fail: IOA 100 is not gwd's)
+    rc, text, out = _import(hil_setup, ws, cap, "--at", "21.5s", "--values", name="rtu7v")
+    assert rc == 0 and "protocol-only" not in text and "ioa: 100, value: 4.5" in out.read_text(), text
+
+
+def _cp56(ms):
+    return (ms % 60000).to_bytes(2, "little") + bytes([0, 0, 1, 1, 26])  # minute, hour 0, 1 Jan 2026
+
+
+def _foreign_rtu_with_values(path):
+    """Another vendor's RTU at common address 7: a GI answered with floats (SQ=0), scaled
+    values (SQ=1) and a normalised one, a counter interrogation, spontaneous
+    time-tagged single points and an ASDU of a type gwd cannot map (M_ST_NA_1)."""
+    import struct
+    f = lambda v: struct.pack("<f", v) + b"\x00"  # noqa: E731
+    gi, ci = _asdu(100, 6, [(0, b"\x14")], ca=7), _asdu(101, 6, [(0, b"\x05")], ca=7)
+    _tcp_pcap(path, [
+        (50.0, False, 1, "S"), (50.1, False, 1, _u(0x07)), (50.2, True, 1, _u(0x0B)),
+        (51.0, False, 1, _apdu_i(gi, 0)),
+        (51.1, True, 1, _apdu_i(_asdu(100, 7, [(0, b"\x14")], ca=7), 0, 1)),
+        (51.2, True, 1, _apdu_i(_asdu(13, 20, [(100, f(12.5)), (101, f(-3.25))], ca=7), 1, 1)),
+        (51.3, True, 1, _apdu_i(_asdu(11, 20, [(200, (1234).to_bytes(2, "little", signed=True) + b"\x00"),
+                                               (201, (-7).to_bytes(2, "little", signed=True) + b"\x00"),
+                                               (202, (0).to_bytes(2, "little") + b"\x00")], sq=True, ca=7), 2, 1)),
+        (51.4, True, 1, _apdu_i(_asdu(9, 20, [(250, (16384).to_bytes(2, "little") + b"\x00")], ca=7), 3, 1)),
+        (51.5, True, 1, _apdu_i(_asdu(100, 10, [(0, b"\x14")], ca=7), 4, 1)),
+        (52.0, False, 1, _apdu_i(ci, 1, 5)),
+        (52.1, True, 1, _apdu_i(_asdu(101, 7, [(0, b"\x05")], ca=7), 5, 2)),
+        (52.2, True, 1, _apdu_i(_asdu(15, 37, [(400, (987654).to_bytes(4, "little") + b"\x00")], ca=7), 6, 2)),
+        (52.3, True, 1, _apdu_i(_asdu(101, 10, [(0, b"\x05")], ca=7), 7, 2)),
+        (53.0, True, 1, _apdu_i(_asdu(30, 3, [(300, b"\x01" + _cp56(53000))], ca=7), 8, 2)),
+        (53.5, True, 1, _apdu_i(_asdu(5, 3, [(500, b"\x05\x00")], ca=7), 9, 2)),
+    ])
+
+
+def test_derive_base_serves_what_the_foreign_rtu_sent(hil_setup, tmp_path):
+    """--derive-base: a base scenario whose gateway has the capture's common address
+    and IOAs, fed by emulated meters holding the recorded values; the replay against
+    it compares every value the foreign RTU sent with gwd's, and passes; a changed
+    value in a derived meter is then a FAIL naming the IOA."""
+    ws = _workspace(tmp_path)
+    cap = ws / "rtu.pcap"
+    _foreign_rtu_with_values(cap)
+    out = ws / "scenarios" / "rtu.yaml"
+    rc, text, _ = _run(hil_setup, ["import", "pcap", cap, "--derive-base", "--at", "2s", "-o", out,
+                                   "--fixtures", ws / "fixtures"], ws)
+    assert rc == 0, text
+    base = (ws / "scenarios" / "rtu.base.yaml").read_text()
+    assert "common_address: 7" in base and "timestamps: true" in base
+    for t, ioa in (("M_ME_NC_1", 100), ("M_ME_NC_1", 101), ("M_ME_NB_1", 200), ("M_ME_NB_1", 202),
+                   ("M_ME_NA_1", 250), ("M_SP_NA_1", 300), ("M_IT_NA_1", 400)):
+        assert re.search(rf"type: {t}, point: d1/\d+, ioa: {ioa}, push: always", base), (t, ioa, base)
+    assert "ioa: 500" not in base
+    assert "NOTE --derive-base:" in text and "serves common address 7 and 8 IOAs from 1 emulated meter(s)" in text
+    assert "server objects of type 5 (M_ST_NA_1): not served by the derived base (gwd maps no such type): 1" in text
+    sc = out.read_text()
+    assert "protocol-only" not in sc
+    for ioa, v in ((100, "12.5"), (101, "-3.25"), (200, "1234"), (201, "-7"), (250, "0.5"), (400, "987654")):
+        assert re.search(rf"ioa: {ioa}, value: {v}\b", sc), (ioa, v, sc)
+    assert "type: M_SP_TB_1, cot: spont, ioa: 300, value: 1}  # at any time (derived base)" in sc
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run", out], ws)
+    assert rc == 0, text
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run-base", ws / "scenarios" / "rtu.base.yaml"], ws)
+    assert rc == 0, text
+    # the gateway's value differs from the foreign RTU's: the replay says where
+    hexf = ws / "fixtures" / "rtu.derived1.hex"
+    lines = hexf.read_text().splitlines()
+    frame = bytes.fromhex(lines[1].replace(" ", ""))
+    import struct
+    first = frame[19:25]
+    assert first[:2] == b"\x05\x16" and struct.unpack("<f", first[2:])[0] == 12.5  # IOA 100, the first record
+    frame = frame[:21] + struct.pack("<f", 13.5) + frame[25:]
+    frame = frame[:-2] + bytes([sum(frame[4:-2]) & 0xFF]) + frame[-1:]
+    hexf.write_text(lines[0] + "\n" + " ".join(f"{b:02X}" for b in frame) + "\n")
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", ws / "run2", out], ws)
+    assert rc == 1, text
+    fails = [l for l in text.splitlines() if l.startswith("FAIL")]
+    assert fails and all("ioa=100" in l for l in fails), fails
+
+
+def test_modbus_capture_of_another_server_is_checked_by_protocol(hil_setup, tmp_path):
+    """The committed Modbus session against a base that maps only the floats (holding
+    0..23): the recorded server answered reads the base does not serve, so the import
+    checks the protocol by itself, with a NOTE: exception 02 for unmapped registers,
+    an answer for mapped ones, 01 for an unknown function; replayed against gwd, every
+    check holds. --values keeps the value expectations."""
+    base = tmp_path / "floats_only.yaml"
+    text = (ROOT / MODBUS_BASE).read_text()
+    start, end = text.index("      - label: integers"), text.index("expect:")
+    base.write_text(text[:start] + text[end:].split("expect:")[0] + "expect: []\n")
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "mbus").symlink_to(ROOT / "fixtures" / "mbus")
+    out = tmp_path / "proto.yaml"
+    rc, text, _ = _run(hil_setup, ["import", "pcap", ROOT / "fixtures/captures/modbus_tcp_session.pcapng", "--base",
+                                   base, "--at", "8s", "-o", out, "--fixtures", tmp_path / "fixtures"], tmp_path)
+    assert rc == 0, text
+    assert re.search(r"NOTE the capture's server is not the --base's: it answered a read of unit \d+, address \d+, "
+                     r"which the base does not serve: imported --protocol-only", text), text
+    sc = out.read_text()
+    assert "# --protocol-only:" in sc and "registers:" not in sc
+    assert re.search(r"function: 3, address: 24, exception: 2, after: ", sc), sc
+    assert re.search(r"function: 3, address: 0, after: ", sc), sc  # the floats: an answer
+    assert re.search(r"function: 17, exception: 1, after: ", sc), sc
+    assert "not replayed: server answers not compared (--protocol-only): 12" in text
+    assert "client requests not checked (--protocol-only: writes and device identification" in text
+    rc, text, _ = _run(hil_setup, ["run", "--workdir", tmp_path / "run", out], tmp_path)
+    assert rc == 0, text
+    rc, text, _ = _run(hil_setup, ["import", "pcap", ROOT / "fixtures/captures/modbus_tcp_session.pcapng", "--base",
+                                   base, "--at", "8s", "--values", "-o", tmp_path / "v.yaml", "--fixtures",
+                                   tmp_path / "fixtures"], tmp_path)
+    assert rc == 0 and "protocol-only" not in text and "registers:" in (tmp_path / "v.yaml").read_text(), text

@@ -1,7 +1,8 @@
 /* libFuzzer target for the bench's capture importers (sim/import/import_*.c,
  * sim/iec104/iec104_std.c): the input is a capture file of any format, written to
  * build/fuzz/work/import/fuzz.cap and read by every row of the format table
- * (sim/import/import_format.h: hex, rtl-wmbus, socat, pcap) and `auto`
+ * (sim/import/import_format.h: hex, rtl-wmbus, socat, pcap, frames, wmbusmeters,
+ * rtl_433, text2pcap) and `auto`
  * detection; its bytes are also cut as an IEC 104 stream by the standard. A
  * reader must load the file or refuse it with "file:line:col: what is wrong",
  * and the cut must cover every byte exactly once — without a crash or a leak. */

@@ -204,9 +204,9 @@ static void test_combinable_vifes(void) {
     CHECK_INT(mbus_app_decode(0x78, s, sizeof s, &d, &e), MBUS_OK);
     CHECK_INT(d.records[0].kind, MBUS_VAL_DATE);
     static const struct { uint8_t v; const char *name; } names[] = {
-        {0x00, "record_error"}, {0x15, "record_error"},  /* E001 0101: no data available */
-        {0x18, "record_error"},                          /* data error */
-        {0x1C, "record_error"},                          /* premature end of record */
+        {0x00, "no_error"}, {0x15, "no_data_available"}, /* E001 0101 */
+        {0x18, "data_error"},                             /* E001 1000 */
+        {0x1C, "premature_end_of_record"},                /* E001 1100 */
         {0x20, "per_second"}, {0x21, "per_minute"}, {0x22, "per_hour"}, {0x23, "per_day"},
         {0x24, "per_week"}, {0x25, "per_month"}, {0x26, "per_year"},
         {0x27, "per_revolution_or_measurement"},

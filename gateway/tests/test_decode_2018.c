@@ -100,11 +100,44 @@ static void test_compact_profiles(void) {
     CHECK(d.records[1].kind == MBUS_VAL_NONE && d.records[1].invalid);
     CHECK_STR(d.records[1].text, "BCD digit 0xA at nibble 0");
     CHECK(d.records[2].kind == MBUS_VAL_NONE && d.records[2].invalid);
-    /* layouts that are not profiles */
-    uint8_t odd[] = {0x4D, 0x93, 0x1F, 0x05, 0x02, 0xFE, 0x10, 0x27, 0x64};
-    CHECK_INT(mbus_app_decode(0x78, odd, sizeof odd, &d, &e), MBUS_ERR_DATA);
+    /* layouts that are not profiles: one invalid record with the reason, and
+     * the record after it still read */
+    uint8_t odd[] = {0x4D, 0x93, 0x1F, 0x05, 0x02, 0xFE, 0x10, 0x27, 0x64, 0x02, 0x5B, 0x14, 0x00};
+    CHECK_INT(mbus_app_decode(0x78, odd, sizeof odd, &d, &e), MBUS_OK);
+    CHECK_INT(d.n_records, 2);
+    CHECK(d.records[0].invalid && d.records[0].kind == MBUS_VAL_NONE);
+    CHECK_STR(d.records[0].text, "compact profile: 3 bytes are not whole elements of 2 bytes");
+    CHECK_NEAR(d.records[1].value, 20, 0);
     uint8_t lvar[] = {0x4D, 0x93, 0x1F, 0x03, 0x0D, 0xFE, 0x10};
-    CHECK_INT(mbus_app_decode(0x78, lvar, sizeof lvar, &d, &e), MBUS_ERR_DATA);
+    CHECK_INT(mbus_app_decode(0x78, lvar, sizeof lvar, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 1 && d.records[0].invalid);
+    CHECK_STR(d.records[0].text, "compact profile element coding 0xD has no fixed length");
+    uint8_t short_[] = {0x4D, 0x93, 0x1F, 0x01, 0x02};
+    CHECK_INT(mbus_app_decode(0x78, short_, sizeof short_, &d, &e), MBUS_OK);
+    CHECK_STR(d.records[0].text, "compact profile of 1 bytes: needs a spacing control and a spacing value");
+    /* more forms: a storage number from a DIFE, a VIF of the 0xFD table, real32
+     * elements, a binary LVAR (0xE6), the profile VIFE after another VIFE */
+    uint8_t dife[] = {0xCD, 0x01, 0x93, 0x1F, 0x04, 0x01, 0x01, 0x05, 0x06};
+    CHECK_INT(mbus_app_decode(0x78, dife, sizeof dife, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 2 && d.records[0].storage == 3 && d.records[1].storage == 3);
+    CHECK_NEAR(d.records[1].value, 0.006, 1e-12);
+    uint8_t fd[] = {0x0D, 0xFD, 0xC8, 0x1F, 0x04, 0x02, 0x01, 0xE8, 0x03}; /* voltage 10^(8-9) V */
+    CHECK_INT(mbus_app_decode(0x78, fd, sizeof fd, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 1 && strcmp(d.records[0].quantity, "voltage") == 0);
+    CHECK_NEAR(d.records[0].value, 100.0, 1e-9);
+    uint8_t real[] = {0x0D, 0x93, 0x1F, 0x0A, 0x05, 0x01, 0x00, 0x00, 0x20, 0x41, 0x00, 0x00, 0xA0, 0x40};
+    CHECK_INT(mbus_app_decode(0x78, real, sizeof real, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 2);
+    CHECK_NEAR(d.records[0].value, 0.010, 1e-12); /* 10.0 l */
+    CHECK_NEAR(d.records[1].value, 0.005, 1e-12); /* 5.0 l */
+    uint8_t bin[] = {0x0D, 0x93, 0x1F, 0xE6, 0x02, 0x01, 0x01, 0x00, 0x02, 0x00};
+    CHECK_INT(mbus_app_decode(0x78, bin, sizeof bin, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 2);
+    CHECK_NEAR(d.records[1].value, 0.002, 1e-12);
+    uint8_t chain[] = {0x0D, 0x93, 0xBE, 0x1F, 0x04, 0x01, 0x01, 0x07, 0x08}; /* base conditions, profile */
+    CHECK_INT(mbus_app_decode(0x78, chain, sizeof chain, &d, &e), MBUS_OK);
+    CHECK(d.n_records == 2 && d.records[1].profile == 0x1F);
+    CHECK_NEAR(d.records[1].value, 0.008, 1e-12);
     /* LVAR 0xC4 (4 "BCD" bytes) with a profile VIFE: the bytes are the
      * profile; that they are no valid BCD says nothing about the values */
     uint8_t bcd_lvar[] = {0x4D, 0x93, 0x1F, 0xC4, 0x02, 0xFE, 0x10, 0x27};
@@ -139,7 +172,20 @@ static void test_profile_json(decoder *dec) {
 
 /* ---- combinable VIFE tables, row by row ----------------------------------- */
 static void test_vife_tables(void) {
+    /* EN 13757-3 "codes for record errors" (E000 0000 .. E001 1100), with the
+     * rows 2013/2018 gave other meanings */
     static const char *const want[0x80] = {
+        [0x00] = "no_error", [0x01] = "too_many_difes", [0x02] = "storage_number_not_implemented",
+        [0x03] = "unit_number_not_implemented", [0x04] = "tariff_number_not_implemented",
+        [0x05] = "function_not_implemented", [0x06] = "data_class_not_implemented",
+        [0x07] = "data_size_not_implemented", [0x08] = "reserved_dif_error",
+        [0x09] = "reserved_dif_error", [0x0A] = "reserved_dif_error", [0x0B] = "too_many_vifes",
+        [0x0C] = "illegal_vif_group", [0x0D] = "illegal_vif_exponent", [0x0E] = "vif_dif_mismatch",
+        [0x0F] = "unimplemented_action", [0x10] = "reserved_vif_error", [0x11] = "reserved_vif_error",
+        [0x12] = "reserved_vif_error", [0x15] = "no_data_available", [0x16] = "data_overflow",
+        [0x17] = "data_underflow", [0x18] = "data_error", [0x19] = "reserved_data_error",
+        [0x1A] = "reserved_data_error", [0x1B] = "reserved_data_error",
+        [0x1C] = "premature_end_of_record",
         [0x13] = "inverse_compact_profile", [0x14] = "relative_deviation",
         [0x1D] = "standard_conform_data_content",
         [0x1E] = "compact_profile_with_register_numbers", [0x1F] = "compact_profile",
@@ -163,9 +209,7 @@ static void test_vife_tables(void) {
     };
     for (unsigned v = 0; v < 0x80; v++) {
         const char *w = want[v];
-        if (!w && v <= 0x1C)
-            w = v >= 0x10 && v <= 0x12 ? "reserved" : "record_error";
-        else if (!w && v >= 0x42 && v < 0x50)
+        if (!w && v >= 0x42 && v < 0x50)
             w = v & 2 ? "date_time_of_limit_exceed" : "reserved"; /* E100 uf1b */
         else if (!w && v >= 0x50 && v < 0x60)
             w = "duration_of_limit_exceed";                       /* E101 ufnn */
@@ -208,6 +252,50 @@ static void test_vife_tables(void) {
     CHECK_NEAR(d.records[3].value, 0.007, 1e-12);
     CHECK_INT(d.records[4].kind, MBUS_VAL_DATE);
     CHECK_STR(d.records[4].text, "2011-08-26T20:50:00");
+}
+
+/* A record error VIFE: the record is kept, with no value and the error's name
+ * as its reason; 0x00 "no error" and the 2013 rows are no errors; the next
+ * record is read as usual. */
+static void test_record_errors(decoder *dec) {
+    static const struct { uint8_t vife; const char *reason; } rows[] = {
+        {0x15, "record error: no_data_available"}, {0x16, "record error: data_overflow"},
+        {0x17, "record error: data_underflow"}, {0x18, "record error: data_error"},
+        {0x1C, "record error: premature_end_of_record"}, {0x01, "record error: too_many_difes"},
+        {0x0E, "record error: vif_dif_mismatch"}, {0x19, "record error: reserved_data_error"},
+        {0x00, NULL}, {0x14, NULL}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const uint8_t b[] = {0x04, 0x93, rows[i].vife, 0x10, 0x27, 0x00, 0x00, 0x02, 0x5B, 0x14, 0x00};
+        CHECK_INT(mbus_app_decode(0x78, b, sizeof b, &d, &e), MBUS_OK);
+        CHECK_INT(d.n_records, 2);
+        CHECK_INT(d.records[0].invalid, rows[i].reason != NULL);
+        if (rows[i].reason) {
+            CHECK_INT(d.records[0].kind, MBUS_VAL_NONE);
+            CHECK_STR(d.records[0].text, rows[i].reason);
+        } else {
+            CHECK_NEAR(d.records[0].value, 10.0, 1e-12);
+        }
+        CHECK_NEAR(d.records[1].value, 20.0, 0);
+    }
+    /* behind a second-table VIFE (0xFC 0x15: not a record error there) and in the JSON */
+    const uint8_t phase[] = {0x04, 0x93, 0xFC, 0x15, 0x10, 0x27, 0x00, 0x00};
+    CHECK_INT(mbus_app_decode(0x78, phase, sizeof phase, &d, &e), MBUS_OK);
+    CHECK(!d.records[0].invalid);
+    const uint8_t body[] = {0x78, 0x04, 0x93, 0x15, 0x10, 0x27, 0x00, 0x00};
+    uint8_t f[32];
+    jv o;
+    if (!run(dec, f, wireless(body, sizeof body, f), &o))
+        return;
+    const jv *r = jv_get(&o, "records");
+    CHECK(r && r->n == 1);
+    if (r && r->n == 1) {
+        const jv *v = jv_get(&r->items[0], "vife");
+        CHECK(v && v->n == 1 && strcmp(v->items[0].str, "no_data_available") == 0);
+        CHECK(jv_get(&r->items[0], "value")->type == JV_NULL);
+        CHECK(jv_get(&r->items[0], "invalid") && jv_get(&r->items[0], "invalid")->type == JV_BOOL);
+        CHECK_STR(jv_str(&r->items[0], "invalid_reason"), "record error: no_data_available");
+    }
+    jv_free(&o);
 }
 
 /* ---- BCD -------------------------------------------------------------------- */
@@ -392,6 +480,7 @@ int main(void) {
     test_compact_profiles();
     test_profile_json(dec);
     test_vife_tables();
+    test_record_errors(dec);
     test_bcd();
     test_ci_73(dec);
     test_trailing(dec);

@@ -64,6 +64,7 @@ typedef struct capture {
     size_t n_counted;
     char notes[CAP_MAX_NOTES][320];
     size_t n_notes, notes_dropped;
+    size_t untimed;        /* frames the capture gave no time (the reader spaced them) */
     size_t wired_lines;    /* hex: lines holding a wired M-Bus long frame */
     unsigned long units;   /* what the summary counts: telegrams, APDUs, requests... */
     char unit[24];         /* their name ("APDUs"); empty: frames */
@@ -90,6 +91,19 @@ int capture_read_hex(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_rtl_wmbus(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_socat(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen);
+int capture_read_frames(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_wmbusmeters(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_rtl433(const char *path, capture *c, char *err, size_t errlen);
+int capture_read_text2pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen);
+
+/* The TCP part of the pcap reader, for readers of other files that hold
+ * packets (import_text2pcap.c): begin, one call per packet on link type dlt
+ * (a pcap DLT_ value) at sec.nsec since 1970, end (-1 with err when no
+ * payload of the server's port was seen). One feed at a time per process. */
+typedef struct pcap_feed pcap_feed;
+pcap_feed *capture_pcap_begin(capture *c, unsigned port, const char *format);
+int capture_pcap_packet(pcap_feed *x, int dlt, int64_t sec, int64_t nsec, const uint8_t *p, size_t caplen);
+int capture_pcap_end(pcap_feed *x, const char *path, char *err, size_t errlen);
 
 /* "2019-04-03 19:00:42.123" / "2019-04-03T19:00:42.123456Z" / "2024/01/15
  * 10:00:00.123456" (UTC) → ns since the epoch; the number of characters

@@ -27,8 +27,14 @@ static void usage(FILE *f) {
           "  --port N             pcap: the server's TCP port (default 2404 or 502)\n"
           "  --at DUR             pcap: the first captured frame this long after the start\n"
           "                       (the base's plant and gateway in the state it had; default 1s)\n"
-          "  --protocol-only      pcap (IEC 104): replay the recorded client and check the\n"
-          "                       protocol (confirmations, ACT_TERM, no close), not the values\n"
+          "  --protocol-only      pcap: replay the recorded client and check the protocol\n"
+          "                       (IEC 104 confirmations, ACT_TERM, negative causes; Modbus\n"
+          "                       exception codes), not the values (chosen by itself, with a\n"
+          "                       NOTE, when the capture's server has other common addresses,\n"
+          "                       IOAs, units or registers than the base's gateway)\n"
+          "  --values             pcap: expect the recorded values even so\n"
+          "  --derive-base        pcap: write NAME.base.yaml, a plant and gateway serving what\n"
+          "                       the capture's server sent, and use it as the base\n"
           "  --baud N             socat: the line's baud rate (default 2400)\n",
           f);
 }
@@ -130,7 +136,8 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = a[0] == '-' && a[1] != '\0' && strcmp(a, "--protocol-only") != 0;
+        bool flag = strcmp(a, "--protocol-only") == 0 || strcmp(a, "--values") == 0 || strcmp(a, "--derive-base") == 0;
+        bool takes = a[0] == '-' && a[1] != '\0' && !flag;
         if (takes && !v) {
             snprintf(err, errlen, "option %s needs a value", a);
             return -1;
@@ -139,9 +146,11 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
         else if (strcmp(a, "--fixtures") == 0) o->fixtures_dir = v;
         else if (strcmp(a, "--keys") == 0) o->keys_path = v;
         else if (strcmp(a, "--base") == 0) o->base_path = v;
-        else if (strcmp(a, "--protocol-only") == 0) {
-            o->protocol_only = true;
-            continue; /* takes no value */
+        else if (flag) { /* takes no value */
+            if (a[2] == 'p') o->protocol_only = true;
+            else if (a[2] == 'v') o->values = true;
+            else o->derive_base = true;
+            continue;
         }
         else if (strcmp(a, "--at") == 0) {
             if (!cfg_parse_duration_ns(v, &o->at_ns) || o->at_ns < 0) {

@@ -27,7 +27,9 @@ typedef struct import_opts {
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
-    bool protocol_only;        /* IEC 104: check the protocol, not the values */
+    bool protocol_only;        /* IEC 104, Modbus TCP: check the protocol, not the values */
+    bool values;               /* expect values even when the base serves other addresses */
+    bool derive_base;          /* write NAME.base.yaml from the capture and use it as the base */
 } import_opts;
 
 /* hil import ARGS... (argv[0] is "import"); exit status. */
@@ -50,22 +52,30 @@ typedef struct import_stream {
  * and s[2k + CAP_FROM_SLAVE]. Writes one bench master per session into
  * masters (list items of plant: modbus: masters:) and the recorded answers as
  * expectations into expect; lead is --at. Returns the number of answers
- * expected; *last becomes the time of the last one expected, when later. */
+ * expected; *last becomes the time of the last one expected, when later.
+ * o->protocol_only (set here too when the capture's server answered reads
+ * the base does not serve, unless o->values): protocol checks instead. */
 size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
-                              int64_t lead, int64_t *last, size_t *timeouts);
+                              int64_t lead, int64_t *last, size_t *timeouts, import_opts *o);
 
 /* IEC 104 (import_iec104.c): session conn's master script (cs the client's
  * stream, ss the server's: implied STARTDT and commands for half sessions);
  * the server's I frames as expectations (the number of objects expected;
- * *asdus counts the I frames); the APDUs of a stream added to *apdus. */
+ * *asdus counts the I frames; derived: against a --derive-base, so the
+ * server's own spontaneous objects at any time, types gwd cannot map counted); the APDUs of a stream added to *apdus. */
 void import_iec104_master(FILE *out, capture *c, int conn, const import_stream *cs, const import_stream *ss,
                           int64_t lead);
 size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
-                             size_t *asdus);
+                             size_t *asdus, bool derived);
+/* --derive-base (import_derive.c): write NAME.base.yaml (its path into
+ * base_path) and its meters' telegrams from the server's objects; 0 or -1. */
+int import_derive_iec104(const import_opts *o, capture *c, const import_stream *s, char *base_path, size_t cap,
+                         char *err, size_t errlen);
 void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
 /* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
+struct import_base_iec104;
 size_t import_iec104_checks(FILE *out, int conn, const import_stream *cs, int64_t lead, bool implied_startdt,
-                            int64_t open_t);
+                            int64_t open_t, const struct import_base_iec104 *base);
 
 /* Helpers shared by the writers. */
 void import_hex_text(const uint8_t *b, size_t n, char *out, size_t cap); /* "0A 1B" */

@@ -21,6 +21,7 @@ typedef struct import_probe {
     const unsigned char *head;
     size_t head_len;
     const char *first_line;
+    const char *second_line; /* the next such line, or NULL */
 } import_probe;
 
 typedef struct import_format {
@@ -42,6 +43,10 @@ int import_detect_hex(const import_probe *p);
 int import_detect_rtl_wmbus(const import_probe *p);
 int import_detect_socat(const import_probe *p);
 int import_detect_pcap(const import_probe *p);
+int import_detect_frames(const import_probe *p);      /* 2 */
+int import_detect_wmbusmeters(const import_probe *p); /* 3 */
+int import_detect_rtl433(const import_probe *p);      /* 3 */
+int import_detect_text2pcap(const import_probe *p);   /* 3 */
 
 /* The table, in the order the help and the messages list the formats. */
 extern const import_format *const import_formats[];
@@ -51,6 +56,6 @@ extern const size_t import_n_formats;
 const import_format *import_format_named(const char *word);
 /* The format a file looks like; NULL when none (or the file cannot be read). */
 const import_format *import_format_detect(const char *path);
-/* "hex, rtl-wmbus, socat, pcap" */
+/* "hex, rtl-wmbus, socat, pcap, ..." */
 void import_format_list(char *out, size_t cap);
 #endif

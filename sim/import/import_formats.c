@@ -27,6 +27,22 @@ static int read_pcap(const import_opts *o, capture *c, char *err, size_t errlen)
     return capture_read_pcap(o->capture_path, o->port, c, err, errlen);
 }
 
+static int read_frames(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_frames(o->capture_path, c, err, errlen);
+}
+
+static int read_wmbusmeters(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_wmbusmeters(o->capture_path, c, err, errlen);
+}
+
+static int read_rtl433(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_rtl433(o->capture_path, c, err, errlen);
+}
+
+static int read_text2pcap(const import_opts *o, capture *c, char *err, size_t errlen) {
+    return capture_read_text2pcap(o->capture_path, o->port, c, err, errlen);
+}
+
 static const import_format hex = {
     .name = "hex", .help = "timestamped hex lines: TIME [RSSI] HEX (radio telegrams)",
     .detect = import_detect_hex, .read = read_hex, .write = write_hex};
@@ -41,7 +57,22 @@ static const import_format pcap = {
     .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions",
     .detect = import_detect_pcap, .read = read_pcap, .write = import_write_tcp};
 
-const import_format *const import_formats[] = {&hex, &rtl_wmbus, &socat, &pcap};
+static const import_format frames = {
+    .name = "frames", .help = "hex frames without times, one a line (68 1F 1F 68 ... 16): wired or radio",
+    .detect = import_detect_frames, .read = read_frames, .write = write_hex};
+static const import_format wmbusmeters = {
+    .name = "wmbusmeters", .help = "wmbusmeters' telegram=|HEX|[+SECONDS] lines",
+    .detect = import_detect_wmbusmeters, .read = read_wmbusmeters, .write = import_write_radio};
+static const import_format rtl433 = {
+    .name = "rtl_433", .alias = "rtl433", .help = "rtl_433 -F json or -F csv output (its Wireless-MBus lines)",
+    .detect = import_detect_rtl433, .read = read_rtl433, .write = import_write_radio};
+static const import_format text2pcap = {
+    .name = "text2pcap", .alias = "hexdump",
+    .help = "hex dump of Ethernet packets (0000  45 00 ...), as Wireshark and text2pcap have them",
+    .detect = import_detect_text2pcap, .read = read_text2pcap, .write = import_write_tcp};
+
+const import_format *const import_formats[] = {&hex, &rtl_wmbus, &socat, &pcap,
+                                               &frames, &wmbusmeters, &rtl433, &text2pcap};
 
 const size_t import_n_formats = sizeof import_formats / sizeof import_formats[0];
 
@@ -72,8 +103,9 @@ const import_format *import_format_detect(const char *path) {
     unsigned char head[4] = {0};
     size_t got = fread(head, 1, sizeof head, f);
     rewind(f);
-    char line[4096];
-    import_probe probe = {head, got, first_line(f, line, sizeof line)};
+    char line[4096], line2[4096];
+    import_probe probe = {head, got, first_line(f, line, sizeof line), NULL};
+    if (probe.first_line) probe.second_line = first_line(f, line2, sizeof line2);
     fclose(f);
     const import_format *best = NULL;
     int best_score = 0;

@@ -156,7 +156,7 @@ static void write_window(FILE *out, int64_t t) {
     fprintf(out, ", after: %s, before: %s}\n", after, before);
 }
 
-static void write_object(FILE *out, int conn, const iec104_asdu *a, const iec104_io *io, int64_t t) {
+static void write_object(FILE *out, int conn, const iec104_asdu *a, const iec104_io *io, int64_t t, bool derived) {
     const char *tn = iec104_type_name(a->type), *cot = iec104_cot_name(a->cot);
     fprintf(out, "  - iec104: {master: m%d, type: %s, cot: %s%s, ioa: %u", conn + 1, tn, cot,
             a->negative ? ", negative: true" : "", (unsigned)io->ioa);
@@ -169,11 +169,15 @@ static void write_object(FILE *out, int conn, const iec104_asdu *a, const iec104
     else if (strncmp(tn, "M_ME_N", 6) == 0 || strncmp(tn, "M_ME_T", 6) == 0 || strncmp(tn, "M_SP", 4) == 0 ||
              strncmp(tn, "M_DP", 4) == 0 || strncmp(tn, "M_IT", 4) == 0)
         fprintf(out, ", value: %d", (int)io->ival);
-    write_window(out, t);
+    /* a derived base's meters are read on their own clock: what the recorded
+     * server sent by itself comes at other instants, so at any time */
+    bool own = a->cot == COT_SPONTANEOUS || a->cot == COT_PERIODIC || a->cot == COT_BACKGROUND;
+    if (derived && own) fputs("}  # at any time (derived base)\n", out);
+    else write_window(out, t);
 }
 
 /* One server ASDU: its objects expected, or the ASDU by type and cause, or counted. */
-static size_t expect_asdu(FILE *out, capture *c, int conn, const uint8_t *asdu, size_t len, int64_t t) {
+static size_t expect_asdu(FILE *out, capture *c, int conn, const uint8_t *asdu, size_t len, int64_t t, bool derived) {
     static iec104_asdu a;
     i104_dui d = {0};
     char what[200];
@@ -186,11 +190,18 @@ static size_t expect_asdu(FILE *out, capture *c, int conn, const uint8_t *asdu, 
     }
     const char *cot = iec104_cot_name(d.cot);
     if (iec104_asdu_decode(asdu, len, &a) == 0 && iec104_type_name(a.type) && cot) {
-        for (unsigned k = 0; k < a.n; k++) write_object(out, conn, &a, &a.io[k], t);
+        for (unsigned k = 0; k < a.n; k++) write_object(out, conn, &a, &a.io[k], t, derived);
         return a.n;
     }
     if (!cot) {
         snprintf(what, sizeof what, "server objects with cause %u (not a cause of the standard)", d.cot);
+        capture_count(c, what, d.n);
+        return 0;
+    }
+    if (derived && !d.negative) { /* gwd maps no such type: the derived base cannot serve it */
+        const char *name = i104_type_name(d.type);
+        snprintf(what, sizeof what, "server objects of type %u (%s): not served by the derived base (gwd maps no "
+                 "such type)", d.type, name ? name : "?");
         capture_count(c, what, d.n);
         return 0;
     }
@@ -206,7 +217,7 @@ static size_t expect_asdu(FILE *out, capture *c, int conn, const uint8_t *asdu, 
 }
 
 size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
-                             size_t *asdus) {
+                             size_t *asdus, bool derived) {
     size_t n = 0;
     for (size_t pos = 0; pos < s->n;) {
         i104_piece p = i104_next_piece(s->b, s->n, pos);
@@ -217,7 +228,7 @@ size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_strea
         }
         int64_t t = lead + s->t[p.at + p.len - 1];
         if (p.format == 'I') {
-            n += expect_asdu(out, c, conn, s->b + p.at + 6, p.len - 6, t);
+            n += expect_asdu(out, c, conn, s->b + p.at + 6, p.len - 6, t, derived);
             (*asdus)++;
         } else {
             capture_count(c, p.format == 'S' ? "server S frames (acknowledgements of the recorded client)"

@@ -20,26 +20,39 @@ typedef struct session {
     bool closed;
 } session;
 
-typedef struct pcap_ctx {
+struct pcap_feed {
     capture *c;
     unsigned port;
     session s[MAX_SESSIONS];
     size_t n;
     int64_t t0;
     unsigned packet;
-} pcap_ctx;
+};
+typedef pcap_feed pcap_ctx;
 
-/* Offset of the IPv4 header for the capture's link type, or -1. */
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+
+/* Offset of the IPv4 header for the capture's link type, or -1: Ethernet
+ * (with one VLAN tag), BSD loopback/null (4 octets of address family),
+ * raw IP, Linux cooked v1 (protocol at 14 of 16) and v2 (at 0 of 20). Other
+ * protocols (IPv6, ARP) come back as -1 and are counted by the caller. */
 static int ip_offset(int dlt, const uint8_t *p, size_t len) {
     switch (dlt) {
     case DLT_EN10MB:
         if (len >= 14 && p[12] == 0x08 && p[13] == 0x00) return 14;
         if (len >= 18 && p[12] == 0x81 && p[13] == 0x00 && p[16] == 0x08 && p[17] == 0x00) return 18;
         return -1;
-    case DLT_NULL: case DLT_LOOP: return len >= 4 ? 4 : -1;
-    case DLT_RAW: return 0;
+    case DLT_NULL: case DLT_LOOP: /* AF_INET is 2 everywhere, in either byte order */
+        return len >= 4 && ((p[0] == 2 && !p[1] && !p[2] && !p[3]) || (!p[0] && !p[1] && !p[2] && p[3] == 2)) ? 4 : -1;
+    case DLT_RAW: case DLT_IPV4: return len >= 1 && (p[0] >> 4) == 4 ? 0 : -1;
     case DLT_LINUX_SLL: return len >= 16 && p[14] == 0x08 && p[15] == 0x00 ? 16 : -1;
-    default: return -1;
+    case DLT_LINUX_SLL2: return len >= 20 && p[0] == 0x08 && p[1] == 0x00 ? 20 : -1;
+    default: return -2;
     }
 }
 
@@ -82,14 +95,22 @@ static int take_segment(pcap_ctx *x, session *s, int dir, uint32_t seq, const ui
     return n ? add_event(x, t, dir, CAP_DATA, (int)(s - x->s), data, n) : 0;
 }
 
-static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const uint8_t *p) {
-    int off = ip_offset(dlt, p, h->caplen);
-    if (off < 0 || h->caplen < (size_t)off + 20) {
-        capture_count(x->c, "packets that are not IPv4 on a link type the import reads", 1);
+static int take_packet(pcap_ctx *x, int dlt, int64_t t, size_t caplen, const uint8_t *p) {
+    int off = ip_offset(dlt, p, caplen);
+    if (off == -2) {
+        char what[120];
+        const char *name = pcap_datalink_val_to_name(dlt);
+        snprintf(what, sizeof what, "packets on link type %d (%s), which the import does not read", dlt,
+                 name ? name : "unknown");
+        capture_count(x->c, what, 1);
+        return 0;
+    }
+    if (off < 0 || caplen < (size_t)off + 20) {
+        capture_count(x->c, "packets that are not IPv4 (IPv6, ARP, ...) or too short for an IPv4 header", 1);
         return 0;
     }
     const uint8_t *ip = p + off;
-    size_t iplen = h->caplen - (size_t)off, ihl = (size_t)(ip[0] & 15) * 4;
+    size_t iplen = caplen - (size_t)off, ihl = (size_t)(ip[0] & 15) * 4;
     if ((ip[0] >> 4) != 4 || ip[9] != 6 || iplen < ihl + 20) {
         capture_count(x->c, (ip[0] >> 4) != 4 ? "packets that are not IPv4" : "IPv4 packets that are not TCP", 1);
         return 0;
@@ -115,12 +136,6 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     uint32_t sip, dip;
     memcpy(&sip, ip + 12, 4);
     memcpy(&dip, ip + 16, 4);
-    /* nanoseconds since 1970 in 64 bits end in 2262: a later time is a broken header */
-    if (h->ts.tv_sec < 0 || h->ts.tv_sec > 9000000000LL) {
-        capture_count(x->c, "packets with a time outside 1970..2255 (a broken packet header)", 1);
-        return 0;
-    }
-    int64_t t = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec; /* tv_usec holds ns */
     /* a session starts with the client's SYN or the first payload of either side
      * (a capture that begins mid-session, or sees one direction only), never
      * with the last ACK of one already closed */
@@ -150,6 +165,43 @@ static int take_packet(pcap_ctx *x, int dlt, const struct pcap_pkthdr *h, const 
     return 0;
 }
 
+pcap_feed *capture_pcap_begin(capture *c, unsigned port, const char *format) {
+    static pcap_ctx x; /* large; one import per process */
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.port = port;
+    c->kind = CAP_TCP;
+    snprintf(c->format, sizeof c->format, "%s", format);
+    return &x;
+}
+
+int capture_pcap_packet(pcap_feed *x, int dlt, int64_t sec, int64_t nsec, const uint8_t *p, size_t caplen) {
+    x->packet++;
+    /* nanoseconds since 1970 in 64 bits end in 2262: a later time is a broken header */
+    if (sec < 0 || sec > 9000000000LL) {
+        capture_count(x->c, "packets with a time outside 1970..2255 (a broken packet header)", 1);
+        return 0;
+    }
+    return take_packet(x, dlt, sec * 1000000000LL + nsec, caplen, p);
+}
+
+int capture_pcap_end(pcap_feed *x, const char *path, char *err, size_t errlen) {
+    capture *c = x->c;
+    if (c->n == 0) {
+        if (x->port) snprintf(err, errlen, "%s:1:1: %u packets, none with TCP payload to or from port %u", path,
+                              x->packet, x->port);
+        else snprintf(err, errlen, "%s:1:1: %u packets, no TCP to or from port 2404 or 502 (give --port N)", path,
+                      x->packet);
+        return -1;
+    }
+    c->server_port = x->port;
+    c->n_conns = (unsigned)x->n;
+    c->has_wall = true;
+    c->t0_wall_ns = c->frames[0].t_ns;
+    capture_normalize(c);
+    return 0;
+}
+
 int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen) {
     char perr[PCAP_ERRBUF_SIZE] = "";
     /* nanoseconds: a pcapng of dumpcap has them (a µs pcap is scaled exactly) */
@@ -158,38 +210,18 @@ int capture_read_pcap(const char *path, unsigned port, capture *c, char *err, si
         snprintf(err, errlen, "%s:1:1: not a pcap/pcapng file libpcap can read: %s", path, perr);
         return -1;
     }
-    static pcap_ctx x; /* large; one import per process */
-    memset(&x, 0, sizeof x);
-    x.c = c;
-    x.port = port;
-    c->kind = CAP_TCP;
-    snprintf(c->format, sizeof c->format, "pcap");
+    pcap_feed *x = capture_pcap_begin(c, port, "pcap");
     int dlt = pcap_datalink(pc), rc = 0;
     struct pcap_pkthdr *h;
     const uint8_t *p;
-    int got;
-    while (rc == 0 && (got = pcap_next_ex(pc, &h, &p)) == 1) {
-        x.packet++;
-        rc = take_packet(&x, dlt, h, p);
-    }
-    if (rc < 0) snprintf(err, errlen, "out of memory");
+    while (rc == 0 && pcap_next_ex(pc, &h, &p) == 1) /* tv_usec holds ns */
+        rc = capture_pcap_packet(x, dlt, (int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec, p, h->caplen);
     pcap_close(pc);
-    if (rc == 0 && c->n == 0) {
-        if (x.port) snprintf(err, errlen, "%s:1:1: %u packets, none with TCP payload to or from port %u", path,
-                             x.packet, x.port);
-        else snprintf(err, errlen, "%s:1:1: %u packets, no TCP to or from port 2404 or 502 (give --port N)", path,
-                      x.packet);
-        rc = -1;
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    if (rc < 0) return -1;
-    c->server_port = x.port;
-    c->n_conns = (unsigned)x.n;
-    if (c->n) {
-        c->has_wall = true;
-        c->t0_wall_ns = c->frames[0].t_ns;
-    }
-    capture_normalize(c);
-    return 0;
+    return capture_pcap_end(x, path, err, errlen);
 }
 
 /* ---- what `hil import auto` looks for (import_format.h) ---- */

@@ -14,34 +14,18 @@
  * A telegram whose CRC field is 0 is kept (the receiver got it) and marked. */
 #include "sim/wmbus/air.h"
 #include "sim/import/capture.h"
+#include "sim/import/capture_lines.h"
 #include "sim/import/import_format.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LINE_MAX_LEN 8192
 #define TELEGRAM_MAX 1024
+#define fail capture_line_fail
 
-static int fail(char *err, size_t errlen, const char *path, unsigned line, size_t col,
-                const char *what) {
-    snprintf(err, errlen, "%s:%u:%zu: %s", path, line, col + 1, what);
-    return -1;
-}
-
-/* Hex digits (optionally 0x-prefixed) up to the end of the token. */
 static long hex_token(const char *s, size_t n, uint8_t *out, size_t cap) {
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        s += 2;
-        n -= 2;
-    }
-    if (n == 0 || n % 2 || n / 2 > cap) return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1])) return -1;
-        char b[3] = {s[i], s[i + 1], 0};
-        out[i / 2] = (uint8_t)strtoul(b, NULL, 16);
-    }
-    return (long)(n / 2);
+    return capture_hex_bytes(s, n, false, out, cap);
 }
 
 static bool parse_rssi(const char *tok, size_t n, int *out) {
@@ -60,20 +44,10 @@ static bool parse_rssi(const char *tok, size_t n, int *out) {
     return true;
 }
 
-/* A wired M-Bus long frame (EN 13757-2: 68 L L 68, C A CI ..., checksum, 16)
- * has no place in a radio log: its L counts from C to the checksum, a radio
- * telegram's from C to its end, so the two cannot both fit. */
-static bool looks_wired(const uint8_t *b, size_t n) {
-    if (n < 9 || b[0] != 0x68 || b[3] != 0x68 || b[1] != b[2] || (size_t)b[1] + 6 != n || b[n - 1] != 0x16)
-        return false;
-    uint8_t sum = 0;
-    for (size_t i = 4; i < n - 2; i++) sum = (uint8_t)(sum + b[i]);
-    return sum == b[n - 2];
-}
-
 /* One "TIME [RSSI] HEX" line (no comment, not blank). */
-static int hex_line(capture *c, const char *path, unsigned ln, const char *line, char *err,
-                    size_t errlen) {
+static int hex_line(capture *c, const char *path, unsigned ln, const char *line, const char **skip,
+                    char *err, size_t errlen) {
+    (void)skip;
     const char *p = line;
     int64_t t;
     size_t used = capture_parse_wall(p, &t);
@@ -134,13 +108,14 @@ static int hex_line(capture *c, const char *path, unsigned ln, const char *line,
     c->frames[c->n - 1].crc_bad = crc_bad;
     c->frames[c->n - 1].has_mode = mode >= 0;
     c->frames[c->n - 1].mode = mode < 0 ? 0 : mode;
-    if (looks_wired(buf, (size_t)nb)) c->wired_lines++;
+    if (capture_looks_wired(buf, (size_t)nb)) c->wired_lines++;
     return 0;
 }
 
 /* "T1;1;1;2019-04-03 19:00:42.000;97;148;ID;0xHEX" */
-static int rtl_line(capture *c, const char *path, unsigned ln, const char *line, char *err,
-                    size_t errlen) {
+static int rtl_line(capture *c, const char *path, unsigned ln, const char *line, const char **skip,
+                    char *err, size_t errlen) {
+    (void)skip;
     const char *field[10];
     size_t n = 0;
     field[n++] = line;
@@ -174,53 +149,18 @@ static int rtl_line(capture *c, const char *path, unsigned ln, const char *line,
     return 0;
 }
 
-typedef int (*line_fn)(capture *, const char *, unsigned, const char *, char *, size_t);
-
-static int read_lines(const char *path, capture *c, line_fn fn, char *err, size_t errlen) {
-    FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, path, 0, 0, "cannot open the capture");
-    char *line = malloc(LINE_MAX_LEN);
-    unsigned ln = 0;
-    int rc = line ? 0 : fail(err, errlen, path, 0, 0, "out of memory");
-    while (rc == 0 && fgets(line, LINE_MAX_LEN, f)) {
-        ln++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        p[strcspn(p, "\r\n")] = '\0';
-        if (*p == '#' || *p == '\0') continue;
-        rc = fn(c, path, ln, p, err, errlen);
-    }
-    free(line);
-    fclose(f);
-    if (rc == 0 && c->n == 0) rc = fail(err, errlen, path, ln, 0, "no telegram in the capture");
-    if (rc == 0) capture_normalize(c);
-    return rc;
-}
-
 int capture_read_hex(const char *path, capture *c, char *err, size_t errlen) {
     c->kind = CAP_RADIO;
     snprintf(c->format, sizeof c->format, "hex");
-    int rc = read_lines(path, c, hex_line, err, errlen);
-    if (rc == 0 && c->wired_lines == c->n) {
-        /* all wired frames: an M-Bus line's answers, for the serial importer */
-        c->kind = CAP_SERIAL;
-        capture_note(c, "the %zu frames are wired M-Bus long frames (68 L L 68 ... checksum 16), not radio "
-                        "telegrams: imported as the answers of M-Bus slaves on a wired segment", c->n);
-    } else if (rc == 0 && c->wired_lines) {
-        size_t i = 0;
-        while (i < c->n && !looks_wired(c->frames[i].bytes, c->frames[i].len)) i++;
-        rc = fail(err, errlen, path, c->frames[i].line, 0,
-                  "a wired M-Bus long frame (68 L L 68 ... checksum 16) among radio telegrams: "
-                  "import wired frames on their own (hex routes a file of only wired frames to the M-Bus importer)");
-    }
-    return rc;
+    int rc = capture_read_lines(path, c, "#", hex_line, err, errlen);
+    return rc == 0 ? capture_route_wired(c, path, err, errlen) : rc;
 }
 
 int capture_read_rtl_wmbus(const char *path, capture *c, char *err, size_t errlen) {
     c->kind = CAP_RADIO;
     c->has_wall = true;
     snprintf(c->format, sizeof c->format, "rtl-wmbus");
-    return read_lines(path, c, rtl_line, err, errlen);
+    return capture_read_lines(path, c, "#", rtl_line, err, errlen);
 }
 
 /* ---- what `hil import auto` looks for (import_format.h) ---- */

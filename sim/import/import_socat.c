@@ -68,14 +68,21 @@ int capture_read_socat(const char *path, capture *c, char *err, size_t errlen) {
             hdr_line = ln;
             in_chunk = true;
         } else if (in_chunk && line[0] == ' ') {
-            have += hex_pairs(line, chunk + have, want - have);
+            uint8_t extra[CHUNK_MAX];
+            size_t got = hex_pairs(line, chunk + have, want - have);
+            have += got;
+            /* more pairs on the line than length= said: counted, not taken */
+            capture_count(c, "socat octets beyond the chunk's length= (not imported)",
+                          hex_pairs(line + 3 * got, extra, sizeof extra));
             if (have == want) {
                 if (capture_add(c, t, dir, chunk, have, hdr_line) < 0)
                     rc = fail(err, errlen, path, ln, 0, "out of memory");
                 in_chunk = false;
             }
-        } else if (strncmp(line, "--", 2) == 0 || line[0] == '\n' || line[0] == '#') {
+        } else if (strncmp(line, "--", 2) == 0 || line[0] == '\n' || line[0] == '\r' || line[0] == '#') {
             if (in_chunk) rc = fail(err, errlen, path, ln, 0, "fewer bytes than length= says");
+            else if (line[0] == '#') capture_count(c, "capture lines skipped: comments", 1);
+            else if (line[0] != '-') capture_count(c, "capture lines skipped: blank", 1);
         } else {
             rc = fail(err, errlen, path, ln, 0, "a '> ' or '< ' header, hex bytes or '--' expected");
         }

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codec/iec104/iec104.h"
+#include "sim/iec104/iec104_std.h"
 #include "sim/import/import.h"
+#include "sim/import/import_base.h"
 
 typedef import_stream stream;
 
@@ -122,10 +124,54 @@ static bool is_iec104(const capture *c) {
     return false;
 }
 
+/* How much of the capture the base does not serve: server ASDUs (monitor
+ * direction) whose common address is another than the base's, or whose
+ * first IOA the base does not map. */
+typedef struct base_mismatch {
+    size_t asdus, other_ca, unknown_ioa;
+    unsigned ca; /* the first other CA seen */
+    uint32_t ioa; /* the first unknown IOA seen */
+} base_mismatch;
+
+static void look_for_mismatch(const import_base_iec104 *b, const stream *ss, base_mismatch *m) {
+    for (size_t pos = 0; pos < ss->n;) {
+        i104_piece p = i104_next_piece(ss->b, ss->n, pos);
+        pos += p.len;
+        i104_dui d;
+        if (p.kind != I104_PIECE_APDU || p.format != 'I' || p.len < 6 + 9 ||
+            i104_read_dui(ss->b + p.at + 6, p.len - 6, &d) < 0 || d.type >= C_SC_NA_1 || d.negative)
+            continue;
+        const uint8_t *a = ss->b + p.at + 6;
+        uint32_t ioa = (uint32_t)a[6] | (uint32_t)a[7] << 8 | (uint32_t)a[8] << 16;
+        m->asdus++;
+        if (d.ca != b->ca && m->other_ca++ == 0) m->ca = d.ca;
+        if (!import_base_ioa_type(b, ioa) && m->unknown_ioa++ == 0) m->ioa = ioa;
+    }
+}
+
+/* --protocol-only by itself, with a NOTE, when the capture's server has
+ * other common addresses or IOAs than the base: its values cannot be
+ * compared with what gwd serves, its protocol can. */
+static bool choose_protocol_only(capture *c, const import_opts *o, const import_base_iec104 *b, const stream *s) {
+    if (o->protocol_only) return true;
+    if (!b->known || o->values) return false;
+    base_mismatch m = {0};
+    for (unsigned k = 0; k < c->n_conns; k++) look_for_mismatch(b, &s[2 * k + CAP_FROM_SLAVE], &m);
+    if (m.other_ca == 0 && m.unknown_ioa == 0) return false;
+    capture_note(c, "the capture's server is not the --base's: of its %zu monitor ASDUs %zu have another common "
+                    "address (first %u; the base's is %u) and %zu an IOA the base does not map (first %u): imported "
+                    "--protocol-only (the recorded client's requests, checked by protocol, not by value)",
+                 m.asdus, m.other_ca, m.ca, b->ca, m.unknown_ioa, m.ioa);
+    return true;
+}
+
 /* The IEC 104 sessions: masters, and the objects they are expected to get
  * (or, for a client-only session and --protocol-only, the protocol checks). */
-static size_t write_iec104(FILE *m, FILE *e, const import_opts *o, capture *c, const stream *s, int64_t lead) {
+static size_t write_iec104(FILE *m, FILE *e, import_opts *o, capture *c, const stream *s, int64_t lead) {
     size_t expected = 0, asdus = 0;
+    static import_base_iec104 base; /* large; one import per process */
+    import_base_read_iec104(o->base_path, &base);
+    o->protocol_only = choose_protocol_only(c, o, &base, s);
     unsigned long from[2] = {0, 0};
     for (unsigned k = 0; k < c->n_conns; k++) {
         const stream *cs = &s[2 * k + CAP_TO_SLAVE], *ss = &s[2 * k + CAP_FROM_SLAVE];
@@ -138,15 +184,15 @@ static size_t write_iec104(FILE *m, FILE *e, const import_opts *o, capture *c, c
             int64_t open_t = -1;
             for (size_t i = 0; i < c->n && open_t < 0; i++)
                 if (c->frames[i].conn == (int)k) open_t = c->frames[i].t_ns;
-            expected += import_iec104_checks(e, (int)k, cs, lead, implied, open_t);
+            expected += import_iec104_checks(e, (int)k, cs, lead, implied, open_t, &base);
             if (o->protocol_only) { /* the server's frames are counted, not expected */
                 FILE *null = fopen("/dev/null", "w");
-                size_t objects = null ? import_iec104_answers(null, c, (int)k, ss, lead, &asdus) : 0;
+                size_t objects = null ? import_iec104_answers(null, c, (int)k, ss, lead, &asdus, false) : 0;
                 if (null) fclose(null);
                 capture_count(c, "server objects not compared (--protocol-only)", objects);
             }
         } else {
-            expected += import_iec104_answers(e, c, (int)k, ss, lead, &asdus);
+            expected += import_iec104_answers(e, c, (int)k, ss, lead, &asdus, o->derive_base);
         }
         import_iec104_count_apdus(cs, &from[0]);
         import_iec104_count_apdus(ss, &from[1]);
@@ -170,6 +216,11 @@ static void write_header(FILE *out, const import_opts *o, const capture *c, bool
                      "# ASDUs of types the bench cannot decode by type and cause, and the protocol checks\n"
                      "# of client-only sessions; what is not expected is counted below.\n",
                 c->n_conns, c->server_port, dur, expected);
+    else if (o->protocol_only)
+        fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s);\n"
+                     "# --protocol-only: %zu protocol checks (exception codes the protocol demands of the\n"
+                     "# base's server, an answer where it maps the registers), no values.\n",
+                c->n_conns, c->server_port, dur, expected);
     else
         fprintf(out, "# Modbus TCP: %u session(s) to port %u replayed by bench masters (duration %s), one\n"
                      "# master per session, every request at its recorded time; the %zu answers the\n"
@@ -182,15 +233,17 @@ static void write_header(FILE *out, const import_opts *o, const capture *c, bool
     char title[PATH_MAX + 64];
     snprintf(title, sizeof title, "replay of %s (%u %s sessions, %zu %s)", o->capture_path, c->n_conns,
              iec104 ? "IEC 104" : "Modbus TCP", expected,
-             iec104 ? (o->protocol_only ? "protocol checks" : "expectations") : "answers");
+             o->protocol_only ? "protocol checks" : iec104 ? "expectations" : "answers");
     fputs("name: ", out);
     import_yaml_string(out, title);
     fprintf(out, "\nduration: %s\n", dur);
 }
 
-int import_write_tcp(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
-    if (!o->base_path) {
-        snprintf(err, errlen, "a pcap import needs --base SCENARIO: the plant and gateway the capture was made against");
+int import_write_tcp(const import_opts *opts, capture *c, FILE *out, char *err, size_t errlen) {
+    import_opts mine = *opts, *o = &mine; /* --protocol-only may be chosen on the way */
+    if (!o->base_path && !o->derive_base) {
+        snprintf(err, errlen, "a pcap import needs --base SCENARIO (the plant and gateway the capture was made "
+                              "against) or --derive-base");
         return -1;
     }
     bool iec104 = is_iec104(c);
@@ -209,10 +262,19 @@ int import_write_tcp(const import_opts *o, capture *c, FILE *out, char *err, siz
     size_t expected = 0, timeouts = 0;
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
     if (rc == 0 && (!b || !m || !e)) rc = -1;
+    static char derived[PATH_MAX + 16];
+    if (rc == 0 && o->derive_base && !iec104) {
+        snprintf(err, errlen, "--derive-base reads IEC 104 captures only (a Modbus answer does not name its registers)");
+        rc = -1;
+    } else if (rc == 0 && o->derive_base) {
+        rc = import_derive_iec104(o, c, s, derived, sizeof derived, err, errlen);
+        o->base_path = derived;
+        o->values = true; /* the base serves the capture's addresses: compare the values */
+    }
     if (rc == 0) rc = copy_base(b, o->base_path, !iec104, err, errlen);
     if (rc >= 0 && m && e)
         expected = iec104 ? write_iec104(m, e, o, c, s, o->at_ns)
-                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last, &timeouts);
+                          : import_modbus_sessions(m, e, c, s, o->at_ns, &last, &timeouts, o);
     if (b) fclose(b);
     if (m) fclose(m);
     if (e) fclose(e);

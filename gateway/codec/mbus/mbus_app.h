@@ -153,6 +153,9 @@ const char *mbus_app_error_text(unsigned code);
 /* snake_case name of an orthogonal VIFE ("per_hour", "additive_correction"...),
  * EN 13757-3:2018 combinable VIFE table. */
 const char *mbus_vife_name(uint8_t vife);
+/* A combinable VIFE that reports a record error (0x01..0x1C less the 2013
+ * rows 0x13 and 0x14): the record's data are no valid value. */
+bool mbus_vife_is_record_error(uint8_t vife);
 /* Name of a VIFE of the second combinable table, the byte after VIFE 0xFC
  * ("at_phase_l1", "at_quadrant_q2", "direction_from_meter", ...). */
 const char *mbus_vife2_name(uint8_t vife);

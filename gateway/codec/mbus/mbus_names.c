@@ -86,19 +86,56 @@ const char *mbus_function_name(mbus_function fn) {
     return "unknown";
 }
 
-/* Combinable (orthogonal) VIFEs E001 xxxx: record errors (E000 0000 to
- * E001 1100 less the rows EN 13757-3:2018 gave other meanings), compact
- * profiles, relative deviation. */
+/* Combinable VIFEs E000 0000 .. E001 1111. In a slave's answer the rows
+ * EN 13757-3 keeps for record errors are the error of that record (its
+ * table "codes for record errors"; in a master's request the same rows are
+ * object actions, which a meter does not send). EN 13757-3:2013/2018 gave
+ * five of the once reserved rows other meanings: 0x13 inverse compact
+ * profile, 0x14 relative deviation, 0x1D standard conform data content,
+ * 0x1E and 0x1F the compact profiles. */
 static const char *vife_low(unsigned v) {
-    switch (v) {
-    case 0x10: case 0x11: case 0x12: return "reserved";
-    case 0x13: return "inverse_compact_profile";
-    case 0x14: return "relative_deviation";
-    case 0x1D: return "standard_conform_data_content";
-    case 0x1E: return "compact_profile_with_register_numbers";
-    case 0x1F: return "compact_profile";
-    default: return "record_error"; /* 0x15 "no data available", 0x18 "data error", ... */
-    }
+    static const char *const names[0x20] = {
+        "no_error",                       /* E000 0000 */
+        "too_many_difes",                 /* E000 0001 */
+        "storage_number_not_implemented", /* E000 0010 */
+        "unit_number_not_implemented",    /* E000 0011 */
+        "tariff_number_not_implemented",  /* E000 0100 */
+        "function_not_implemented",       /* E000 0101 */
+        "data_class_not_implemented",     /* E000 0110 */
+        "data_size_not_implemented",      /* E000 0111 */
+        "reserved_dif_error",             /* E000 1000 .. E000 1010 */
+        "reserved_dif_error",
+        "reserved_dif_error",
+        "too_many_vifes",                 /* E000 1011 */
+        "illegal_vif_group",              /* E000 1100 */
+        "illegal_vif_exponent",           /* E000 1101 */
+        "vif_dif_mismatch",               /* E000 1110 */
+        "unimplemented_action",           /* E000 1111 */
+        "reserved_vif_error",             /* E001 0000 .. E001 0010 */
+        "reserved_vif_error",
+        "reserved_vif_error",
+        "inverse_compact_profile",        /* E001 0011 (2013: was a reserved VIF error) */
+        "relative_deviation",             /* E001 0100 (idem) */
+        "no_data_available",              /* E001 0101: undefined value */
+        "data_overflow",                  /* E001 0110 */
+        "data_underflow",                 /* E001 0111 */
+        "data_error",                     /* E001 1000 */
+        "reserved_data_error",            /* E001 1001 .. E001 1011 */
+        "reserved_data_error",
+        "reserved_data_error",
+        "premature_end_of_record",        /* E001 1100 */
+        "standard_conform_data_content",  /* E001 1101 (2013: was reserved) */
+        "compact_profile_with_register_numbers", /* E001 1110 (idem) */
+        "compact_profile",                /* E001 1111 (idem) */
+    };
+    return names[v & 0x1F];
+}
+
+/* Is this combinable VIFE a record error (a slave's answer that the record
+ * has no valid value: "no data available", "data error", ...)? */
+bool mbus_vife_is_record_error(uint8_t vife) {
+    unsigned v = vife & 0x7F;
+    return v >= 0x01 && v <= 0x1C && v != 0x13 && v != 0x14;
 }
 
 /* E100 xxxx: limit values, exceed counts, date/time of exceeds (E100 uf1b). */

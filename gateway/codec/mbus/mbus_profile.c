@@ -18,7 +18,10 @@
  * record's storage). With register numbers element i has storage number
  * storage + i. In an increment mode element 0 is absolute and every other
  * element is added to (positive, signed) or taken from (negative) the
- * value before it. */
+ * value before it. A record whose bytes are no profile (not whole elements,
+ * an element coding without a fixed length) is kept as one record, invalid,
+ * with the reason. */
+#include <stdio.h>
 #include <string.h>
 #include "codec/mbus/mbus_internal.h"
 
@@ -125,30 +128,39 @@ static void set_scaled(mbus_record *r, const mbus_vif_info *vi, int64_t raw, dou
     r->value = v * vi->mult;
 }
 
-static mbus_err_code check_layout(profile *p, const mbus_record *proto, mbus_error *err) {
-    size_t off = proto->offset;
-    if (proto->data_len < 2)
-        return mbus_fail(err, MBUS_ERR_DATA, off,
-                         "compact profile of %u bytes: needs a spacing control and a spacing value",
-                         proto->data_len);
+/* Whether the record's bytes are a profile; if not, why (into why). */
+static bool check_layout(profile *p, const mbus_record *proto, char *why, size_t cap) {
+    if (proto->data_len < 2) {
+        snprintf(why, cap, "compact profile of %u bytes: needs a spacing control and a spacing value",
+                 proto->data_len);
+        return false;
+    }
     read_spacing(p, proto->data[0], proto->data[1]);
     p->size = element_size(p->field, &p->bcd, &p->real);
-    if (p->size == 0)
-        return mbus_fail(err, MBUS_ERR_DATA, off,
-                         "compact profile element coding 0x%X has no fixed length", p->field);
+    if (p->size == 0) {
+        snprintf(why, cap, "compact profile element coding 0x%X has no fixed length", p->field);
+        return false;
+    }
     size_t n = proto->data_len - 2u;
-    if (n % p->size)
-        return mbus_fail(err, MBUS_ERR_DATA, off,
-                         "compact profile: %zu bytes are not whole elements of %zu bytes", n, p->size);
+    if (n % p->size) {
+        snprintf(why, cap, "compact profile: %zu bytes are not whole elements of %zu bytes", n, p->size);
+        return false;
+    }
     p->count = n / p->size;
-    return MBUS_OK;
+    return true;
 }
 
 mbus_err_code mbus_profile_expand(const mbus_record *proto, mbus_data *out, mbus_error *err) {
     profile p = {.vife = mbus_profile_vife(proto->vif, proto->n_vif)};
-    mbus_err_code rc = check_layout(&p, proto, err);
-    if (rc != MBUS_OK)
-        return rc;
+    mbus_record *slot = &out->records[out->n_records]; /* proto itself (mbus_records_decode) */
+    if (!check_layout(&p, proto, slot->text, sizeof slot->text)) {
+        /* not a profile after all: the record is kept, invalid, with the reason,
+         * and the records after it are still read */
+        slot->invalid = true;
+        slot->kind = MBUS_VAL_NONE;
+        out->n_records++;
+        return MBUS_OK;
+    }
     if (p.count > MBUS_MAX_RECORDS - out->n_records)
         return mbus_fail(err, MBUS_ERR_TOO_MANY_RECORDS, proto->offset,
                          "compact profile of %zu values: more than %d records", p.count,

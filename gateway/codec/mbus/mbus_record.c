@@ -1,6 +1,7 @@
 /* Variable data records (EN 13757-3): DIF, DIFEs, VIF, VIFEs, data. One
  * record at a time, consuming bytes from a cursor; every error names the
  * offset of the byte that is wrong or missing. */
+#include <stdio.h>
 #include <string.h>
 #include "codec/mbus/mbus_internal.h"
 
@@ -225,6 +226,30 @@ static void take_manufacturer_data(cursor *c, mbus_record *r, mbus_data *out) {
     c->pos = c->len;
 }
 
+/* A record-error VIFE (EN 13757-3 "codes for record errors": no data
+ * available, data overflow, data error, ...) says the data are no value:
+ * the record is kept, invalid, with the error's name as its reason. */
+static void mark_record_error(mbus_record *r) {
+    size_t first = (r->vif[0] == 0xFD || r->vif[0] == 0xFB) ? 2 : 1;
+    if (r->n_vif == 0 || (r->vif[0] & 0x7F) == 0x7F)
+        return;
+    for (size_t i = first; i < r->n_vif; i++) {
+        unsigned v = r->vif[i] & 0x7F;
+        if (v == 0x7F)
+            return; /* the rest is manufacturer specific */
+        if (v == 0x7C) {
+            i++; /* a second-table byte */
+            continue;
+        }
+        if (mbus_vife_is_record_error(r->vif[i])) {
+            r->invalid = true;
+            r->kind = MBUS_VAL_NONE;
+            snprintf(r->text, sizeof r->text, "record error: %s", mbus_vife_name(r->vif[i]));
+            return;
+        }
+    }
+}
+
 static mbus_err_code read_record(cursor *c, mbus_record *r) {
     mbus_err_code rc = read_difs(c, r);
     if (rc == MBUS_OK)
@@ -248,6 +273,7 @@ static mbus_err_code read_record(cursor *c, mbus_record *r) {
     r->scale_exp = vi->exp;
     r->unit_mult = vi->mult;
     set_value(r, how, vi);
+    mark_record_error(r);
     return MBUS_OK;
 }
 
