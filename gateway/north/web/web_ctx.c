@@ -1,4 +1,5 @@
 /* web_ctx: the helpers every handler shares (web_ctx.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,8 +60,10 @@ bool web_query_time(web_ctx *c, const char *name, int64_t def, int64_t *out) {
         return true;
     struct tm tm = {0};
     const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (rest && (*rest == 'Z' || *rest == '\0') && (!*rest || !rest[1])) {
-        *out = (int64_t)timegm(&tm) * NS_PER_S;
+    time_t secs = rest ? timegm(&tm) : -1;
+    /* up to 2262, where nanoseconds since 1970 end in 64 bits */
+    if (rest && (!*rest || (*rest == 'Z' && !rest[1])) && secs >= 0 && secs < INT64_MAX / NS_PER_S) {
+        *out = (int64_t)secs * NS_PER_S;
         return true;
     }
     long long v = strtoll(text, &end, 10);

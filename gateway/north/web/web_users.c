@@ -153,7 +153,7 @@ bool web_users_from_json(web_users *u, const char *text, char *err, size_t cap) 
     json_t *v;
     json_array_foreach(roles, i, v) {
         if (!ok || !read_role(&u->roles.role[u->roles.n], v) ||
-            web_role_find(&u->roles, u->roles.role[u->roles.n].name) != &u->roles.role[u->roles.n]) {
+            web_role_find(&u->roles, u->roles.role[u->roles.n].name)) { /* a duplicate */
             ok = false;
             break;
         }
