@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <openssl/err.h>
 #include "core/clock.h"
 #include "core/iochan.h"
@@ -26,8 +27,12 @@ struct web_conn {
     char *out;
     size_t out_len, out_off;
     loop_timer_id idle_timer, req_timer;
-    bool closing; /* close once out is written */
+    bool closing;   /* close once out is written */
+    bool lingering; /* after an error answer: stop writing, read (and drop) until EOF */
+    bool draining;
 };
+
+#define LINGER_NS (2 * NS_PER_S)
 
 static void arm_idle(web_conn *c);
 static void update_events(web_conn *c);
@@ -104,6 +109,7 @@ static void answer_error(web_conn *c, int status, const char *text) {
     web_response_init(&res);
     web_response_error(&res, status, text);
     res.close = true;
+    c->lingering = true; /* the client may still be sending what we refused */
     send_response(c, &res);
     web_response_free(&res);
     c->srv->refused++;
@@ -206,10 +212,25 @@ static void arm_idle(web_conn *c) {
     c->idle_timer = loop_timer_after(c->srv->svc.loop, c->srv->cfg->idle_timeout_ns, on_idle, c);
 }
 
+/* The answer is out; closing now with unread bytes would make the kernel send
+ * a reset that can destroy the answer in flight, so half-close and drain. */
+static void start_draining(web_conn *c) {
+    c->draining = true;
+    shutdown(c->fd, SHUT_WR);
+    loop_timer_cancel(c->srv->svc.loop, c->idle_timer);
+    c->idle_timer = loop_timer_after(c->srv->svc.loop, LINGER_NS, on_idle, c);
+    loop_mod_fd(c->srv->svc.loop, c->fd, LOOP_READ);
+}
+
 static void update_events(web_conn *c) {
     bool pending = c->out_off < c->out_len;
+    if (c->draining)
+        return;
     if (c->closing && !pending) {
-        web_conn_close(c);
+        if (c->lingering)
+            start_draining(c);
+        else
+            web_conn_close(c);
         return;
     }
     unsigned ev = pending ? LOOP_WRITE : 0;
@@ -227,6 +248,8 @@ static void on_io(gw_loop *loop, int fd, unsigned events, void *arg) {
             web_conn_close(c);
             return;
         }
+        if (n > 0 && c->draining)
+            return; /* dropped; the linger timer ends it */
         if (n > 0) {
             arm_idle(c);
             if (c->ssl)
