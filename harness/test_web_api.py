@@ -456,6 +456,7 @@ def test_meters_history_export_and_200_clients_during_readout(hil_setup, tmp_pat
         st = admin.call("GET", "/api/v1/status").json()
         bus = [b for b in st["buses"] if b["source"].endswith("bus1")][0]
         assert bus["cycles"] >= 1 and bus["last_cycle"] and st["meters"]["ok"] == 2
+        assert bus["counters"].get("requests", 0) > 0 and "timeouts" in bus["counters"], bus
         hist = admin.call("GET", "/api/v1/meters/water1/history?limit=3").json()
         assert len(hist["readings"]) == 3 and hist["more"] is True
         nxt = admin.call("GET", f"/api/v1/meters/water1/history?limit=3&offset={hist['next_offset']}").json()
