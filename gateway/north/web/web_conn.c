@@ -30,6 +30,8 @@ struct web_conn {
     bool closing;   /* close once out is written */
     bool lingering; /* after an error answer: stop writing, read (and drop) until EOF */
     bool draining;
+    bool parked; /* waiting for the next loop turn (web_int.h: fairness) */
+    web_conn *next_parked;
 };
 
 #define LINGER_NS (2 * NS_PER_S)
@@ -234,13 +236,44 @@ static void update_events(web_conn *c) {
         return;
     }
     unsigned ev = pending ? LOOP_WRITE : 0;
-    if (!c->closing && c->out_len - c->out_off < OUT_HIGH_WATER)
+    if (!c->closing && !c->parked && c->out_len - c->out_off < OUT_HIGH_WATER)
         ev |= LOOP_READ;
     loop_mod_fd(c->srv->svc.loop, c->fd, ev);
 }
 
+/* The turn is over: every parked connection is read again. */
+static void on_turn_end(gw_loop *loop, void *arg) {
+    web_server *srv = arg;
+    srv->turn_timer = 0;
+    srv->turn_work = 0;
+    while (srv->parked) {
+        web_conn *c = srv->parked;
+        srv->parked = c->next_parked;
+        c->parked = false;
+        c->next_parked = NULL;
+        update_events(c);
+    }
+}
+
+/* false: this turn's share is used up, c waits (parked) for the next one. */
+static bool take_turn(web_conn *c) {
+    web_server *srv = c->srv;
+    if (!srv->turn_timer)
+        srv->turn_timer = loop_timer_after(srv->svc.loop, 0, on_turn_end, srv);
+    if (srv->turn_work < WEB_WORK_PER_TURN) {
+        srv->turn_work++;
+        return true;
+    }
+    c->parked = true;
+    c->next_parked = srv->parked;
+    srv->parked = c;
+    return false;
+}
+
 static void on_io(gw_loop *loop, int fd, unsigned events, void *arg) {
     web_conn *c = arg;
+    if ((events & LOOP_READ) && !c->draining && !take_turn(c))
+        events &= ~(unsigned)LOOP_READ;
     if (events & LOOP_READ) {
         char buf[READ_CHUNK];
         ssize_t n = iochan_read(c->ch, buf, sizeof buf);
@@ -310,6 +343,11 @@ web_conn *web_conn_new(web_server *srv, int fd, const char *peer, int peer_port)
 
 void web_conn_close(web_conn *c) {
     web_server *srv = c->srv;
+    for (web_conn **p = &srv->parked; c->parked && *p; p = &(*p)->next_parked)
+        if (*p == c) {
+            *p = c->next_parked;
+            break;
+        }
     for (web_conn **p = &srv->conns; *p; p = &(*p)->next)
         if (*p == c) {
             *p = c->next;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include "core/config.h"
+#include "core/loop.h"
 #include "core/services.h"
 #include "north/web/web_http.h"
 #include "north/web/web_session.h"
@@ -88,7 +89,14 @@ typedef struct web_server {
     web_hub hub;
     char users_path[512], cert_path[512], key_path[512];
     uint64_t requests, refused; /* answered, and answered 4xx/5xx before a handler */
+    /* Fairness to the drivers in the same loop (web_conn.c): at most
+     * WEB_WORK_PER_TURN connections are served per loop turn; the others are
+     * parked (not read) until a zero-delay timer ends the turn. */
+    unsigned turn_work;
+    loop_timer_id turn_timer;
+    web_conn *parked;
 } web_server;
+#define WEB_WORK_PER_TURN 16
 
 web_server *web_server_start(const web_config *cfg, const gw_services *svc, char *err, size_t cap);
 void web_server_stop(web_server *srv);

@@ -121,6 +121,7 @@ void web_server_stop(web_server *srv) {
         return;
     while (srv->conns)
         web_conn_close(srv->conns);
+    loop_timer_cancel(srv->svc.loop, srv->turn_timer);
     if (srv->listen_fd >= 0) {
         loop_del_fd(srv->svc.loop, srv->listen_fd);
         close(srv->listen_fd);
