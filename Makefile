@@ -21,7 +21,8 @@ SAN       ?=
 MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/usr/include/modbus)
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway -I.
-LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
+LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm \
+             -lhttp_parser -ljansson -lcrypt -lssl
 # Only hil reads network captures (hil import pcap, sim/import/import_pcap.c).
 SIM_LDLIBS = -lpcap -ljansson
 

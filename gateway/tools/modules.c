@@ -10,7 +10,7 @@
 #include "tools/modules.h"
 
 extern const gw_module report_module, iec104_module, modbus_server_module, modbus_client_module,
-    mbus_module, wmbus_module, dlms_module;
+    mbus_module, wmbus_module, dlms_module, web_module;
 extern const gw_module mbus_virtual_module;
 
 const gw_module *const gw_modules[] = {
@@ -22,6 +22,7 @@ const gw_module *const gw_modules[] = {
     &mbus_module,          /* mbus:          south/mbus/mbus_module.c */
     &wmbus_module,         /* wmbus:         south/wmbus/wmbus_module.c */
     &dlms_module,          /* dlms:          south/dlms/dlms_module.c */
+    &web_module,           /* web:           north/web/web_module.c (after the reports: it lists them) */
 };
 const size_t gw_n_modules = sizeof gw_modules / sizeof gw_modules[0];
 

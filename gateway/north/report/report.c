@@ -347,9 +347,20 @@ static void arm_schedule(rpt_instance *in) {
     in->fire_timer = loop_timer_after(loop, next - now, on_fire, in);
 }
 
+/* A report of the instance now, besides its schedule (the web API's trigger). */
+bool report_trigger(report *r, const char *name) {
+    for (size_t i = 0; r && i < r->n; i++)
+        if (strcmp(r->inst[i].name, name) == 0) {
+            produce(&r->inst[i], NULL, clock_wall_ns());
+            return true;
+        }
+    return false;
+}
+
 void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store) {
     if (!r || !hub)
         return;
+    report_status_register(r);
     r->hub = hub; /* rendering reads the hub's state, not only the update */
     r->loop = loop;
     r->store = store;
@@ -378,6 +389,7 @@ void report_free(report *r) {
     /* No unsubscribe: the hub may already be gone (report.h: free r before the
      * hub publishes again, or free the hub first). The store must still be open. */
     store_on_commit(r->store, NULL, NULL);
+    report_status_unregister(r);
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];
         if (r->loop) {

@@ -28,4 +28,21 @@ typedef struct gw_loop gw_loop;
 typedef struct gw_store gw_store;
 void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store);
 void report_free(report *r); /* NULL is fine */
+
+/* The running reports as other north modules see them (the web API,
+ * report_status.c): the one report module of the process registers itself at
+ * its start. */
+typedef struct report_info {
+    const char *name, *format, *transport;
+    bool per_cycle;
+    size_t queued;
+    int64_t last_delivery_ns, last_failure_ns; /* wall time, 0 never */
+    const char *last_error;
+} report_info;
+report *report_running(void); /* NULL: no reports run */
+size_t report_list(report *r, report_info *out, size_t cap);
+/* Render and queue one report of the instance now; false: no such instance. */
+bool report_trigger(report *r, const char *name);
+void report_status_register(report *r);
+void report_status_unregister(report *r);
 #endif

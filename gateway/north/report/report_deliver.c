@@ -208,6 +208,7 @@ static void on_sent(void *arg, int64_t id, bool ok, const char *why) {
     rpt_instance *in = arg;
     in->busy = false;
     if (ok) {
+        in->last_delivery_ns = clock_wall_ns();
         queue_delete(in, id);
         in->attempts = 0;
         kick_after(in, 0); /* the next queued report, if any */
@@ -215,6 +216,8 @@ static void on_sent(void *arg, int64_t id, bool ok, const char *why) {
     }
     char text[256];
     snprintf(text, sizeof text, "report %lld not delivered: %s", (long long)id, why);
+    in->last_failure_ns = clock_wall_ns();
+    snprintf(in->last_error, sizeof in->last_error, "%s", why ? why : "");
     event(in, "transport_failed", text);
     int retries;
     int64_t delay;

@@ -50,6 +50,8 @@ typedef struct rpt_instance {
     mem_msg *q_head, *q_tail;         /* queue when there is no store */
     int64_t q_next_id;
     rpt_event *events; /* RF_EVENTS: events since the last event report */
+    int64_t last_delivery_ns, last_failure_ns; /* wall time, 0 never (report_status.c) */
+    char last_error[160];
     size_t n_events, cap_events;
 } rpt_instance;
 
