@@ -330,7 +330,7 @@ static uint8_t *get(head_end *he, uint16_t cls, const char *obis, int8_t attr, c
         if (r.kind == GETR_NORMAL) {
             if (!r.res[0].ok) *dar = r.res[0].error;
             all = malloc(r.res[0].len + 1);
-            memcpy(all, r.res[0].data, r.res[0].len);
+            if (r.res[0].len) memcpy(all, r.res[0].data, r.res[0].len);
             *len = r.res[0].len;
             return all;
         }
@@ -339,7 +339,7 @@ static uint8_t *get(head_end *he, uint16_t cls, const char *obis, int8_t attr, c
             return all;
         }
         all = realloc(all, all_len + r.raw_len + 1);
-        memcpy(all + all_len, r.raw, r.raw_len);
+        if (r.raw_len) memcpy(all + all_len, r.raw, r.raw_len);
         all_len += r.raw_len;
         (*blocks)++;
         if (r.last_block) {
