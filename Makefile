@@ -22,6 +22,8 @@ MODBUS_CFLAGS ?= $(shell pkg-config --cflags libmodbus 2>/dev/null || echo -I/us
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VERSION_DEF) -MMD -MP \
              -Igateway -I.
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm
+# the SNMP agent (north/snmp/): net-snmp's agent library and its base library
+LDLIBS_ALL += -lnetsnmpagent -lnetsnmp
 # Only hil reads network captures (hil import pcap, sim/import/import_pcap.c).
 SIM_LDLIBS = -lpcap
 

@@ -46,3 +46,19 @@ size_t store_events_range(gw_store *s, int64_t from_ns, int64_t to_ns, size_t ma
     sqlite3_finalize(st);
     return n;
 }
+
+size_t store_outbox_instances(gw_store *s, store_instance_fn fn, void *arg) {
+    if (!s) return 0;
+    sqlite3_stmt *st = store_prepare_now(s, "SELECT DISTINCT instance FROM outbox ORDER BY instance");
+    if (!st) return 0;
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *instance = (const char *)sqlite3_column_text(st, 0);
+        if (instance) {
+            fn(arg, instance);
+            n++;
+        }
+    }
+    sqlite3_finalize(st);
+    return n;
+}

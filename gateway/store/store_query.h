@@ -28,4 +28,9 @@ typedef void (*store_event_fn)(void *arg, const store_event_row *row);
 /* Events with from_ns <= ts_ns <= to_ns, oldest first. */
 size_t store_events_range(gw_store *store, int64_t from_ns, int64_t to_ns, size_t max,
                           store_event_fn fn, void *arg);
+
+/* Each report instance with reports waiting in the outbox (committed or in the
+ * open transaction), once each; returns how many. */
+typedef void (*store_instance_fn)(void *arg, const char *instance);
+size_t store_outbox_instances(gw_store *store, store_instance_fn fn, void *arg);
 #endif
