@@ -160,3 +160,38 @@ def test_wrong_community_and_unknown_oid(agent):
     assert r.returncode != 0 and "Timeout" in r.stderr + r.stdout   # v2c: no answer at all
     r = snmp(SNMPGET, agent["port"], f"{BASE}.1.99.0")
     assert "No Such Instance" in r.stdout, r.stdout
+
+
+def mib_oids():
+    """{name: OID} of every definition in docs/GWD-STATUS-MIB.txt, from its
+    `::= { parent n }` clauses (netSnmpPlaypen is net-snmp's, imported)."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "docs" / "GWD-STATUS-MIB.txt").read_text()
+    text = re.sub(r"--[^\n]*", "", text)
+    text = re.sub(r"IMPORTS.*?;", "", text, flags=re.S)
+    known = {"netSnmpPlaypen": ".1.3.6.1.4.1.8072.9999.9999"}
+    defs = re.findall(r"(\w+)\s+(?:OBJECT-TYPE|OBJECT IDENTIFIER|MODULE-IDENTITY|NOTIFICATION-TYPE)\b"
+                      r"(?:(?!::=).)*::=\s*\{\s*(\w+)\s+(\d+)\s*\}", text, re.S)
+    names = [name for name, _, _ in defs]
+    assert len(names) == len(set(names)), "a descriptor defined twice"
+    for _ in range(len(defs)):
+        for name, parent, n in defs:
+            if parent in known:
+                known[name] = f"{known[parent]}.{n}"
+    return known
+
+
+def test_mib_file_matches_the_agent(agent):
+    oids = mib_oids()
+    assert oids["gwdStatusMIB"] == BASE
+    assert oids["gwdStatusChange"] == f"{BASE}.2.0.1"
+    r = snmp(SNMPWALK, agent["port"], BASE)
+    walked = [line.partition(" ")[0] for line in r.stdout.splitlines() if "No more variables" not in line]
+    leaves = {v: k for k, v in oids.items()}
+    for oid in walked:   # each instance: a scalar's .0 or a column's .index
+        parent = oid.rsplit(".", 1)[0]
+        assert parent in leaves, oid
+    named = {leaves[o.rsplit(".", 1)[0]] for o in walked}
+    assert named == {"gwdAggregatedStatus", "gwdReadoutStatus", "gwdReportStatus", "gwdMeterCount",
+                     "gwdMetersOk", "gwdLastCycleTime", "gwdCycles", "gwdMeterName", "gwdMeterStatus",
+                     "gwdMeterLastRead", "gwdReportName", "gwdReportInstanceStatus"}
