@@ -384,3 +384,97 @@ def test_master_malformed_and_oversized(gateway_a):
     ok.associate()
     assert ok.get(1, "0-0:96.1.0.255", 2) == b"gwA-0001"
     ok.close()
+
+
+GWD_A_HDLC = """\
+gateway: {{name: gwH, store: "{work}/h.db"}}
+dlms_server:
+  hdlc: {{device: "{work}/line-a", baud: 9600, physical: 17, max_info: 64}}
+  device_id: gwA-hdlc
+  clients:
+    - {{sap: 16}}
+    - {{sap: 32, auth: lls, password: "s3cret"}}
+"""
+
+GWD_B_HDLC = """\
+gateway: {{name: gwB, store: "{work}/hb.db", datahub_dump: "{work}/hb.json"}}
+dlms:
+  polling: {{slow: 1h, normal: 1h}}
+  networks:
+    - name: rs485
+      transport: hdlc
+      device: "{work}/line-b"
+      baud: 9600
+      max_bytes: 64
+      timeout: 1s
+      retries: 1
+      silent: 0s
+      meters:
+        - name: gw
+          client: 32
+          auth: lls
+          password: "s3cret"
+          logical: 1
+          physical: 17
+          objects:
+            - {{name: device, class: data, obis: "0-0:96.1.0.255", group: slow}}
+            - {{name: events, class: profile, obis: "0-0:99.98.0.255", group: slow, days: 30}}
+        - name: other
+          client: 16
+          logical: 1
+          physical: 18
+          objects:
+            - {{name: device, class: data, obis: "0-0:96.1.0.255", group: slow}}
+"""
+
+
+def test_hdlc_on_a_serial_line(request, tmp_path):
+    """The server on a serial port with HDLC, read by gwd B's DLMS client over a
+    pty pair (socat): addressing (a station that is not there is not answered),
+    segmented I-frames (64-byte information fields), the event log from A's store."""
+    socat = peers.program("socat", "socat")
+    h = request.config._hil
+    work = tmp_path
+    line = subprocess.Popen([socat, f"pty,raw,echo=0,link={work}/line-a", f"pty,raw,echo=0,link={work}/line-b"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [line]
+    try:
+        wait_for("the pty pair", lambda: (work / "line-a").exists() and (work / "line-b").exists(), 5)
+        cfg_a = work / "a.yaml"
+        cfg_a.write_text(GWD_A_HDLC.format(work=work))
+        cfg_a.chmod(0o600)
+        first = subprocess.run([h.gwd, "--check-config", str(cfg_a)], capture_output=True, text=True)
+        assert first.returncode == 0, first.stdout + first.stderr
+        # A's store with three events of an earlier run (A creates the schema)
+        a = subprocess.Popen([h.gwd, str(cfg_a)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("A's store", lambda: rows(work / "h.db", "SELECT COUNT(*) FROM events") is not None, 5)
+        a.send_signal(signal.SIGTERM)
+        a.wait(timeout=10)
+        now = time.time_ns()
+        events = [(now - 3 * HOUR + 123456789, "not_read"), (now - 2 * HOUR, "rejected"), (now - HOUR, "info")]
+        with sqlite3.connect(work / "h.db") as c:
+            c.executemany("INSERT INTO events(ts_ns, source, kind, meter, text) VALUES(?, 'mbus:bus1', ?, 'm', 'x')",
+                          events)
+        a = subprocess.Popen([h.gwd, str(cfg_a)], stdout=open(work / "a.log", "w"), stderr=subprocess.STDOUT)
+        procs.append(a)
+        cfg_b = work / "b.yaml"
+        cfg_b.write_text(GWD_B_HDLC.format(work=work))
+        cfg_b.chmod(0o600)
+        time.sleep(0.3)
+        b = subprocess.Popen([h.gwd, str(cfg_b)], stdout=open(work / "b.log", "w"), stderr=subprocess.STDOUT)
+        procs.append(b)
+        dump = work / "hb.json"
+        wait_for("B's read over HDLC", lambda: meters(dump)["gw"]["status"] == "ok" and
+                 meters(dump).get("other", {}).get("status"), 15)
+        b.send_signal(signal.SIGTERM)
+        b.wait(timeout=10)
+        assert points(dump)["gw/device"]["value"] == "gwA-hdlc"
+        assert meters(dump)["other"]["status"] != "ok"   # physical 18: nobody answers
+        got = rows(work / "hb.db", "SELECT ts_ns, value FROM readings WHERE point = 'gw/events/1' ORDER BY ts_ns")
+        assert got == [(ts // 10**7 * 10**7, float(code)) for ts, code in
+                       zip([e[0] for e in events], [1, 2, 6])], got
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=10)

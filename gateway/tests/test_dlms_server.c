@@ -110,7 +110,8 @@ static void test_config(void) {
     config_fails("dlms_server: {tcp: {port: 1}, profiles: [{obis: 1-0:99.1.0.255, columns: []}]}\n",
                  "a profile has 1 to 8 columns");
     config_fails("dlms_server: {tcp: {port: 1}, colour: red}\n", "colour");
-    config_fails("dlms_server: {clients: []}\n", "tcp is required");
+    config_fails("dlms_server: {clients: []}\n", "dlms_server needs tcp, hdlc or both");
+    config_fails("dlms_server: {hdlc: {baud: 9600}}\n", "device is required");
 }
 
 /* ---- store and hub ---------------------------------------------------------------- */

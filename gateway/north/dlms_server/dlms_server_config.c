@@ -160,11 +160,30 @@ static bool parse_list(const cfg_node *sec, const char *key, size_t size, void *
 static bool one_register(const cfg_node *m, void *r, cfg_err *err) { return parse_register(m, r, err); }
 static bool one_profile(const cfg_node *m, void *p, cfg_err *err) { return parse_profile(m, p, err); }
 
+static bool parse_hdlc(const cfg_node *h, dlms_server_config *c, cfg_err *err) {
+    static const char *const keys[] = {"device", "baud", "physical", "max_info", NULL};
+    const char *device;
+    long long physical, info;
+    if (!h) return true;
+    if (h->kind != CFG_MAP) return cfg_fail(err, h, "hdlc must be a map {device, baud, physical}");
+    if (!cfg_only_keys(h, keys, err) || !cfg_str(h, "device", NULL, &device, err) ||
+        !cfg_int(h, "baud", 9600, 300, 115200, &c->hdlc_baud, err) ||
+        !cfg_int(h, "physical", 16, 1, 0x3FFF, &physical, err) ||
+        !cfg_int(h, "max_info", 128, 32, 2030, &info, err))
+        return false;
+    if (!device || !*device) return cfg_fail(err, h, "device is required (the serial port)");
+    c->hdlc_physical = (uint16_t)physical;
+    c->hdlc_max_info = (size_t)info;
+    return (c->hdlc_device = strdup(device)) != NULL;
+}
+
 static bool parse_tcp(const cfg_node *t, dlms_server_config *c, cfg_err *err) {
     static const char *const keys[] = {"port", "bind", "max_connections", "idle_timeout", NULL};
     const char *bind;
-    if (!t) return cfg_fail(err, t, "tcp is required");
+    c->max_connections = 4;
+    if (!t) return true;
     if (t->kind != CFG_MAP) return cfg_fail(err, t, "tcp must be a map");
+    c->tcp = true;
     if (!cfg_only_keys(t, keys, err) || !cfg_int(t, "port", 4059, 1, 65535, &c->port, err) ||
         !cfg_str(t, "bind", "0.0.0.0", &bind, err) ||
         !cfg_int(t, "max_connections", 4, 1, 64, &c->max_connections, err) ||
@@ -186,12 +205,13 @@ static bool parse_events(const cfg_node *sec, dlms_server_config *c, cfg_err *er
 }
 
 static bool parse_body(const cfg_node *sec, const char *gateway_name, dlms_server_config *c, cfg_err *err) {
-    static const char *const keys[] = {"tcp", "logical_device", "max_pdu", "system_title", "device_id",
+    static const char *const keys[] = {"tcp", "hdlc", "logical_device", "max_pdu", "system_title", "device_id",
                                        "max_entries", "clients", "registers", "profiles", "event_log", NULL};
     long long logical, pdu, entries;
     const char *title, *device;
     if (sec->kind != CFG_MAP) return cfg_fail(err, sec, "dlms_server must be a map");
     if (!cfg_only_keys(sec, keys, err) || !parse_tcp(cfg_get(sec, "tcp"), c, err) ||
+        !parse_hdlc(cfg_get(sec, "hdlc"), c, err) ||
         !cfg_int(sec, "logical_device", 1, 1, 0x3FFF, &logical, err) ||
         !cfg_int(sec, "max_pdu", 1024, 64, 65535, &pdu, err) ||
         !cfg_int(sec, "max_entries", 10000, 1, 1000000, &entries, err) ||
@@ -199,6 +219,7 @@ static bool parse_body(const cfg_node *sec, const char *gateway_name, dlms_serve
         !cfg_str(sec, "device_id", gateway_name ? gateway_name : "gwd", &device, err) ||
         !parse_clients(cfg_get(sec, "clients"), c, err) || !parse_events(sec, c, err))
         return false;
+    if (!c->tcp && !c->hdlc_device) return cfg_fail(err, sec, "dlms_server needs tcp, hdlc or both");
     if (!dlms_systitle_parse(title, c->systitle))
         return cfg_fail(err, cfg_get(sec, "system_title"), "system_title must be 16 hex digits or 8 characters");
     c->logical = (uint16_t)logical;
@@ -231,6 +252,7 @@ void dlms_server_config_free(dlms_server_config *c) {
     free(c->regs);
     free(c->profiles);
     free(c->bind);
+    free(c->hdlc_device);
     free(c->device_id);
     free(c);
 }

@@ -52,8 +52,13 @@ typedef struct dlms_srv_profile {
 } dlms_srv_profile;
 
 typedef struct dlms_server_config {
+    bool tcp;                  /* the wrapper on TCP */
     char *bind;
     long long port;
+    char *hdlc_device;         /* HDLC on a serial port (NULL: none) */
+    long long hdlc_baud;
+    uint16_t hdlc_physical;    /* the server's lower HDLC address */
+    size_t hdlc_max_info;      /* largest information field it proposes */
     long long max_connections;
     int64_t idle_timeout_ns;
     uint16_t logical;          /* the server's logical device (wPort) */

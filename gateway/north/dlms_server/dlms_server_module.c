@@ -17,7 +17,7 @@ static bool does_work(const void *cfg) { (void)cfg; return true; /* it answers h
 static bool check(const cfg_node *section, const void *cfg, cfg_err *err) {
     const dlms_server_config *c = cfg;
     char why[256];
-    if (c && !preflight_tcp_bindable(c->bind, c->port, why, sizeof why))
+    if (c && c->tcp && !preflight_tcp_bindable(c->bind, c->port, why, sizeof why))
         return cfg_fail(err, preflight_port_node(cfg_get(section, "tcp")), "dlms_server: tcp %s:%lld: %s", c->bind,
                         c->port, why);
     return true;

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "codec/dlms/dlms_wrapper.h"
 #include "north/dlms_server/dlms_server.h"
+#include "north/dlms_server/dlms_server_int.h"
 #include "north/dlms_server/dlms_server_objects.h"
 #include "north/dlms_server/dlms_server_session.h"
 
@@ -30,18 +31,6 @@
 #define FC_RESERVE 1024 /* frame counters put aside per write of the state */
 
 typedef struct conn conn;
-
-struct dlms_server {
-    const dlms_server_config *cfg;
-    gw_loop *loop;
-    datahub *hub;
-    gw_store *store;
-    const gw_state *state;
-    int listen_fd;
-    conn **conns;
-    size_t n_conns;
-    uint32_t fc, fc_reserved; /* next frame counter; the state holds fc_reserved */
-};
 
 struct conn {
     dlms_server *srv;
@@ -60,7 +49,7 @@ static size_t rx_cap(const dlms_server *s) { return WRAPPER_HEADER + s->cfg->max
 
 /* ---- the session's hooks ----------------------------------------------------------------- */
 
-static void fill_random(void *arg, uint8_t *out, size_t n) {
+void dlms_server_random(void *arg, uint8_t *out, size_t n) {
     (void)arg;
     size_t got = 0;
     while (got < n) {
@@ -73,8 +62,7 @@ static void fill_random(void *arg, uint8_t *out, size_t n) {
 
 /* Frame counters never go back across a restart: the state keeps a value
  * ahead of every counter used, moved on FC_RESERVE at a time. */
-static uint32_t next_fc(void *arg) {
-    dlms_server *s = ((conn *)arg)->srv;
+uint32_t dlms_server_fc(dlms_server *s) {
     if (s->fc >= s->fc_reserved) {
         s->fc_reserved = s->fc + FC_RESERVE;
         if (s->state && !gw_state_put(s->state, FC_KEY, s->fc_reserved))
@@ -82,6 +70,8 @@ static uint32_t next_fc(void *arg) {
     }
     return s->fc++;
 }
+
+static uint32_t next_fc(void *arg) { return dlms_server_fc(((conn *)arg)->srv); }
 
 static uint8_t get_object(void *arg, const cosem_ref *ref, const dlms_access *acc, bool identity_only,
                           axdr_writer *w) {
@@ -230,7 +220,7 @@ static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     c->srv = s;
     c->fd = cfd;
     c->objects = (dlms_srv_objects){.cfg = s->cfg, .hub = s->hub, .store = s->store};
-    c->params = (dlms_srv_params){.cfg = s->cfg, .get = get_object, .arg = c, .random = fill_random,
+    c->params = (dlms_srv_params){.cfg = s->cfg, .get = get_object, .arg = c, .random = dlms_server_random,
                                   .next_fc = next_fc};
     dlms_session_init(&c->session, &c->params);
     s->conns[s->n_conns++] = c;
@@ -268,16 +258,23 @@ dlms_server *dlms_server_start(const dlms_server_config *cfg, gw_loop *loop, dat
     *s = (dlms_server){.cfg = cfg, .loop = loop, .hub = hub, .store = store, .state = state, .conns = s->conns,
                        .fc = 1};
     if (gw_state_get(state, FC_KEY, &fc) && fc > 0 && fc < UINT32_MAX) s->fc = s->fc_reserved = (uint32_t)fc;
-    if ((s->listen_fd = listen_on(cfg, err, cap)) < 0) goto fail;
-    if (loop_add_fd(loop, s->listen_fd, LOOP_READ, on_accept, s) < 0) {
+    s->listen_fd = -1;
+    if (cfg->tcp && (s->listen_fd = listen_on(cfg, err, cap)) < 0) goto fail;
+    if (cfg->tcp && loop_add_fd(loop, s->listen_fd, LOOP_READ, on_accept, s) < 0) {
         snprintf(err, cap, "dlms_server: cannot watch the listening socket");
-        close(s->listen_fd);
         goto fail;
     }
-    log_info(MOD, "listening on %s:%lld (DLMS/COSEM wrapper, logical device %u, %zu clients, %zu registers,"
-                  " %zu profiles)", cfg->bind, cfg->port, cfg->logical, cfg->n_clients, cfg->n_regs, cfg->n_profiles);
+    if (cfg->hdlc_device && !(s->hdlc = dlms_hdlc_open(s, err, cap))) goto fail;
+    if (cfg->tcp)
+        log_info(MOD, "listening on %s:%lld (DLMS/COSEM wrapper, logical device %u, %zu clients, %zu registers,"
+                      " %zu profiles)", cfg->bind, cfg->port, cfg->logical, cfg->n_clients, cfg->n_regs,
+                 cfg->n_profiles);
     return s;
 fail:
+    if (s && s->listen_fd >= 0) {
+        loop_del_fd(loop, s->listen_fd);
+        close(s->listen_fd);
+    }
     if (s) free(s->conns);
     free(s);
     return NULL;
@@ -286,8 +283,11 @@ fail:
 void dlms_server_stop(dlms_server *s) {
     if (!s) return;
     while (s->n_conns) close_conn(s->conns[0], "the gateway stops");
-    loop_del_fd(s->loop, s->listen_fd);
-    close(s->listen_fd);
+    dlms_hdlc_close(s->hdlc);
+    if (s->listen_fd >= 0) {
+        loop_del_fd(s->loop, s->listen_fd);
+        close(s->listen_fd);
+    }
     free(s->conns);
     free(s);
 }
