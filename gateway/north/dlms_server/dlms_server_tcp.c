@@ -43,6 +43,8 @@ struct conn {
     uint8_t *rx;
     size_t rx_len, discard;
     uint16_t discard_src;
+    uint8_t *out;             /* answer bytes the socket did not take yet */
+    size_t out_len;
 };
 
 static size_t rx_cap(const dlms_server *s) { return WRAPPER_HEADER + s->cfg->max_pdu; }
@@ -93,6 +95,7 @@ static void close_conn(conn *c, const char *why) {
     close(c->fd);
     dlms_session_reset(&c->session);
     free(c->rx);
+    free(c->out);
     free(c);
 }
 
@@ -108,19 +111,31 @@ static void arm_idle(conn *c) {
     c->idle = loop_timer_after(c->srv->loop, c->srv->cfg->idle_timeout_ns, on_idle, c);
 }
 
-static void send_apdu(conn *c, uint16_t client, const uint8_t *apdu, size_t len) {
-    uint8_t *pdu = malloc(WRAPPER_HEADER + len);
-    size_t n = pdu ? wrapper_encode(pdu, WRAPPER_HEADER + len, c->srv->cfg->logical, client, apdu, len) : 0;
+/* Write what waits; the loop says when the socket takes more. */
+static void flush_out(conn *c) {
     size_t off = 0;
-    while (off < n) { /* answers are short next to the socket buffer; a full one is a dead peer */
-        ssize_t w = iochan_write(c->ch, pdu + off, n - off);
+    while (off < c->out_len) {
+        ssize_t w = iochan_write(c->ch, c->out + off, c->out_len - off);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) break;
         if (w <= 0) {
             log_warn(MOD, "%s: cannot answer: %s", iochan_name(c->ch), w < 0 ? strerror(errno) : "closed");
+            off = c->out_len; /* the read side sees the close */
             break;
         }
         off += (size_t)w;
     }
-    free(pdu);
+    memmove(c->out, c->out + off, c->out_len - off);
+    c->out_len -= off;
+    loop_mod_fd(c->srv->loop, c->fd, c->out_len ? LOOP_READ | LOOP_WRITE : LOOP_READ);
+}
+
+static void send_apdu(conn *c, uint16_t client, const uint8_t *apdu, size_t len) {
+    uint8_t *grown = realloc(c->out, c->out_len + WRAPPER_HEADER + len);
+    if (!grown) return;
+    c->out = grown;
+    size_t n = wrapper_encode(c->out + c->out_len, WRAPPER_HEADER + len, c->srv->cfg->logical, client, apdu, len);
+    c->out_len += n;
+    flush_out(c);
 }
 
 static void answer(conn *c, const wrapper_pdu *p) {
@@ -130,7 +145,9 @@ static void answer(conn *c, const wrapper_pdu *p) {
     if (p->dst != c->srv->cfg->logical) {
         log_debug(MOD, "%s: APDU for logical device %u dropped", iochan_name(c->ch), p->dst);
     } else {
-        size_t n = dlms_session_handle(&c->session, (uint8_t)p->src, p->apdu, p->len, out, cap);
+        /* a wPort beyond the 7-bit SAPs is no configured client's (not SAP & 0xFF) */
+        uint8_t sap = p->src <= 0x7F ? (uint8_t)p->src : 0;
+        size_t n = dlms_session_handle(&c->session, sap, p->apdu, p->len, out, cap);
         if (n) send_apdu(c, p->src, out, n);
     }
     free(out);
@@ -183,6 +200,8 @@ static void on_conn(gw_loop *loop, int fd, unsigned events, void *arg) {
     (void)fd;
     (void)events;
     conn *c = arg;
+    if (events & LOOP_WRITE) flush_out(c);
+    if (!(events & LOOP_READ)) return;
     ssize_t n = iochan_read(c->ch, c->rx + c->rx_len, rx_cap(c->srv) - c->rx_len);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         close_conn(c, n == 0 ? "closed by the client" : strerror(errno));
