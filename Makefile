@@ -23,6 +23,9 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) $(EXTRA_CFLAGS) $(MODBUS_CFLAGS) $(VE
              -Igateway -I.
 LDLIBS_ALL = $(SAN) $(EXTRA_LDFLAGS) -lyaml -lsqlite3 -lcrypto -lmodbus -lmosquitto -lcurl -lm \
              -lhttp_parser -ljansson -lcrypt -lssl
+# the SNMP agent (north/snmp/): net-snmp's agent library and its base library
+GW_SNMP_LIBS = -lnetsnmpagent -lnetsnmp
+LDLIBS_ALL += $(GW_SNMP_LIBS)
 # Only hil reads network captures (hil import pcap, sim/import/import_pcap.c).
 SIM_LDLIBS = -lpcap -ljansson
 

@@ -11,13 +11,15 @@
 
 extern const gw_module report_module, iec104_module, modbus_server_module, modbus_client_module,
     mbus_module, wmbus_module, dlms_module, web_module;
-extern const gw_module mbus_virtual_module;
+extern const gw_module mbus_virtual_module, dlms_server_module, snmp_module;
 
 const gw_module *const gw_modules[] = {
     &report_module,        /* reports:       north/report/report_module.c */
     &iec104_module,        /* iec104:        north/iec104/iec104_module.c */
     &modbus_server_module, /* modbus_server: north/modbus/modbus_server_module.c */
     &mbus_virtual_module,  /* mbus_virtual:  north/mbus_virtual/vmbus_module.c */
+    &dlms_server_module,   /* dlms_server:   north/dlms_server/dlms_server_module.c */
+    &snmp_module,          /* snmp:          north/snmp/snmp_module.c */
     &modbus_client_module, /* modbus:        south/modbus/modbus_client_module.c */
     &mbus_module,          /* mbus:          south/mbus/mbus_module.c */
     &wmbus_module,         /* wmbus:         south/wmbus/wmbus_module.c */
