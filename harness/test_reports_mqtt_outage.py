@@ -129,6 +129,12 @@ def test_broker_down_for_a_long_outage(hil_setup, tmp_path):
     assert queued_in_outage >= int(outage * 5 * 0.6), \
         f"only {queued_in_outage} reports queued in a {outage} s outage: did the gateway keep polling?"
     assert failed > 0, "the outage was not noticed"
+    # every attempt is not an event: at most 10 a minute and one summary (core/event_limit.h)
+    minutes = int((time.monotonic() - began) // 60) + 1
+    assert failed <= 11 * minutes, f"{failed} transport_failed events in {minutes} min"
+    if failed >= 10:  # attempts were left out: the summary says how many (log at the stop)
+        text = (tmp_path / "gwd.log").read_text(errors="replace")
+        assert "more delivery attempts failed" in text, text[-2000:]
     assert unique == list(range(1, last_id + 1)), f"ids lost or out of order: last {last_id}"
     assert ids == sorted(ids), "a report came out of order"
     for props, payload in rec.messages:

@@ -218,7 +218,9 @@ static void on_sent(void *arg, int64_t id, bool ok, const char *why) {
     snprintf(text, sizeof text, "report %lld not delivered: %s", (long long)id, why);
     in->last_failure_ns = clock_wall_ns();
     snprintf(in->last_error, sizeof in->last_error, "%s", why ? why : "");
-    event(in, "transport_failed", text);
+    in->failed_attempts++;
+    if (event_limit_take(&in->fail_events))
+        event(in, "transport_failed", text);
     int retries;
     int64_t delay;
     retry_plan(in, &retries, &delay);
@@ -227,7 +229,20 @@ static void on_sent(void *arg, int64_t id, bool ok, const char *why) {
     /* else: retries used up; the report stays queued and goes with the next one */
 }
 
+/* The attempts the limit left out, as one event of the same kind with the last reason. */
+static void fail_summary(void *arg, uint64_t left_out, int64_t interval_ns) {
+    rpt_instance *in = arg;
+    char text[320];
+    snprintf(text, sizeof text,
+             "%llu more delivery attempts failed within %lld s (%llu since the start; last: %s)",
+             (unsigned long long)left_out, (long long)(interval_ns / 1000000000LL),
+             (unsigned long long)in->failed_attempts, in->last_error);
+    event(in, "transport_failed", text);
+}
+
 void report_deliver_bind(rpt_instance *in) {
+    event_limit_init(&in->fail_events, in->owner->loop, EVENT_LIMIT_BURST,
+                     EVENT_LIMIT_INTERVAL_NS, fail_summary, in);
     rpt_transport_hooks hooks = {.ctx = in, .sent = on_sent};
     if (in->tr)
         transport_bind(in->tr, in->owner->loop, &hooks);

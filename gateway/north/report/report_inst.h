@@ -6,6 +6,7 @@
 #define GW_REPORT_INST_H
 #include "core/cron.h"
 #include "core/datahub.h"
+#include "core/event_limit.h"
 #include "core/loop.h"
 #include "north/report/report.h"
 #include "north/report/report_transport.h"
@@ -52,6 +53,10 @@ typedef struct rpt_instance {
     rpt_event *events; /* RF_EVENTS: events since the last event report */
     int64_t last_delivery_ns, last_failure_ns; /* wall time, 0 never (report_status.c) */
     char last_error[160];
+    /* transport_failed events: a receiver down for hours with retries every few seconds
+     * must not write an event per attempt (core/event_limit.h); attempts stay counted */
+    event_limit fail_events;
+    uint64_t failed_attempts;
     size_t n_events, cap_events;
 } rpt_instance;
 
