@@ -206,7 +206,9 @@ class Sshd(Peer):
     def argv(self):
         sshd = ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.dir / "sshd_config")]
         if not self.password and (os.geteuid() != 0 or password_possible()):
-            return sshd  # as root without namespaces sshd needs the system's /run/sshd
+            if os.geteuid() == 0:  # as root without namespaces sshd needs the system's
+                os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # (a fresh chroot has none)
+            return sshd
         # root: sshd wants /run/sshd (and, for a password, the shadow copy)
         (self.dir / "run" / "sshd").mkdir(parents=True, exist_ok=True)
         mounts = f"mount --bind {self.dir}/run /run"
