@@ -244,7 +244,7 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s%s)\n", r.sc->name,
             ok ? "PASS" : r.interrupted ? "INTERRUPTED" : "FAIL", r.passed, r.failed, r.workdir, tail);
     if (ok && !opt->keep) fsdir_remove(r.workdir);
-    if (!ok && r.failed == 0) snprintf(r.first_failure, sizeof r.first_failure, "%s", err);
+    if (!ok && r.failed == 0) snprintf(r.first_failure, sizeof r.first_failure, "%.*s", (int)sizeof r.first_failure - 1, err);
     fill_result(opt, path, &r, r.interrupted ? RESULT_INTERRUPTED : ok ? RESULT_PASS : RESULT_FAIL, start_ns);
     scenario_free(r.sc);
     return r.interrupted ? RUNNER_INTERRUPTED : ok ? 0 : 1;
