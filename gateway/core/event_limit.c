@@ -9,12 +9,17 @@ void event_limit_init(event_limit *l, gw_loop *loop, unsigned burst, int64_t int
                        .summary = summary, .arg = arg};
 }
 
-void event_limit_flush(event_limit *l) {
+uint64_t event_limit_cancel(event_limit *l) {
     if (l->timer && l->loop)
         loop_timer_cancel(l->loop, l->timer);
     l->timer = 0;
     uint64_t n = l->left_out;
     l->left_out = 0;
+    return n;
+}
+
+void event_limit_flush(event_limit *l) {
+    uint64_t n = event_limit_cancel(l);
     if (n && l->summary)
         l->summary(l->arg, n, l->interval_ns);
 }

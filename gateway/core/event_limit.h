@@ -39,4 +39,7 @@ void event_limit_init(event_limit *l, gw_loop *loop, unsigned burst, int64_t int
 bool event_limit_take(event_limit *l);
 /* The summary of what is left out, now (stop, or a test); the timer cancelled. */
 void event_limit_flush(event_limit *l);
+/* The count left out, without a summary (the summary's receiver may be gone, as at a
+ * report module's free); the timer cancelled, the count cleared. */
+uint64_t event_limit_cancel(event_limit *l);
 #endif

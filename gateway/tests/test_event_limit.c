@@ -87,6 +87,12 @@ int main(void) {
     CHECK_INT(told(&m, 1), 1);
     CHECK_INT(q.n, 1);
     CHECK_INT(q.last, 3);
+    /* cancelled: the count handed back, no summary, nothing left to flush */
+    CHECK_INT(told(&m, 3), 0); /* the window's one event was told just above */
+    CHECK_INT(event_limit_cancel(&m), 3);
+    CHECK_INT(q.n, 1);
+    event_limit_flush(&m);
+    CHECK_INT(q.n, 1);
     loop_free(loop);
     return test_summary("test_event_limit");
 }

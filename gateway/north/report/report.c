@@ -395,11 +395,11 @@ void report_free(report *r) {
         if (r->loop) {
             loop_timer_cancel(r->loop, in->fire_timer);
             loop_timer_cancel(r->loop, in->kick_timer);
-            loop_timer_cancel(r->loop, in->fail_events.timer);
         }
-        if (in->fail_events.left_out) /* the hub may be gone: the log gets the summary */
+        uint64_t untold = event_limit_cancel(&in->fail_events);
+        if (untold) /* the hub may be gone: the log gets the summary */
             log_warn("report", "%s: %llu more delivery attempts failed (not told as events)",
-                     in->name, (unsigned long long)in->fail_events.left_out);
+                     in->name, (unsigned long long)untold);
         transport_free(in->tr);
         report_queue_free(in);
         report_events_clear(in);
