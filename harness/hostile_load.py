@@ -24,6 +24,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from ports import free_port, wait_port as _wait_port
+
+
+def wait_port(port, seconds=60.0):
+    return _wait_port(port, seconds, HOST)
 
 HOST = "127.0.0.1"
 STARTDT = bytes.fromhex("680407000000")
@@ -49,22 +54,6 @@ modbus_server:
     - mappings:
         - {{point: p/0, bank: holding, address: 100, format: float32}}
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, seconds=60.0):
-    end = time.time() + seconds
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex((HOST, port)) == 0:
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def i_frame(ns, nr, asdu):

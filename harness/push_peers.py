@@ -25,14 +25,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from ports import free_port
 
 HARNESS = Path(__file__).resolve().parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, what, timeout=10):

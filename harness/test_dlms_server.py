@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "sim" / "dlms"))
 peers.module("cryptography", "python3-cryptography", module_level=True)
 import dlms_master as dm  # noqa: E402
+from ports import free_port
 
 EK = "000102030405060708090A0B0C0D0E0F"
 AK = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
@@ -148,12 +149,6 @@ dlms:
           objects:
             - {{name: energy_import, class: register, obis: "1-1:1.8.0.255"}}
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rows(db, sql, *args):

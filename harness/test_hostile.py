@@ -25,25 +25,14 @@ import threading
 import time
 
 import pytest
-
-GOOD = "127.0.0.1"
-BAD = "127.0.0.2"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((GOOD, 0))
-        return s.getsockname()[1]
+from ports import free_port, wait_port as _wait_port
 
 
 def wait_port(port, seconds=120.0):  # generous: gwd may run under valgrind
-    end = time.time() + seconds
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex((GOOD, port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False
+    return _wait_port(port, seconds, GOOD, step=0.1)
+
+GOOD = "127.0.0.1"
+BAD = "127.0.0.2"
 
 
 def recv_some(s, seconds=3.0):

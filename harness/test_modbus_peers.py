@@ -9,7 +9,6 @@ peers do their own socket I/O).
    and mbpoll read the register the scenario maps its volume to.
 Exceptions (unmapped address, write, unknown function) are checked on the way."""
 import shlex
-import socket
 import struct
 import subprocess
 import sys
@@ -19,24 +18,13 @@ from pathlib import Path
 import pytest
 
 import peers
-
-HERE = Path(__file__).resolve().parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port, wait_port as _wait_port
 
 
 def wait_port(port, seconds=5.0):
-    end = time.time() + seconds
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.05)
-    return False
+    return _wait_port(port, seconds)
+
+HERE = Path(__file__).resolve().parent
 
 
 def pymodbus_client(port):

@@ -30,6 +30,11 @@ import peers
 
 requests = peers.module("requests", "python3-requests", module_level=True)
 import urllib3  # noqa: E402  (requests' own dependency)
+from ports import free_port, wait_port as _wait_port
+
+
+def wait_port(port, seconds=10.0):
+    return _wait_port(port, seconds)
 
 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
 
@@ -53,22 +58,6 @@ MATRIX = [
     ("/api/v1/certificate", {"admin", "operator", "viewer"}, {"admin"}),
     ("/api/v1/export", {"admin", "operator", "viewer", "data_reader"}, {"admin"}),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, seconds=10.0):
-    end = time.time() + seconds
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def web_section(port, state, extra=""):
