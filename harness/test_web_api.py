@@ -60,23 +60,31 @@ MATRIX = [
 ]
 
 
-def web_section(port, state, extra=""):
+# The timeouts the timeout tests measure (real time, so short), and generous ones for the
+# rest: creating the users hashes eight passwords, which on a loaded machine takes longer
+# than a 2 s idle or 3 s session timeout (the fresh machine showed it).
+SHORT = "session_timeout: 3s, idle_timeout: 2s, request_timeout: 1s"
+LONG = "session_timeout: 120s, idle_timeout: 60s, request_timeout: 20s"
+
+
+def web_section(port, state, extra="", timeouts=SHORT):
     return (f"web: {{bind: 127.0.0.1, port: {port}, state_dir: '{state}', initial_password: {INITIAL},"
-            f" session_timeout: 3s, idle_timeout: 2s, request_timeout: 1s, max_request: 65536,"
+            f" {timeouts}, max_request: 65536,"
             f" max_headers: 32, login: {{max_failures: 3, block: 2s}}{extra}}}\n")
 
 
 class Gwd:
     """gwd started directly with a configuration holding a web section."""
 
-    def __init__(self, hil_setup, tmp_path, extra=""):
+    def __init__(self, hil_setup, tmp_path, extra="", timeouts=LONG):
         self.port = free_port()
         self.base = f"https://127.0.0.1:{self.port}"
         self.dir = tmp_path
         self.keys = tmp_path / "keys.csv"
         cfg = tmp_path / "gw.yaml"
         cfg.write_text(f"gateway: {{name: webtest, store: '{tmp_path}/gw.db'}}\n" +
-                       web_section(self.port, tmp_path / "state", f", keys_file: '{self.keys}'" + extra))
+                       web_section(self.port, tmp_path / "state", f", keys_file: '{self.keys}'" + extra,
+                                   timeouts))
         self.log = open(tmp_path / "gwd.log", "w")
         self.proc = subprocess.Popen(shlex.split(hil_setup.gwd) + [str(cfg)], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -135,6 +143,18 @@ def make_users(base):
 @pytest.fixture
 def gwd(hil_setup, tmp_path):
     g = Gwd(hil_setup, tmp_path)
+    yield g
+    g.stop()
+
+
+@pytest.fixture
+def gwd_short(hil_setup, tmp_path):
+    """gwd with the short timeouts, its users made beforehand by one with long ones
+    (the users live in the state folder both share)."""
+    g = Gwd(hil_setup, tmp_path)
+    make_users(g.base)
+    g.stop()
+    g = Gwd(hil_setup, tmp_path, timeouts=SHORT)
     yield g
     g.stop()
 
@@ -245,8 +265,8 @@ def test_session_and_tokens(gwd):
         assert db.execute("SELECT count(*) FROM events WHERE source='web' AND kind='login'").fetchone()[0] >= 4
 
 
-def test_login_blocking_and_session_expiry(gwd):
-    make_users(gwd.base)
+def test_login_blocking_and_session_expiry(gwd_short):
+    gwd = gwd_short
     url = gwd.base + "/api/v1/session"
     bad = {"user": "op", "password": "wrong-password"}
     for _ in range(3):
@@ -297,9 +317,9 @@ def raw(port, data, read=True):
     return out
 
 
-def test_bad_requests_and_timeouts(gwd):
-    clients = make_users(gwd.base)
-    view = clients["view"]
+def test_bad_requests_and_timeouts(gwd_short):
+    gwd = gwd_short
+    view = Client(gwd.base, "view", PASSWORDS["view"])
     keep = view.s  # a keep-alive connection that must keep being served
     status = lambda: keep.get(gwd.base + "/api/v1/status", timeout=5, verify=False).status_code
     # (each call restarts the session's 3 s inactivity clock; the steps below are shorter)
@@ -344,7 +364,7 @@ def test_bad_requests_and_timeouts(gwd):
     assert 1.5 < time.time() - t0 < 4
     s.close()
     r = Client(gwd.base, "admin", PASSWORDS["admin"]).call("GET", "/api/v1/status").json()
-    assert r["web"]["refused"] >= 7 and r["web"]["requests"] > 10
+    assert r["web"]["refused"] >= 7 and r["web"]["requests"] >= 7  # logins, status, bad JSON
 
 
 def test_certificate_generated_and_replaced(gwd, tmp_path):
@@ -424,7 +444,7 @@ def test_meters_history_export_and_200_clients_during_readout(hil_setup, tmp_pat
     port = free_port()
     base = f"https://127.0.0.1:{port}"
     scenario = tmp_path / "web_readout.yaml"
-    web = web_section(port, tmp_path / "state", ", max_connections: 300").strip()
+    web = web_section(port, tmp_path / "state", ", max_connections: 300", LONG).strip()
     scenario.write_text(SCENARIO.format(duration=32, root=hil_setup.root, web=web))
     run = tmp_path / "run"
     hil = subprocess.Popen([str(hil_setup.hil), "run", "--workdir", str(run), str(scenario)],
@@ -434,7 +454,7 @@ def test_meters_history_export_and_200_clients_during_readout(hil_setup, tmp_pat
         assert wait_port(port), "gwd's web server did not start"
         admin = first_login(base, "admin", INITIAL, PASSWORDS["admin"])
         token = admin.call("POST", "/api/v1/users/admin/tokens", json={"label": "load"}).json()["token"]
-        admin.s.cookies.clear()  # from now on the token (sessions end after 3 s idle here)
+        admin.s.cookies.clear()  # from now on the token, as a machine client would
         admin.s.headers["Authorization"] = "Bearer " + token
         time.sleep(4.5)  # two readout cycles
         meters = {m["name"]: m for m in admin.call("GET", "/api/v1/meters").json()["meters"]}
