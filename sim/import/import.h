@@ -25,8 +25,11 @@ typedef struct import_opts {
     int64_t compress_idle_ns;  /* gaps longer than this shrink to it (0: keep) */
     double speed;              /* times divided by this (1: as recorded) */
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
+    const char *iface;         /* pcapng: --interface NAME, the one interface replayed (NULL: chosen) */
+    bool baud_given;           /* --baud was given (a pcapng's M-Bus line has no baud rate) */
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
+    bool at_given;             /* --at was given (else a bench run's pcapng says it) */
     bool protocol_only;        /* IEC 104, Modbus TCP: check the protocol, not the values */
     bool values;               /* expect values even when the base serves other addresses */
     bool derive_base;          /* write NAME.base.yaml from the capture and use it as the base */
