@@ -61,6 +61,13 @@ typedef struct import_stream {
 size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
                               int64_t lead, int64_t *last, size_t *timeouts, import_opts *o);
 
+/* Each read (functions 1..4) of the Modbus sessions that the server answered
+ * without an exception: its unit, function, address, the items (registers or
+ * bits) the answer holds and the answer's PDU (mb_rsp_register/mb_rsp_bit). */
+typedef void (*import_modbus_read_fn)(void *ctx, unsigned unit, unsigned fc, unsigned address, unsigned items,
+                                      const uint8_t *answer_pdu);
+void import_modbus_each_answered_read(capture *c, const import_stream *s, import_modbus_read_fn fn, void *ctx);
+
 /* IEC 104 (import_iec104.c): session conn's master script (cs the client's
  * stream, ss the server's: implied STARTDT and commands for half sessions);
  * the server's I frames as expectations (the number of objects expected;
@@ -70,10 +77,6 @@ void import_iec104_master(FILE *out, capture *c, int conn, const import_stream *
                           int64_t lead);
 size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
                              size_t *asdus, bool derived);
-/* --derive-base (import_derive.c): write NAME.base.yaml (its path into
- * base_path) and its meters' telegrams from the server's objects; 0 or -1. */
-int import_derive_iec104(const import_opts *o, capture *c, const import_stream *s, char *base_path, size_t cap,
-                         char *err, size_t errlen);
 void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
 /* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
 struct import_base_iec104;
