@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IEC104 = "scenarios/iec104/interrogation.yaml"
 MODBUS = "scenarios/modbus/mbus_to_register_formats.yaml"
 MBUS = "scenarios/mbus/single_primary.yaml"
+WMBUS = "scenarios/wmbus/t1_c1_s1.yaml"
 
 
 def _workspace(tmp_path):
@@ -150,6 +151,20 @@ def test_wired_mbus_round_trip(hil_setup, tmp_path):
     _check_other_interfaces(cap, text, ["bus1"])
     replay = _replay_passes(hil_setup, ws, out)
     assert "PASS  value m005/1 = 54.32" in replay, replay
+
+
+def test_wireless_mbus_round_trip(hil_setup, tmp_path):
+    """The air's telegrams (LINKTYPE_USER1) become a radio replay; the radio modules'
+    serial lines (iM871A HCI, USER4) are counted, not replayed."""
+    ws = _workspace(tmp_path)
+    cap, text, out = _record_and_import(hil_setup, ws, WMBUS, base=False)
+    m = re.search(r"hil import: (\d+) telegrams of ", text)
+    assert m, text
+    seen = _interfaces(cap)
+    assert int(m.group(1)) == seen["air"] > 0, (seen, text)
+    _check_other_interfaces(cap, text, ["air"])
+    replay = _replay_passes(hil_setup, ws, out)
+    assert f"{seen['air']} of {seen['air']} telegrams on the air" in replay, replay
 
 
 def _rewrite_with_scapy(src, dst, tsresol_option, units_per_s):
