@@ -59,6 +59,7 @@ typedef struct capture {
     cap_frame *frames;
     size_t n, cap;
     unsigned server_port; /* TCP: the server's port (2404, 502, ...) */
+    bool bench_file;      /* a pcapng `hil run --pcapng` wrote: its times are the base's start + t */
     unsigned n_conns;
     cap_count counted[CAP_MAX_COUNTS]; /* not replayed, by kind and reason */
     size_t n_counted;
@@ -95,6 +96,9 @@ int capture_read_frames(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_wmbusmeters(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_rtl433(const char *path, capture *c, char *err, size_t errlen);
 int capture_read_text2pcap(const char *path, unsigned port, capture *c, char *err, size_t errlen);
+/* pcapng with the pure reader (import_pcapng.c): every link type of the
+ * bench's own files; iface (NULL: all) names the one interface to replay. */
+int capture_read_pcapng(const char *path, unsigned port, const char *iface, capture *c, char *err, size_t errlen);
 
 /* The TCP part of the pcap reader, for readers of other files that hold
  * packets (import_text2pcap.c): begin, one call per packet on link type dlt

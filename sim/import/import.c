@@ -1,6 +1,7 @@
 /* import: the `hil import` command (import.h). */
 #include "sim/core/fsdir.h"
 #include "sim/import/import.h"
+#include "sim/import/import_base.h"
 #include "sim/import/import_format.h"
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +26,9 @@ static void usage(FILE *f) {
           "  --keys FILE          radio: METER_ID KEY lines for encrypted meters\n"
           "  --base SCENARIO      pcap: take plant and gateway from this scenario\n"
           "  --port N             pcap: the server's TCP port (default 2404 or 502)\n"
+          "  --interface NAME     pcapng: replay this interface's packets only (a bench file has\n"
+          "                       one a channel; default: the TCP sessions, else an M-Bus line,\n"
+          "                       else the radio telegrams)\n"
           "  --at DUR             pcap: the first captured frame this long after the start\n"
           "                       (the base's plant and gateway in the state it had; default 1s)\n"
           "  --protocol-only      pcap: replay the recorded client and check the protocol\n"
@@ -90,6 +94,26 @@ static void note_long_gaps(capture *c, int64_t compress) {
                  n, (double)longest / 3.6e12, (double)longest / 8.64e13, c->frames[at].line);
 }
 
+#define AT_FROM_BENCH_MAX_NS (30LL * 86400 * 1000000000LL)
+
+/* A pcapng of `hil run --pcapng BASE` stamps frames with the base's start plus
+ * their scenario time: the first frame's offset from that start is the --at
+ * that puts the replay where the recording was (the base's plant and gateway in
+ * the same state), so a round trip needs no --at. Said in a NOTE. */
+static void at_from_bench_file(import_opts *o, capture *c) {
+    int64_t start;
+    if (o->at_given || !o->base_path || c->kind != CAP_TCP || !c->bench_file || !c->has_wall ||
+        !import_base_start_ns(o->base_path, &start))
+        return;
+    int64_t at = c->t0_wall_ns - start;
+    if (at < 0 || at > AT_FROM_BENCH_MAX_NS) return;
+    o->at_ns = at;
+    char t[40];
+    import_seconds(at, t, sizeof t);
+    capture_note(c, "--at %s: the bench's pcapng has its first frame %s after the --base's start: (give --at to "
+                    "change it)", t, t);
+}
+
 /* The repository of the output scenario: nearest ancestor holding fixtures/. */
 static bool find_repo(const char *out_path, char *repo, size_t cap) {
     char dir[PATH_MAX], real[PATH_MAX];
@@ -146,6 +170,7 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
         else if (strcmp(a, "--fixtures") == 0) o->fixtures_dir = v;
         else if (strcmp(a, "--keys") == 0) o->keys_path = v;
         else if (strcmp(a, "--base") == 0) o->base_path = v;
+        else if (strcmp(a, "--interface") == 0) o->iface = v;
         else if (flag) { /* takes no value */
             if (a[2] == 'p') o->protocol_only = true;
             else if (a[2] == 'v') o->values = true;
@@ -153,6 +178,7 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
             continue;
         }
         else if (strcmp(a, "--at") == 0) {
+            o->at_given = true;
             if (!cfg_parse_duration_ns(v, &o->at_ns) || o->at_ns < 0) {
                 snprintf(err, errlen, "--at needs a duration like 21.5s, not %s", v);
                 return -1;
@@ -177,7 +203,7 @@ static int parse_args(int argc, char **argv, import_opts *o, char *err, size_t e
                 return -1;
             }
             if (a[2] == 'p') o->port = (unsigned)n;
-            else o->baud = (unsigned)n;
+            else o->baud = (unsigned)n, o->baud_given = true;
         } else if (takes) {
             snprintf(err, errlen, "unknown option %s", a);
             return -1;
@@ -293,6 +319,7 @@ int import_main(int argc, char **argv) {
     const import_format *f = pick_format(&o, err, sizeof err);
     int rc = f ? f->read(&o, &c, err, sizeof err) : -1;
     if (rc == 0) {
+        at_from_bench_file(&o, &c);
         note_long_gaps(&c, o.compress_idle_ns);
         retime(&c, o.compress_idle_ns, o.speed);
         rc = write_scenario(&o, f, &c, err, sizeof err);

@@ -25,8 +25,11 @@ typedef struct import_opts {
     int64_t compress_idle_ns;  /* gaps longer than this shrink to it (0: keep) */
     double speed;              /* times divided by this (1: as recorded) */
     unsigned port;             /* TCP: server port (0: 2404 or 502, whichever is seen) */
+    const char *iface;         /* pcapng: --interface NAME, the one interface replayed (NULL: chosen) */
+    bool baud_given;           /* --baud was given (a pcapng's M-Bus line has no baud rate) */
     unsigned baud;             /* serial: the line's baud rate */
     int64_t at_ns;             /* TCP: the capture's first frame this long after the start */
+    bool at_given;             /* --at was given (else a bench run's pcapng says it) */
     bool protocol_only;        /* IEC 104, Modbus TCP: check the protocol, not the values */
     bool values;               /* expect values even when the base serves other addresses */
     bool derive_base;          /* write NAME.base.yaml from the capture and use it as the base */
@@ -58,6 +61,13 @@ typedef struct import_stream {
 size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const import_stream *s,
                               int64_t lead, int64_t *last, size_t *timeouts, import_opts *o);
 
+/* Each read (functions 1..4) of the Modbus sessions that the server answered
+ * without an exception: its unit, function, address, the items (registers or
+ * bits) the answer holds and the answer's PDU (mb_rsp_register/mb_rsp_bit). */
+typedef void (*import_modbus_read_fn)(void *ctx, unsigned unit, unsigned fc, unsigned address, unsigned items,
+                                      const uint8_t *answer_pdu);
+void import_modbus_each_answered_read(capture *c, const import_stream *s, import_modbus_read_fn fn, void *ctx);
+
 /* IEC 104 (import_iec104.c): session conn's master script (cs the client's
  * stream, ss the server's: implied STARTDT and commands for half sessions);
  * the server's I frames as expectations (the number of objects expected;
@@ -67,10 +77,6 @@ void import_iec104_master(FILE *out, capture *c, int conn, const import_stream *
                           int64_t lead);
 size_t import_iec104_answers(FILE *out, capture *c, int conn, const import_stream *s, int64_t lead,
                              size_t *asdus, bool derived);
-/* --derive-base (import_derive.c): write NAME.base.yaml (its path into
- * base_path) and its meters' telegrams from the server's objects; 0 or -1. */
-int import_derive_iec104(const import_opts *o, capture *c, const import_stream *s, char *base_path, size_t cap,
-                         char *err, size_t errlen);
 void import_iec104_count_apdus(const import_stream *s, unsigned long *apdus);
 /* The protocol checks of a recorded client (import_iec104_checks.c); how many. */
 struct import_base_iec104;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/config.h"
 
 static void add_point(import_base_iec104 *b, const cfg_node *row) {
@@ -92,4 +93,27 @@ bool import_base_modbus_covers(const import_base_modbus *b, unsigned fc, unsigne
         if (!hit) return false;
     }
     return true;
+}
+
+/* The base's start: (default 2026-01-01T00:00:00Z, as the scenario loader has
+ * it); false for a real-time base, whose runs start at the wall time. */
+bool import_base_start_ns(const char *path, int64_t *out) {
+    cfg_err err;
+    cfg_node *root = path ? cfg_load_file(path, &err) : NULL;
+    const cfg_node *clock = root ? cfg_get(root, "clock") : NULL, *start = root ? cfg_get(root, "start") : NULL;
+    bool virtual_time = !clock || (clock->kind == CFG_SCALAR && strcmp(clock->scalar, "virtual") == 0);
+    const char *text = start && start->kind == CFG_SCALAR ? start->scalar : "2026-01-01T00:00:00Z";
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char z = 0;
+    bool ok = root && virtual_time &&
+              sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec, &z) == 7 && z == 'Z' && tm.tm_year >= 1970 && tm.tm_year <= 2200;
+    if (ok) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        *out = (int64_t)timegm(&tm) * 1000000000LL;
+    }
+    cfg_free(root);
+    return ok;
 }

@@ -41,4 +41,8 @@ bool import_base_modbus_covers(const import_base_modbus *b, unsigned fc, unsigne
 void import_base_read_iec104(const char *path, import_base_iec104 *b);
 /* The type name the base maps ioa to, or NULL when it does not map it. */
 const char *import_base_ioa_type(const import_base_iec104 *b, uint32_t ioa);
+/* The base scenario's start: in ns since 1970 (the time a `hil run --pcapng`
+ * of it stamps its first frame with, plus that frame's scenario time); false
+ * when it runs in real time or cannot be read. */
+bool import_base_start_ns(const char *path, int64_t *out);
 #endif

@@ -23,8 +23,24 @@ static int read_socat(const import_opts *o, capture *c, char *err, size_t errlen
     return capture_read_socat(o->capture_path, c, err, errlen);
 }
 
+/* pcapng with the pure reader (all its interfaces), classic pcap with libpcap. */
 static int read_pcap(const import_opts *o, capture *c, char *err, size_t errlen) {
+    unsigned char head[4] = {0};
+    FILE *f = fopen(o->capture_path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    if (got == 4 && head[0] == 0x0A && head[1] == 0x0D && head[2] == 0x0D && head[3] == 0x0A)
+        return capture_read_pcapng(o->capture_path, o->port, o->iface, c, err, errlen);
     return capture_read_pcap(o->capture_path, o->port, c, err, errlen);
+}
+
+/* A pcapng may hold an M-Bus line or radio telegrams instead of TCP sessions. */
+static int write_pcap(const import_opts *o, capture *c, FILE *out, char *err, size_t errlen) {
+    if (c->kind == CAP_RADIO) return import_write_radio(o, c, out, err, errlen);
+    if (c->kind == CAP_TCP) return import_write_tcp(o, c, out, err, errlen);
+    if (!o->baud_given)
+        capture_note(c, "a pcapng has no baud rate for its M-Bus line: %u baud taken (give --baud N)", o->baud);
+    return import_write_mbus(o, c, out, err, errlen);
 }
 
 static int read_frames(const import_opts *o, capture *c, char *err, size_t errlen) {
@@ -54,8 +70,8 @@ static const import_format socat = {
     .detect = import_detect_socat, .read = read_socat, .write = import_write_mbus};
 static const import_format pcap = {
     .name = "pcap", .alias = "pcapng",
-    .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions",
-    .detect = import_detect_pcap, .read = read_pcap, .write = import_write_tcp};
+    .help = "pcap/pcapng of IEC 104 (port 2404) or Modbus TCP (502) sessions; pcapng also wired/wireless M-Bus",
+    .detect = import_detect_pcap, .read = read_pcap, .write = write_pcap};
 
 static const import_format frames = {
     .name = "frames", .help = "hex frames without times, one a line (68 1F 1F 68 ... 16): wired or radio",

@@ -296,3 +296,29 @@ size_t import_modbus_sessions(FILE *masters, FILE *expect, capture *c, const imp
              all_reqs, all_answers, matched);
     return expected;
 }
+
+/* --derive-base (import_derive_modbus.c): every read the server answered.
+ * The streams are cut as above, into a scratch capture: the import's own
+ * pass counts their garbage, this one must not count it twice. */
+void import_modbus_each_answered_read(capture *c, const import_stream *s, import_modbus_read_fn fn, void *ctx) {
+    static capture scratch;
+    for (unsigned k = 0; k < c->n_conns; k++) {
+        memset(&scratch, 0, sizeof scratch);
+        adu *reqs, *answers;
+        size_t n = cut_adus(&scratch, (int)k, CAP_TO_SLAVE, &s[2 * k + CAP_TO_SLAVE], &reqs);
+        size_t na = cut_adus(&scratch, (int)k, CAP_FROM_SLAVE, &s[2 * k + CAP_FROM_SLAVE], &answers);
+        for (size_t i = 0; i < n; i++) {
+            if (!is_read(&reqs[i])) continue;
+            const adu *a = answer_to(&reqs[i], answers, na);
+            if (!a || a->pdu_len < 2 || (a->pdu[0] & 0x80)) continue;
+            const adu *r = &reqs[i];
+            bool bits = r->pdu[0] <= 2;
+            unsigned have = a->pdu[1], count = read_count(r);
+            if (a->pdu_len < 2 + (size_t)have) have = (unsigned)(a->pdu_len - 2);
+            unsigned items = bits ? have * 8 : have / 2;
+            fn(ctx, r->unit, r->pdu[0], read_address(r), items < count ? items : count, a->pdu);
+        }
+        free(reqs);
+        free(answers);
+    }
+}

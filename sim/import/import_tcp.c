@@ -14,6 +14,7 @@
 #include "sim/iec104/iec104_std.h"
 #include "sim/import/import.h"
 #include "sim/import/import_base.h"
+#include "sim/import/import_derive.h"
 
 typedef import_stream stream;
 
@@ -263,11 +264,8 @@ int import_write_tcp(const import_opts *opts, capture *c, FILE *out, char *err, 
     int64_t last = c->n ? c->frames[c->n - 1].t_ns : 0;
     if (rc == 0 && (!b || !m || !e)) rc = -1;
     static char derived[PATH_MAX + 16];
-    if (rc == 0 && o->derive_base && !iec104) {
-        snprintf(err, errlen, "--derive-base reads IEC 104 captures only (a Modbus answer does not name its registers)");
-        rc = -1;
-    } else if (rc == 0 && o->derive_base) {
-        rc = import_derive_iec104(o, c, s, derived, sizeof derived, err, errlen);
+    if (rc == 0 && o->derive_base) {
+        rc = import_derive_base(o, c, s, iec104, derived, sizeof derived, err, errlen);
         o->base_path = derived;
         o->values = true; /* the base serves the capture's addresses: compare the values */
     }
