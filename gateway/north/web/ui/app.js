@@ -1,16 +1,8 @@
 /* app.js: the router. Pages are addressed by the URL's hash (#/meters/water1),
  * so gwd serves one index.html and no path needs a server-side route. Each
- * page file registers itself in `pages`; a page's timers go through every()
- * so that leaving the page stops its polling. */
+ * page file registers itself in `pages` (pages.js); leaving a page stops the
+ * timers it started with every(). */
 "use strict";
-
-const pages = {};
-const timers = [];
-
-/* Run fn every ms while the current page is shown. */
-function every(ms, fn) {
-  timers.push(setInterval(fn, ms));
-}
 
 /* The pages the built-in roles may see (the server decides; this only hides
  * links that would be refused). A role the UI does not know sees every link. */
