@@ -127,6 +127,7 @@ void web_server_stop(web_server *srv) {
         close(srv->listen_fd);
     }
     web_hub_detach(&srv->hub);
+    web_cfgmode_leave(&srv->cfgmode);
     SSL_CTX_free(srv->ssl);
     free(srv);
 }
