@@ -7,8 +7,10 @@ bool cfg_tree_same(const cfg_node *a, const cfg_node *b) {
         return a == b;
     if (a->kind != b->kind)
         return false;
+    /* by text: "2400" and 2400 read alike (the modules parse the text), so a
+     * file rewritten in another style (JSON, block YAML) changes nothing */
     if (a->kind == CFG_SCALAR)
-        return a->quoted == b->quoted && strcmp(a->scalar ? a->scalar : "", b->scalar ? b->scalar : "") == 0;
+        return strcmp(a->scalar ? a->scalar : "", b->scalar ? b->scalar : "") == 0;
     if (a->n != b->n)
         return false;
     for (size_t i = 0; i < a->n; i++) {

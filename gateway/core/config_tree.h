@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include "core/config.h"
 
-/* The same content: kinds, keys in order, scalar texts (and whether quoted);
- * positions and comments do not count. Two NULLs are the same. */
+/* The same content: kinds, keys in order, scalar texts (quoted or not);
+ * positions, style and comments do not count. Two NULLs are the same. */
 bool cfg_tree_same(const cfg_node *a, const cfg_node *b);
 
 /* The path of the node at line:col ("mbus[0].meters[1].primary"): the node (or

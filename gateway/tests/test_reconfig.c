@@ -63,9 +63,9 @@ static void test_changed_sections(void) {
     config(a, sizeof a, "10s", "/dev/x");
     cfg_err err;
     cfg_node *ra = cfg_load_string(a, "a", &err);
-    /* the same content written otherwise: flow style, no comment */
+    /* the same content written otherwise: flow style, JSON quotes, no comment */
     cfg_node *rb = cfg_load_string("iec104: {port: 0, bind: 127.0.0.1}\nmbus: [{name: bus1, device: /dev/x, "
-                                   "baud: 2400, interval: 10s, meters: [{name: m1, primary: 1}]}]\n",
+                                   "\"baud\": \"2400\", interval: 10s, meters: [{name: m1, primary: 1}]}]\n",
                                    "b", &err);
     const char *names[GW_RECONFIG_SECTIONS];
     size_t n = reconfig_changed_sections(ra, rb, names, GW_RECONFIG_SECTIONS);

@@ -205,9 +205,12 @@ void web_api_config_apply(web_ctx *c) {
         return;
     }
     char list[256] = "";
-    for (size_t i = 0; i < res.n_restarted; i++)
+    for (size_t i = 0; i < res.n_restarted; i++) {
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                  res.restarted[i]);
+        if (strcmp(res.restarted[i], "mbus") == 0) /* its scans ended with it */
+            web_scans_fail_running(&c->srv->scans, "the M-Bus module was restarted");
+    }
     audit(c, "config_applied", "applied the configuration (restarted: %s)", res.n_restarted ? list : "none");
     web_cfgmode_leave(&c->srv->cfgmode); /* committed: the mode ends */
     web_reply_json(c, 200, json_pack("{s:b,s:o}", "applied", 1, "restarted",

@@ -8,6 +8,7 @@
  *   web_access.c     roles (pure)   web_session.c/web_guard.c  sessions, supervision (pure)
  *   web_users.c/web_password.c/web_token.c  accounts  web_hub.c  what the datahub told us
  *   web_cfgmode.c    the configuration mode's holder and staged text (pure)
+ *   web_scans.c      API scans followed through the datahub
  *   web_api_*.c      the handlers, one file per resource */
 #ifndef GW_WEB_INT_H
 #define GW_WEB_INT_H
@@ -19,6 +20,7 @@
 #include "core/services.h"
 #include "north/web/web_cfgmode.h"
 #include "north/web/web_http.h"
+#include "north/web/web_scans.h"
 #include "north/web/web_session.h"
 #include "north/web/web_users.h"
 
@@ -90,6 +92,7 @@ typedef struct web_server {
     web_guard guard;
     web_hub hub;
     web_cfgmode cfgmode; /* the configuration mode (web_api_config.c) */
+    web_scans scans;     /* meter scans asked for through the API (web_api_scans.c) */
     char users_path[512], cert_path[512], key_path[512];
     uint64_t requests, refused; /* answered, and answered 4xx/5xx before a handler */
     /* Fairness to the drivers in the same loop (web_conn.c): at most

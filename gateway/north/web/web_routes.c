@@ -51,6 +51,10 @@ void web_api_config_diff(web_ctx *c);
 void web_api_config_apply(web_ctx *c);
 void web_api_config_export(web_ctx *c);
 void web_api_config_import(web_ctx *c);
+/* web_api_scans.c */
+void web_api_buses(web_ctx *c);
+void web_api_scan_start(web_ctx *c);
+void web_api_scan_get(web_ctx *c);
 
 const web_route web_routes[] = {
     {"POST", "/api/v1/session", WEB_PUBLIC, web_api_login},
@@ -90,5 +94,8 @@ const web_route web_routes[] = {
     {"POST", "/api/v1/config/apply", 0, web_api_config_apply},
     {"GET", "/api/v1/config/export", 0, web_api_config_export},
     {"PUT", "/api/v1/config/import", 0, web_api_config_import},
+    {"GET", "/api/v1/buses", 0, web_api_buses},
+    {"POST", "/api/v1/buses/{bus}/scans", 0, web_api_scan_start},
+    {"GET", "/api/v1/buses/{bus}/scans/{id}", 0, web_api_scan_get},
 };
 const size_t web_n_routes = sizeof web_routes / sizeof web_routes[0];
