@@ -132,6 +132,7 @@ web_server *web_server_start(const web_config *cfg, const gw_services *svc, char
         return NULL;
     }
     web_hub_attach(&srv->hub, svc->hub);
+    web_scans_attach(&srv->scans, svc->hub);
     log_info(MOD_WEB, "listening on %s:%d (%s, at most %lld clients)", cfg->bind, srv->port,
              cfg->tls ? "HTTPS" : "plain HTTP", cfg->max_connections);
     return srv;
@@ -148,6 +149,8 @@ void web_server_stop(web_server *srv) {
         close(srv->listen_fd);
     }
     web_hub_detach(&srv->hub);
+    web_scans_detach(&srv->scans);
+    web_cfgmode_leave(&srv->cfgmode);
     SSL_CTX_free(srv->ssl);
     free(srv);
 }
