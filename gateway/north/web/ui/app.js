@@ -9,7 +9,7 @@
 const ROLE_PAGES = {
   admin: null,
   operator: ["dashboard", "meters", "events", "scans", "config", "certificate"],
-  viewer: ["dashboard", "meters", "events", "scans", "certificate"],
+  viewer: ["dashboard", "meters", "events", "certificate"],
   data_reader: ["meters"],
 };
 
