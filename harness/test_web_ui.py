@@ -150,10 +150,10 @@ class Ui:
 
 
 def browser():
-    peers.program("chromium", "chromium")
+    chromium = peers.program("chromium", "chromium")
     driver_path = peers.program("chromedriver", "chromium-driver")
     opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
+    opts.binary_location = chromium
     for arg in ("--headless=new", "--window-size=1280,800", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--force-device-scale-factor=1", "--lang=en-US"):
         opts.add_argument(arg)
