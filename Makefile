@@ -95,10 +95,24 @@ GWD_CMD   ?= $(abspath $(BUILD)/bin/gwd)
 SUBMAKE   := $(MAKE) --no-print-directory
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps tests test unit scenarios asan unit-asan scenarios-asan \
+.PHONY: all ui deps tests test unit scenarios asan unit-asan scenarios-asan \
         target test-target unit-target scenarios-target sysroot \
         check-layers demo bench fuzz fuzz-ci fuzz-keep coverage valgrind clean acceptance
-all: deps $(BIN)/gwd $(BIN)/hil
+all: deps $(BIN)/gwd $(BIN)/hil ui
+
+# The web UI (gateway/north/web/ui/, docs/web.md): its files and Debian's Chart.js
+# (libjs-chart.js) staged as BUILD/share/gwd/ui, the folder gwd serves by default
+# (bin/../share/gwd/ui); ci/bundle installs the same folder as /usr/share/gwd/ui.
+# Chart.js is a prerequisite only once it is installed (deps installs it first).
+UI_DIR    := $(BUILD)/share/gwd/ui
+CHARTJS   := /usr/share/javascript/chart.js/chart.min.js
+UI_FILES  := $(patsubst gateway/north/web/ui/%,$(UI_DIR)/%,$(wildcard gateway/north/web/ui/*))
+ui: $(UI_FILES) $(UI_DIR)/vendor/chart.js
+$(UI_DIR)/%: gateway/north/web/ui/%
+	@install -D -m 0644 $< $@
+$(UI_DIR)/vendor/chart.js: $(wildcard $(CHARTJS)) | deps
+	@test -f $(CHARTJS) || { echo "$(CHARTJS) is missing: install libjs-chart.js (ci/deps)" >&2; exit 1; }
+	@install -D -m 0644 $(CHARTJS) $@
 
 deps:
 	@ci/install-deps

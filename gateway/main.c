@@ -29,6 +29,7 @@
 #include "tools/decode_cmd.h"
 #include "tools/gateway_section.h"
 #include "tools/modules.h"
+#include "tools/reconfig.h"
 
 #ifndef GWD_VERSION /* the Makefile passes "<release> (<git describe>)" */
 #define GWD_VERSION "0.1.0"
@@ -162,6 +163,8 @@ typedef struct gwd {
     datahub *hub;
     gw_store *store;                  /* NULL: no store */
     gw_services svc;
+    const char *path;                 /* the configuration file */
+    reconfig *reconfig;               /* staged configurations applied (tools/reconfig.h) */
 } gwd;
 
 static bool load_config(gwd *g, const char *path, cfg_err *err) {
@@ -262,8 +265,14 @@ static bool open_services(gwd *g) {
                             g->gw.retention.age_ns);
         store_set_hold(g->store, (size_t)g->gw.hold);
     }
+    g->reconfig = reconfig_new(g->path, &g->root, &g->sections, g->running, &g->svc, err,
+                               sizeof err);
+    if (!g->reconfig) {
+        log_error(MOD, "%s", err);
+        return false;
+    }
     g->svc = (gw_services){.loop = g->loop, .hub = g->hub, .state = store_state(g->store),
-                           .store = g->store};
+                           .store = g->store, .reconfig = reconfig_service(g->reconfig)};
     if (g->gw.dump_path)
         make_parent_dirs(g->gw.dump_path);
     return true;
@@ -307,6 +316,7 @@ static void shut_down(gwd *g, bool final_dump) {
     if (g->loop)
         loop_free(g->loop);
     cfg_free(g->root);
+    reconfig_free(g->reconfig); /* after the sections: they may point into its old trees */
 }
 
 int main(int argc, char **argv) {
@@ -330,7 +340,7 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    gwd g = {0};
+    gwd g = {.path = opt.config};
     cfg_err err = {{0}};
     if (!load_config(&g, opt.config, &err)) {
         fprintf(stderr, "%s\n", err.msg);

@@ -79,9 +79,10 @@ class HttpReceiver:
     """Records (X-Report-Id, X-Report-Name, body) of every POST it read whole;
     a POST cut short by a killed gateway is not recorded. The 200 follows `delay`
     seconds after recording, so a kill can land between the two: the receiver
-    has the report and the gateway sends it again (same id)."""
+    has the report and the gateway sends it again (same id). `port` 0 is the
+    kernel's choice; a fixed one lets a gateway try a receiver that is not up yet."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, port=0):
         self.posts = []
         self.delay = delay
         receiver = self
@@ -102,7 +103,8 @@ class HttpReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -57,6 +57,8 @@ MATRIX = [
     ("/api/v1/roles", {"admin"}, {"admin"}),
     ("/api/v1/certificate", {"admin", "operator", "viewer"}, {"admin"}),
     ("/api/v1/export", {"admin", "operator", "viewer", "data_reader"}, {"admin"}),
+    ("/api/v1/config", {"admin", "operator"}, {"admin", "operator"}),
+    ("/api/v1/buses", {"admin", "operator"}, {"admin", "operator"}),
 ]
 
 
@@ -182,7 +184,7 @@ def test_access_matrix_every_role_every_path(gwd):
     for method, pattern in routes():
         if pattern.startswith("/api/v1/session"):
             continue  # every logged-in user: test_session_and_tokens
-        path = pattern.replace("{name}", "nosuch").replace("{id}", "0")
+        path = pattern.replace("{name}", "nosuch").replace("{id}", "0").replace("{bus}", "nosuch")
         for user, c in clients.items():
             role = ROLES[user]
             r = c.call(method, path)
@@ -197,7 +199,8 @@ def test_access_matrix_every_role_every_path(gwd):
     # without a login: 401 everywhere but the login itself
     for method, pattern in routes():
         if (method, pattern) != ("POST", "/api/v1/session"):
-            r = requests.request(method, gwd.base + pattern.replace("{name}", "x").replace("{id}", "0"),
+            r = requests.request(method, gwd.base + pattern.replace("{name}", "x").replace("{id}", "0")
+                                 .replace("{bus}", "x"),
                                  verify=False, timeout=10)
             assert r.status_code == 401, (method, pattern, r.text)
 

@@ -6,6 +6,7 @@
 #define GW_SERVICES_H
 #include "core/datahub.h"
 #include "core/loop.h"
+#include "core/reconfig.h"
 #include "core/state.h"
 
 typedef struct gw_store gw_store;
@@ -16,5 +17,7 @@ typedef struct gw_services {
     const gw_state *state; /* what survives a restart; NULL: no store configured */
     gw_store *store;      /* the store itself, NULL without one: only north may use it
                            * (store/store.h: the reports' delivery queue) */
+    const gw_reconfig *reconfig; /* the running configuration, staged changes applied
+                                  * (core/reconfig.h); NULL outside gwd (tests) */
 } gw_services;
 #endif

@@ -365,6 +365,7 @@ void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store) {
     r->loop = loop;
     r->store = store;
     r->subscription = datahub_subscribe(hub, on_update, r);
+    r->started = true;
     store_defer_cycle_commit(store, true);
     store_on_commit(store, report_on_commit, r); /* delivery waits for its rows' commit */
     for (size_t i = 0; i < r->n; i++) {
@@ -383,12 +384,28 @@ void report_attach(report *r, datahub *hub) {
     report_start(r, hub, NULL, NULL);
 }
 
+void report_stop(report *r) {
+    if (!r || !r->started)
+        return;
+    r->started = false;
+    datahub_unsubscribe(r->hub, r->subscription);
+    store_on_commit(r->store, NULL, NULL);
+    report_status_unregister(r);
+    for (size_t i = 0; r->loop && i < r->n; i++) {
+        loop_timer_cancel(r->loop, r->inst[i].fire_timer);
+        loop_timer_cancel(r->loop, r->inst[i].kick_timer);
+        r->inst[i].fire_timer = r->inst[i].kick_timer = 0;
+    }
+}
+
 void report_free(report *r) {
     if (!r)
         return;
     /* No unsubscribe: the hub may already be gone (report.h: free r before the
-     * hub publishes again, or free the hub first). The store must still be open. */
-    store_on_commit(r->store, NULL, NULL);
+     * hub publishes again, or free the hub first). The store must still be open.
+     * A stopped report released the commit hook already (a newer one may hold it). */
+    if (r->started)
+        store_on_commit(r->store, NULL, NULL);
     report_status_unregister(r);
     for (size_t i = 0; i < r->n; i++) {
         rpt_instance *in = &r->inst[i];

@@ -27,6 +27,11 @@ void report_attach(report *r, datahub *hub);
 typedef struct gw_loop gw_loop;
 typedef struct gw_store gw_store;
 void report_start(report *r, datahub *hub, gw_loop *loop, gw_store *store);
+/* Undo report_start while the hub and the store are alive (a module restart
+ * by a staged configuration, tools/reconfig.c): unsubscribed, the store's
+ * commit hook released, timers cancelled. The queue stays in the store; a new
+ * report object (or this one, started again) takes it over. NULL is fine. */
+void report_stop(report *r);
 void report_free(report *r); /* NULL is fine */
 
 /* The running reports as other north modules see them (the web API,

@@ -68,6 +68,7 @@ struct report {
     gw_loop *loop;
     gw_store *store;
     int subscription;
+    bool started; /* subscribed and the store's commit hook is ours (report_stop undoes it) */
 };
 
 /* report_render.c: render the instance's report of the current hub state

@@ -1,7 +1,7 @@
 /* report_module: the report instances as a gateway module (core/module.h),
  * section `reports:` (docs/reports.md). The configuration is the running
- * object: start only subscribes it, and it is freed (not stopped) after the
- * final dump, while the store is still open. */
+ * object: start subscribes it, stop unsubscribes it, and it is freed after
+ * the final dump, while the store is still open. */
 #include "core/module.h"
 #include "core/preflight.h"
 #include "north/report/report.h"
@@ -36,7 +36,10 @@ static void *start(void *cfg, const gw_services *svc, char *err, size_t cap) {
     return cfg;
 }
 
+/* gwd's shutdown stops it last (first row), after every driver; a staged
+ * configuration restarts it (tools/reconfig.c): the queue is in the store. */
+static void stop(void *running) { report_stop(running); }
 static void free_cfg(void *cfg) { report_free(cfg); }
 
 const gw_module report_module = {.section = "reports", .parse = parse, .check = check,
-                                 .start = start, .free = free_cfg};
+                                 .start = start, .stop = stop, .free = free_cfg};

@@ -7,17 +7,19 @@ typedef struct { const char *prefix; bool write; } rule_def;
 typedef struct { const char *name; rule_def rules[WEB_RULES_MAX]; } role_def;
 
 /* The CU-XE's split: the admin does everything, the operator runs the plant
- * (reports, keys, scans, configuration) but manages no users, the viewer sees
- * everything but users, roles and keys, the data reader only the meters' data. */
+ * (reports, keys, buses and their scans, configuration) but manages no users,
+ * the viewer sees everything but users, roles, keys, the configuration and the
+ * scans (the configuration text holds passwords and keys; a scan occupies a
+ * bus), the data reader only the meters' data. */
 static const role_def builtin[] = {
     {"admin", {{"/api/v1/", true}}},
     {"operator", {{"/api/v1/status", false}, {"/api/v1/meters", false}, {"/api/v1/points", false},
                   {"/api/v1/events", false}, {"/api/v1/reports", true}, {"/api/v1/wireless", false},
-                  {"/api/v1/keys", true}, {"/api/v1/scans", true}, {"/api/v1/config", true},
+                  {"/api/v1/keys", true}, {"/api/v1/buses", true}, {"/api/v1/config", true},
                   {"/api/v1/certificate", false}, {"/api/v1/export", false}}},
     {"viewer", {{"/api/v1/status", false}, {"/api/v1/meters", false}, {"/api/v1/points", false},
                 {"/api/v1/events", false}, {"/api/v1/reports", false}, {"/api/v1/wireless", false},
-                {"/api/v1/scans", false}, {"/api/v1/certificate", false}, {"/api/v1/export", false}}},
+                {"/api/v1/certificate", false}, {"/api/v1/export", false}}},
     {"data_reader", {{"/api/v1/meters", false}, {"/api/v1/points", false}, {"/api/v1/export", false}}},
 };
 

@@ -38,7 +38,8 @@ bool web_config_parse(const cfg_node *sec, const char *gateway_name, web_config 
     static const char *const keys[] = {"bind", "port", "tls", "state_dir", "max_connections",
                                        "max_request", "max_headers", "idle_timeout",
                                        "request_timeout", "session_timeout", "login",
-                                       "initial_password", "listen_list", "keys_file", NULL};
+                                       "initial_password", "listen_list", "keys_file", "ui_dir",
+                                       NULL};
     *out = NULL;
     if (!sec)
         return true;
@@ -55,7 +56,8 @@ bool web_config_parse(const cfg_node *sec, const char *gateway_name, web_config 
               cfg_str(sec, "state_dir", "/var/lib/gwd/web", &c->state_dir, err) &&
               cfg_str(sec, "initial_password", "gwd-admin", &c->initial_password, err) &&
               cfg_str(sec, "listen_list", NULL, &c->listen_list, err) &&
-              cfg_str(sec, "keys_file", NULL, &c->keys_file, err) && parse_limits(sec, c, err) &&
+              cfg_str(sec, "keys_file", NULL, &c->keys_file, err) &&
+              cfg_str(sec, "ui_dir", NULL, &c->ui_dir, err) && parse_limits(sec, c, err) &&
               parse_login(cfg_get(sec, "login"), c, err) &&
               positive(sec, "idle_timeout", c->idle_timeout_ns, err) &&
               positive(sec, "request_timeout", c->request_timeout_ns, err) &&
@@ -69,6 +71,8 @@ bool web_config_parse(const cfg_node *sec, const char *gateway_name, web_config 
     if (ok && web_password_rule(c->initial_password))
         ok = cfg_fail(err, cfg_get(sec, "initial_password"), "%s",
                       web_password_rule(c->initial_password));
+    if (ok && c->ui_dir && c->ui_dir[0] == '\0')
+        ok = cfg_fail(err, cfg_get(sec, "ui_dir"), "ui_dir must be a folder");
     if (ok && c->state_dir[0] == '\0')
         ok = cfg_fail(err, cfg_get(sec, "state_dir"), "state_dir must be a folder");
     if (!ok) {

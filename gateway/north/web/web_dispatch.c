@@ -1,12 +1,14 @@
 /* web_dispatch: one request through the route table: who is calling (an API
  * token, or the session cookie), the forced password change, the access
  * matrix of the caller's role, CSRF for cookie-authenticated changes, then the
- * row's handler. Every refusal is a clear 4xx with a JSON reason. */
+ * row's handler. Every refusal is a clear 4xx with a JSON reason. Paths outside
+ * /api/ are the UI's files (web_static.c), served to anyone. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "core/clock.h"
 #include "north/web/web_ctx.h"
+#include "north/web/web_static.h"
 
 /* The caller: a bearer token, else the session cookie; NULL when neither. */
 static web_user *authenticate(web_ctx *c) {
@@ -54,6 +56,10 @@ static bool admitted(web_ctx *c, const web_route *r) {
 }
 
 void web_dispatch(web_server *srv, const web_request *req, const char *peer, web_response *res) {
+    if (strncmp(req->path, "/api/", 5) != 0) { /* the UI's files: public, no route rows */
+        web_static_serve(srv->ui_root[0] ? srv->ui_root : NULL, req, res);
+        return;
+    }
     web_match m;
     web_ctx c = {.srv = srv, .req = req, .res = res, .match = &m, .peer = peer};
     if (!web_route_match(web_routes, web_n_routes, req->method, req->path, &m)) {

@@ -68,6 +68,7 @@ typedef struct web_response {
     char *body;
     size_t body_len;
     bool close; /* close the connection after it */
+    const char *cache_control; /* NULL: no-store (every API answer); the UI's files set it */
 } web_response;
 
 void web_response_init(web_response *res);

@@ -7,7 +7,10 @@
  *   web_routes.c     THE route table                 web_dispatch.c  auth, access, CSRF
  *   web_access.c     roles (pure)   web_session.c/web_guard.c  sessions, supervision (pure)
  *   web_users.c/web_password.c/web_token.c  accounts  web_hub.c  what the datahub told us
- *   web_api_*.c      the handlers, one file per resource */
+ *   web_cfgmode.c    the configuration mode's holder and staged text (pure)
+ *   web_scans.c      API scans followed through the datahub
+ *   web_api_*.c      the handlers, one file per resource
+ *   web_static.c     the UI's files (every path outside /api/) */
 #ifndef GW_WEB_INT_H
 #define GW_WEB_INT_H
 #include <stdbool.h>
@@ -16,7 +19,9 @@
 #include "core/config.h"
 #include "core/loop.h"
 #include "core/services.h"
+#include "north/web/web_cfgmode.h"
 #include "north/web/web_http.h"
+#include "north/web/web_scans.h"
 #include "north/web/web_session.h"
 #include "north/web/web_users.h"
 
@@ -36,6 +41,7 @@ typedef struct web_config {
     const char *initial_password; /* the first admin's, to be changed at the first login */
     const char *listen_list;      /* wireless M-Bus listen list file, NULL: not shown */
     const char *keys_file;        /* where an imported CSV key file goes, NULL: no import */
+    const char *ui_dir;           /* the UI's files; NULL: beside the binary (web_static.h) */
     const char *version;
 } web_config;
 
@@ -87,7 +93,10 @@ typedef struct web_server {
     web_sessions sessions;
     web_guard guard;
     web_hub hub;
+    web_cfgmode cfgmode; /* the configuration mode (web_api_config.c) */
+    web_scans scans;     /* meter scans asked for through the API (web_api_scans.c) */
     char users_path[512], cert_path[512], key_path[512];
+    char ui_root[512]; /* the folder of the UI's files ("" when there is none) */
     uint64_t requests, refused; /* answered, and answered 4xx/5xx before a handler */
     /* Fairness to the drivers in the same loop (web_conn.c): at most
      * WEB_WORK_PER_TURN connections are served per loop turn; the others are

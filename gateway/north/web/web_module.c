@@ -1,5 +1,6 @@
 /* web_module: the management plane (HTTPS REST API) as a gateway module
  * (core/module.h), section `web:` (docs/web-api.md). */
+#include <sys/stat.h>
 #include "core/module.h"
 #include "core/preflight.h"
 #include "north/web/web_int.h"
@@ -13,10 +14,13 @@ static bool parse(const cfg_node *section, const gw_parse_ctx *ctx, void **cfg, 
 
 static bool does_work(const void *cfg) { return true; /* it answers clients */ }
 
-/* The port can be bound and the state folder written. */
+/* The port can be bound and a written ui_dir is a folder. */
 static bool check(const cfg_node *section, const void *cfg, cfg_err *err) {
     const web_config *c = cfg;
     char why[256];
+    struct stat st;
+    if (c && c->ui_dir && (stat(c->ui_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return cfg_fail(err, cfg_get(section, "ui_dir"), "ui_dir %s is not a folder", c->ui_dir);
     if (c && c->port && !preflight_tcp_bindable(c->bind, c->port, why, sizeof why))
         return cfg_fail(err, preflight_port_node(section), "web: %s:%lld: %s", c->bind, c->port, why);
     return true;

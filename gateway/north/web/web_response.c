@@ -78,11 +78,12 @@ char *web_response_serialize(const web_response *res, size_t *len) {
     char head[512];
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s"
-                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Cache-Control: %s\r\nX-Content-Type-Options: nosniff\r\n"
                      "Strict-Transport-Security: max-age=31536000\r\n%s",
                      res->status, web_status_text(res->status), res->body_len,
                      res->content_type ? "Content-Type: " : "",
                      res->content_type ? res->content_type : "", res->content_type ? "\r\n" : "",
+                     res->cache_control ? res->cache_control : "no-store",
                      res->close ? "Connection: close\r\n" : "");
     size_t total = (size_t)n + res->headers_len + 2 + res->body_len;
     char *out = malloc(total + 1);

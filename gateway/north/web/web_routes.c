@@ -41,6 +41,20 @@ void web_api_cert_get(web_ctx *c);
 void web_api_cert_put(web_ctx *c);
 /* web_api_export.c */
 void web_api_export(web_ctx *c);
+/* web_api_config.c */
+void web_api_config_get(web_ctx *c);
+void web_api_config_enter(web_ctx *c);
+void web_api_config_leave(web_ctx *c);
+void web_api_config_staged_get(web_ctx *c);
+void web_api_config_staged_put(web_ctx *c);
+void web_api_config_diff(web_ctx *c);
+void web_api_config_apply(web_ctx *c);
+void web_api_config_export(web_ctx *c);
+void web_api_config_import(web_ctx *c);
+/* web_api_scans.c */
+void web_api_buses(web_ctx *c);
+void web_api_scan_start(web_ctx *c);
+void web_api_scan_get(web_ctx *c);
 
 const web_route web_routes[] = {
     {"POST", "/api/v1/session", WEB_PUBLIC, web_api_login},
@@ -71,5 +85,17 @@ const web_route web_routes[] = {
     {"GET", "/api/v1/certificate", 0, web_api_cert_get},
     {"PUT", "/api/v1/certificate", 0, web_api_cert_put},
     {"GET", "/api/v1/export", 0, web_api_export},
+    {"GET", "/api/v1/config", 0, web_api_config_get},
+    {"POST", "/api/v1/config/mode", 0, web_api_config_enter},
+    {"DELETE", "/api/v1/config/mode", 0, web_api_config_leave},
+    {"GET", "/api/v1/config/staged", 0, web_api_config_staged_get},
+    {"PUT", "/api/v1/config/staged", 0, web_api_config_staged_put},
+    {"GET", "/api/v1/config/diff", 0, web_api_config_diff},
+    {"POST", "/api/v1/config/apply", 0, web_api_config_apply},
+    {"GET", "/api/v1/config/export", 0, web_api_config_export},
+    {"PUT", "/api/v1/config/import", 0, web_api_config_import},
+    {"GET", "/api/v1/buses", 0, web_api_buses},
+    {"POST", "/api/v1/buses/{bus}/scans", 0, web_api_scan_start},
+    {"GET", "/api/v1/buses/{bus}/scans/{id}", 0, web_api_scan_get},
 };
 const size_t web_n_routes = sizeof web_routes / sizeof web_routes[0];

@@ -15,6 +15,7 @@
 #include "core/loop.h"
 #include "north/web/web_conn.h"
 #include "north/web/web_ctx.h"
+#include "north/web/web_static.h"
 
 static void on_accept(gw_loop *loop, int fd, unsigned events, void *arg) {
     web_server *srv = arg;
@@ -89,6 +90,26 @@ static bool make_dir(const char *dir, char *err, size_t cap) {
     return false;
 }
 
+/* The UI's folder: `ui_dir` must exist when written; the default (beside the
+ * binary) may be missing on an API-only install, which is said once. */
+static bool find_ui(web_server *srv, char *err, size_t cap) {
+    char def[sizeof srv->ui_root];
+    const char *dir = srv->cfg->ui_dir;
+    if (!dir && web_static_default_root(def, sizeof def))
+        dir = def;
+    struct stat st;
+    if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(srv->ui_root, sizeof srv->ui_root, "%s", dir);
+        return true;
+    }
+    if (srv->cfg->ui_dir) {
+        snprintf(err, cap, "web: ui_dir %s is not a folder", srv->cfg->ui_dir);
+        return false;
+    }
+    log_warn(MOD_WEB, "no web UI files at %s: only the API is served", dir ? dir : "(unknown)");
+    return true;
+}
+
 web_server *web_server_start(const web_config *cfg, const gw_services *svc, char *err, size_t cap) {
     web_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
@@ -104,13 +125,14 @@ web_server *web_server_start(const web_config *cfg, const gw_services *svc, char
     snprintf(srv->key_path, sizeof srv->key_path, "%s/key.pem", cfg->state_dir);
     web_sessions_init(&srv->sessions, cfg->session_timeout_ns);
     web_guard_init(&srv->guard, (int)cfg->login_failures, cfg->login_block_ns);
-    if (!make_dir(cfg->state_dir, err, cap) || !load_users(srv, err, cap) ||
+    if (!make_dir(cfg->state_dir, err, cap) || !find_ui(srv, err, cap) || !load_users(srv, err, cap) ||
         (cfg->tls && !(srv->ssl = web_tls_context(cfg, srv->cert_path, srv->key_path, err, cap))) ||
         !open_listener(srv, err, cap)) {
         web_server_stop(srv);
         return NULL;
     }
     web_hub_attach(&srv->hub, svc->hub);
+    web_scans_attach(&srv->scans, svc->hub);
     log_info(MOD_WEB, "listening on %s:%d (%s, at most %lld clients)", cfg->bind, srv->port,
              cfg->tls ? "HTTPS" : "plain HTTP", cfg->max_connections);
     return srv;
@@ -127,6 +149,8 @@ void web_server_stop(web_server *srv) {
         close(srv->listen_fd);
     }
     web_hub_detach(&srv->hub);
+    web_scans_detach(&srv->scans);
+    web_cfgmode_leave(&srv->cfgmode);
     SSL_CTX_free(srv->ssl);
     free(srv);
 }

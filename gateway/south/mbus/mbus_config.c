@@ -191,6 +191,7 @@ static bool parse_scan(const cfg_node *map, mbus_scan_cfg *scan, cfg_err *err) {
     const char *mode, *mask, *report;
     long long from, to;
     scan->mask = mbus_secondary_any();
+    scan->primary_to = 250; /* a scan asked for without a scan: section covers every address */
     if (!node)
         return true;
     if (node->kind != CFG_MAP)

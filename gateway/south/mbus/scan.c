@@ -128,3 +128,17 @@ void mbus_scan_result(mbus_scan *s, mbus_probe_outcome outcome) {
     if (outcome == MBUS_PROBE_COLLISION)
         descend(s, &s->probe, true);
 }
+
+int mbus_scan_percent(const mbus_scan *s) {
+    if (s->root_done && s->depth == 0)
+        return 100;
+    double done = 0, share = 1;
+    for (int k = 0; k < 2 && k < s->depth; k++) {
+        int n = n_values(s->stack[k].pos);
+        int tried = s->stack[k].next > 0 ? s->stack[k].next - 1 : 0; /* the current one is open */
+        share /= n;
+        done += tried * share;
+    }
+    int pct = (int)(done * 100);
+    return pct > 99 ? 99 : pct;
+}

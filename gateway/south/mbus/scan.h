@@ -67,4 +67,7 @@ void mbus_scan_init(mbus_scan *s, const mbus_secondary *base, bool reverse);
 bool mbus_scan_next(mbus_scan *s, mbus_secondary *mask);
 /* The outcome of the last mask returned by mbus_scan_next. */
 void mbus_scan_result(mbus_scan *s, mbus_probe_outcome outcome);
+/* How far the search is, 0..99 (100 only when complete), estimated from the
+ * first two split positions: the tree's size is unknown until it is walked. */
+int mbus_scan_percent(const mbus_scan *s);
 #endif

@@ -29,6 +29,9 @@ struct mbus_search {
     int64_t last_scan_ns;
     bool report_due;           /* write the commission report after this cycle */
     scan_phase phase;
+    mbus_scan_mode mode;       /* this scan's: the configured one or the requested one */
+    mbus_scan_mode requested;  /* of the next scan (MBUS_SCAN_OFF: the configured one) */
+    unsigned probes;           /* probes sent by this scan, retries not counted */
     mbus_scan scan;
     mbus_secondary probe;      /* secondary: the mask asked */
     int primary;               /* primary: the address asked */
@@ -210,20 +213,56 @@ static bool collides(const mbus_search *s, int attempt) {
 
 /* ---- the search ------------------------------------------------------------ */
 
+static const char *mode_name(mbus_scan_mode m) {
+    return m == MBUS_SCAN_PRIMARY ? "primary" : m == MBUS_SCAN_BOTH ? "both" : "secondary";
+}
+
+/* Primary addresses asked, or the tree's estimate (a both scan: half each). */
+static int percent(const mbus_search *s, bool done) {
+    if (done)
+        return 100;
+    const mbus_scan_cfg *sc = &s->cfg->scan;
+    int span = sc->primary_to - sc->primary_from + 1, asked = s->primary - sc->primary_from;
+    int primary = span > 0 ? 100 * (asked < span ? asked : span) / span : 100;
+    if (s->mode == MBUS_SCAN_PRIMARY)
+        return primary > 99 ? 99 : primary;
+    int secondary = s->phase == SCAN_SECONDARY ? mbus_scan_percent(&s->scan) : 0;
+    int pct = s->mode == MBUS_SCAN_BOTH ? (primary + secondary) / 2 : secondary;
+    return pct > 99 ? 99 : pct;
+}
+
+static void tell_progress(mbus_search *s, bool done) {
+    if (!s->hooks->progress)
+        return;
+    mbus_search_progress p = {.kind = mode_name(s->mode), .probes = s->probes,
+                              .found = s->n_found, .percent = percent(s, done), .done = done};
+    s->hooks->progress(s->ctx, &p);
+}
+
+static void tell_found(mbus_search *s, size_t k) {
+    if (s->hooks->found)
+        s->hooks->found(s->ctx, &s->found[k]);
+}
+
 static void finish(mbus_search *s) {
     log_info(MOD, "%s: scan done: %zu meters found (%u probes, %u collisions, %u inferred)",
              s->cfg->name, s->n_found, s->scan.probes, s->scan.collisions, s->scan.inferred);
     s->phase = SCAN_IDLE;
     s->report_due = true;
+    tell_progress(s, true);
     s->hooks->over(s->ctx);
 }
 
 static void start(mbus_search *s) {
     const mbus_scan_cfg *sc = &s->cfg->scan;
+    s->mode = s->requested != MBUS_SCAN_OFF ? s->requested : sc->mode;
+    s->requested = MBUS_SCAN_OFF;
+    s->probes = 0;
     s->primary = sc->primary_from;
     mbus_scan_init(&s->scan, &sc->mask, sc->reverse);
-    s->phase = sc->mode == MBUS_SCAN_SECONDARY ? SCAN_SECONDARY : SCAN_PRIMARY;
-    log_info(MOD, "%s: meter scan starts", s->cfg->name);
+    s->phase = s->mode == MBUS_SCAN_SECONDARY ? SCAN_SECONDARY : SCAN_PRIMARY;
+    log_info(MOD, "%s: %s meter scan starts", s->cfg->name, mode_name(s->mode));
+    tell_progress(s, false);
     next_probe(s);
 }
 
@@ -254,6 +293,8 @@ static void send_probe(mbus_search *s) {
         len = mbus_encode_long(tx, sizeof tx, MBUS_C_SND_UD, MBUS_ADDR_SELECTED, MBUS_CI_SELECT,
                                sel, sizeof sel);
     }
+    if (s->attempt == 0)
+        s->probes++;
     mbus_port_request req = {
         .bytes = tx, .len = len, .baud = s->cfg->baud, .answered = true, .label = "scan"};
     mbus_port_send(s->port, &req, &probe_hooks, s);
@@ -261,9 +302,11 @@ static void send_probe(mbus_search *s) {
 
 static void next_probe(mbus_search *s) {
     s->attempt = 0;
+    if (s->probes)
+        tell_progress(s, false);
     if (s->phase == SCAN_PRIMARY) {
         if (s->primary > s->cfg->scan.primary_to) {
-            if (s->cfg->scan.mode != MBUS_SCAN_BOTH) {
+            if (s->mode != MBUS_SCAN_BOTH) {
                 finish(s);
                 return;
             }
@@ -352,8 +395,14 @@ static void probe_rejected(mbus_search *s) {
 
 /* A meter answered the REQ_UD2 of the primary scan. */
 static void primary_found(mbus_search *s) {
-    if (known(s, NULL, s->primary))
+    if (known(s, NULL, s->primary)) {
+        /* it answered this scan: told as found, though it is read already */
+        mbus_found_meter seen = {.cfg = {.name = (char *)"", .primary = s->primary},
+                                 .hdr = s->data->hdr};
+        if (s->hooks->found)
+            s->hooks->found(s->ctx, &seen);
         return;
+    }
     mbus_found_meter *m = add_found(s);
     if (!m)
         return;
@@ -362,6 +411,7 @@ static void primary_found(mbus_search *s) {
     m->hdr = s->data->hdr;
     m->pinned = true;
     log_info(MOD, "%s: found a meter at primary address %d", s->cfg->name, s->primary);
+    tell_found(s, s->n_found - 1);
 }
 
 static void on_probe_frame(void *ctx, const mbus_frame *f) {
@@ -426,6 +476,7 @@ static void on_discovery_done(void *ctx, bool read) {
 static bool on_discovery_answer(void *ctx, const mbus_header *hdr) {
     mbus_search *s = ctx;
     pin(s, discovered(s), hdr);
+    tell_found(s, discovered(s)); /* a meter known already answered this scan too */
     if (!drop_duplicate(s, discovered(s)))
         return true;
     discovery_done(s, MBUS_PROBE_SINGLE);
@@ -454,8 +505,13 @@ static const mbus_readout_hooks discovery_hooks = {.done = on_discovery_done,
                                                    .phantom = on_discovery_phantom};
 
 bool mbus_search_first_answer(mbus_search *s, size_t k, const mbus_header *hdr) {
+    bool was_pinned = s->found[k].pinned;
     pin(s, k, hdr);
-    return !drop_duplicate(s, k);
+    if (drop_duplicate(s, k))
+        return false;
+    if (!was_pinned && s->found[k].pinned)
+        tell_found(s, k);
+    return true;
 }
 
 bool mbus_search_garbled(mbus_search *s, size_t k, int attempt) {
@@ -477,6 +533,15 @@ void mbus_search_phantom(mbus_search *s, size_t k, const mbus_secondary *mask) {
 
 void mbus_search_request(mbus_search *s) {
     s->due = true;
+}
+
+void mbus_search_request_mode(mbus_search *s, mbus_scan_mode mode) {
+    s->requested = mode;
+    s->due = true;
+}
+
+bool mbus_search_busy(const mbus_search *s) {
+    return s->phase != SCAN_IDLE;
 }
 
 bool mbus_search_cycle_starts(mbus_search *s, int64_t now_ns) {

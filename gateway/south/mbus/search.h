@@ -25,8 +25,21 @@ typedef struct mbus_search mbus_search;
 
 /* The segment's side: a search it started (or one the search started below a
  * candidate) is over; the readout cycle goes on. */
+typedef struct mbus_search_progress {
+    const char *kind;  /* "secondary", "primary" or "both" */
+    unsigned probes;   /* probes sent so far (retries not counted) */
+    size_t found;      /* meters found so far */
+    int percent;       /* 0..100 (secondary: an estimate, scan.h) */
+    bool done;
+} mbus_search_progress;
+
 typedef struct mbus_search_hooks {
     void (*over)(void *ctx);
+    /* Optional: at the start, after each probe and at the end of a scan. */
+    void (*progress)(void *ctx, const mbus_search_progress *p);
+    /* Optional: a meter found by a scan showed its address (m->hdr is its
+     * first answer; for a primary scan, the probe's answer). */
+    void (*found)(void *ctx, const mbus_found_meter *m);
 } mbus_search_hooks;
 
 /* cfg, port, readout and cfg_fcb_clear (the configured meters' FCB memory:
@@ -38,6 +51,12 @@ void mbus_search_free(mbus_search *s); /* NULL is fine */
 
 /* Scan at the start of the next cycle (SIGUSR1). */
 void mbus_search_request(mbus_search *s);
+/* The same with a mode of its own (an API request: secondary or primary),
+ * also on a segment without a scan configured (then over the whole address
+ * space: every secondary address, primary 0-250). */
+void mbus_search_request_mode(mbus_search *s, mbus_scan_mode mode);
+/* A scan is running now. */
+bool mbus_search_busy(const mbus_search *s);
 /* A readout cycle starts: true when a scan is due and has started (the cycle
  * goes on when hook `over` says so). */
 bool mbus_search_cycle_starts(mbus_search *s, int64_t now_ns);

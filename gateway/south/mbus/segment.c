@@ -33,6 +33,9 @@ struct mbus_segment {
     mbus_transparent *transparent; /* Transparent M-Bus over TCP, or NULL */
     bool lend_wanted, lent;    /* its client waits for the line / has it */
     size_t meter;              /* the meter being read: configured, then found */
+    bool scan_told;            /* the running scan was asked for through the datahub: its
+                                * progress and finds are published (a configured scan's
+                                * are logged only, as before) */
     uint64_t cycles;           /* completed readout cycles */
 };
 
@@ -234,7 +237,72 @@ static void on_search_over(void *ctx) {
     begin_meter(ctx); /* at the meter the search interrupted (0 at the cycle's start) */
 }
 
-static const mbus_search_hooks search_hooks = {.over = on_search_over};
+static void scan_event(mbus_segment *seg, const char *kind, const char *meter, const char *text) {
+    dh_event e = {.source = seg->source, .kind = kind, .meter = meter, .text = text,
+                  .ts_ns = clock_wall_ns()};
+    datahub_event(seg->hub, &e);
+}
+
+/* Progress as the segment's points "<segment>/scan_probes", "scan_found" and
+ * "scan_percent" (the management plane shows them), and events at the start
+ * and the end of a scan. */
+static void on_search_progress(void *ctx, const mbus_search_progress *p) {
+    mbus_segment *seg = ctx;
+    int64_t wall = clock_wall_ns();
+    char text[96];
+    if (!seg->scan_told)
+        return;
+    if (p->probes == 0 && !p->done) {
+        snprintf(text, sizeof text, "%s scan started", p->kind);
+        scan_event(seg, "scan_started", NULL, text);
+    }
+    mbus_publish_counter(seg->hub, seg->cfg->name, "scan_probes", p->probes, wall);
+    mbus_publish_counter(seg->hub, seg->cfg->name, "scan_found", p->found, wall);
+    mbus_publish_counter(seg->hub, seg->cfg->name, "scan_percent", (uint64_t)p->percent, wall);
+    if (p->done) {
+        snprintf(text, sizeof text, "%s scan done: %zu meters found, %u probes", p->kind,
+                 p->found, p->probes);
+        scan_event(seg, "scan_done", NULL, text);
+        seg->scan_told = false;
+    }
+}
+
+/* One event per meter a scan found, its address as key=value words. */
+static void on_search_found(void *ctx, const mbus_found_meter *m) {
+    mbus_segment *seg = ctx;
+    const mbus_header *h = &m->hdr;
+    char text[192], primary[16] = "-";
+    if (!seg->scan_told)
+        return;
+    if (m->cfg.primary >= 0)
+        snprintf(primary, sizeof primary, "%d", m->cfg.primary);
+    if (h->present)
+        snprintf(text, sizeof text, "secondary=%s manufacturer=%s version=%u medium=%s primary=%s",
+                 h->id, h->man, (unsigned)h->version, mbus_medium_name(h->medium), primary);
+    else
+        snprintf(text, sizeof text, "secondary=- manufacturer=- version=- medium=- primary=%s",
+                 primary);
+    scan_event(seg, "scan_found", m->cfg.name, text);
+}
+
+static const mbus_search_hooks search_hooks = {
+    .over = on_search_over, .progress = on_search_progress, .found = on_search_found};
+
+const char *mbus_segment_name(const mbus_segment *seg) {
+    return seg->cfg->name;
+}
+
+void mbus_segment_scan_command(mbus_segment *seg, mbus_scan_mode mode) {
+    if (mbus_search_busy(seg->search)) {
+        scan_event(seg, "scan_refused", NULL, "a scan is running already");
+        return;
+    }
+    log_info(MOD, "%s: scan requested through the datahub", seg->cfg->name);
+    seg->scan_told = true;
+    mbus_search_request_mode(seg->search, mode);
+    if (!seg->in_cycle && !seg->lent)
+        start_cycle(seg);
+}
 
 /* ---- life cycle ----------------------------------------------------------- */
 
