@@ -11,7 +11,7 @@ ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 COPY ci/deps /tmp/ci-deps
 RUN dpkg --add-architecture armhf \
  && apt-get update \
- && apt-get install -y --no-install-recommends $(sed -e 's/#.*//' /tmp/ci-deps) \
+ && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confnew $(sed -e 's/#.*//' /tmp/ci-deps) \
  && rm /tmp/ci-deps
 
 WORKDIR /src

@@ -2,7 +2,8 @@
  * unmodified gateway binary and prints a verdict per expectation.
  *
  *   hil run [--gwd CMD] [--workdir DIR] [--fixtures DIR] [--keep] [-j N] [--shard K/N] FILE...
- *   hil merge ..., hil trace-to-pcapng ..., hil import ..., hil radio-capture ...
+ *   hil merge ..., hil trace-to-pcapng ..., hil import ..., hil radio-capture ...,
+ *   hil target-check MAP
  *
  * Exit status 0 only when every expectation of every scenario holds. */
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include "sim/scenario/run_summary.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/shard.h"
+#include "sim/target/target_check.h"
 #include "sim/target/target_mode.h"
 
 static void usage(FILE *f) {
@@ -28,6 +30,7 @@ static void usage(FILE *f) {
           "       hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml [options]\n"
           "       hil merge [-o MERGED.xml] [--summary OUT] [--durations OUT] INPUT...\n"
           "       hil trace-to-pcapng [--start-ns NS] TRACE.jsonl OUT.pcapng\n"
+          "       hil target-check MAP   (the wiring of a map file, docs/target.md)\n"
           "       hil --help\n\n"
           "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
           "pseudo-terminals, starts the gateway as `CMD <workdir>/gwd.yaml`, lets it run\n"
@@ -179,6 +182,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "import") == 0) return import_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "radio-capture") == 0) return replay_gen_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "merge") == 0) return merge_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "target-check") == 0) return target_check_main(argc - 1, argv + 1, stdout);
     if (argc >= 2 && strcmp(argv[1], "trace-to-pcapng") == 0) return trace_pcapng_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         usage(stderr);

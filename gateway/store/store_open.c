@@ -1,9 +1,12 @@
 /* store_open: the schema (and its migration from version 1), opening and closing.
  *
- * WAL with synchronous=NORMAL: readers (reports, the bench, an operator's
- * sqlite3 shell) never block the gateway, and a power cut loses at most the
- * last transaction, never the database. A store that fails only logs:
- * metering goes on without it. */
+ * WAL: readers (reports, the bench, an operator's sqlite3 shell) never block
+ * the gateway. synchronous=FULL syncs the WAL at every commit (one per readout
+ * cycle), so a power cut loses no committed cycle: with NORMAL a hard power-off
+ * of the board lost the last committed cycle (8 of 48 readings,
+ * ci/board-powercut-test, 2026-12-07); the cost is one fsync per cycle
+ * (ci/bench-store.py in make bench). A store that fails only logs: metering
+ * goes on without it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,10 +239,11 @@ void store_close_db(gw_store *s) {
     free(s);
 }
 
-/* A page cache large enough for the points and the hot end of the samples'
- * index (8 MiB; SQLite's default is 2 MiB), temporary tables in memory. */
+/* Every commit durable (above); a page cache large enough for the points and
+ * the hot end of the samples' index (8 MiB; SQLite's default is 2 MiB),
+ * temporary tables in memory. */
 static const char *const pragmas_sql =
-    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;";
+    "PRAGMA synchronous=FULL; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;";
 
 gw_store *store_open(const char *path, char *err, size_t errlen) {
     char dummy[1];

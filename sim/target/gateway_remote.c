@@ -96,13 +96,16 @@ static int push_config(run *r) {
     snprintf(owner, sizeof owner, "%s", m->config_owner);
     const char *group = (colon = strchr(owner, ':')) ? (*colon = '\0', colon + 1) : owner;
     int rc = 0;
+    /* sync after the install: the configuration is on the device's disk before the
+     * gateway starts, as an installer leaves it; without it a power cut in the next
+     * 30 s (ext4's write-back) left an empty gwd.yaml (ci/board-powercut-test). */
     if (m->config_push) {
         rc = target_scp_to(m, d->log, config, "/tmp/hil-gwd.yaml");
         if (rc == 0)
             rc = target_ssh(m, d->log, NULL, 0,
                             "set -e; systemctl stop %s; rm -rf '%s'; install -d -m 0755 '%s'; "
                             "install -d -m 0750 -o %s -g %s '%s'; "
-                            "install -m 0600 -o %s -g %s /tmp/hil-gwd.yaml '%s'; rm -f /tmp/hil-gwd.yaml; "
+                            "install -m 0600 -o %s -g %s /tmp/hil-gwd.yaml '%s'; rm -f /tmp/hil-gwd.yaml; sync; "
                             "systemctl reset-failed %s 2>/dev/null || true",
                             m->service, d->remote, m->workdir, owner, group, d->remote, owner, group,
                             m->config, m->service);

@@ -19,7 +19,8 @@ static bool parse_baud(const cfg_node *map, unsigned *out, cfg_err *err) {
 }
 
 static bool parse_serial(target_map *m, const cfg_node *sec, cfg_err *err) {
-    static const char *const keys[] = {"device", "target", "baud", NULL};
+    static const char *const keys[] = {"device", "target", "baud", "check", NULL};
+    const char *check;
     if (!sec) return true;
     if (sec->kind != CFG_MAP) return cfg_fail(err, sec, "serial must be a map: segment -> {device, target, baud}");
     m->serial = calloc(sec->n ? sec->n : 1, sizeof *m->serial);
@@ -31,8 +32,12 @@ static bool parse_serial(target_map *m, const cfg_node *sec, cfg_err *err) {
         if (e->kind != CFG_MAP) return cfg_fail(err, e, "serial %s must be a map {device, target, baud}", s->name);
         if (!cfg_only_keys(e, keys, err) || !cfg_require(e, "device", CFG_SCALAR, err) ||
             !cfg_str(e, "device", NULL, &s->device, err) ||
-            !cfg_str(e, "target", s->device, &s->target, err) || !parse_baud(e, &s->baud, err))
+            !cfg_str(e, "target", s->device, &s->target, err) || !parse_baud(e, &s->baud, err) ||
+            !cfg_str(e, "check", "none", &check, err))
             return false;
+        if (strcmp(check, "none") != 0 && strcmp(check, "loopback") != 0)
+            return cfg_fail(err, cfg_get(e, "check"), "check must be none or loopback");
+        s->loopback = strcmp(check, "loopback") == 0;
         m->n_serial++;
     }
     return true;

@@ -16,7 +16,7 @@
  *     files: ssh                    # ssh (scp) | a local directory where <workdir> is mounted
  *     address: 10.0.0.7             # the gateway's TCP/UDP ports
  *   serial:                         # every segment of a scenario must be mapped
- *     bus1: {device: /dev/ttyUSB0, target: /dev/ttyS0, baud: 2400}
+ *     bus1: {device: /dev/ttyUSB0, target: /dev/ttyS0, baud: 2400, check: loopback}
  *   ports:                          # gateway port -> port at address (default: the same)
  *     - {proto: tcp, gateway: 2404, reach: 2404}
  *   timing_tolerance: 10ms          # timing expectations are relaxed by this much
@@ -27,7 +27,9 @@
  *
  * `baud` on a serial entry pins the speed the adapter is wired for; a scenario at another
  * speed fails before anything runs. `target` is the gateway's name for the port
- * (${<segment>} in its configuration). */
+ * (${<segment>} in its configuration). `check: loopback` (default none) tells
+ * hil target-check that the adapter hears its own transmission (a loopback plug, or an
+ * M-Bus level converter that echoes the bus), so the wiring can be tested with bytes. */
 #ifndef SIM_TARGET_MAP_H
 #define SIM_TARGET_MAP_H
 #include <stdbool.h>
@@ -40,6 +42,7 @@ typedef struct target_serial {
     const char *device;  /* tty on this PC */
     const char *target;  /* the port's name on the device */
     unsigned baud;       /* 0: follow the scenario */
+    bool loopback;       /* check: loopback: what the adapter sends comes back (hil target-check) */
 } target_serial;
 
 typedef struct target_port {
