@@ -370,7 +370,8 @@ iec104_server *iec104_server_start(const iec104_config *cfg, gw_loop *loop, data
         iec104_server_stop(srv);
         return NULL;
     }
-    memcpy(srv->map, cfg->map, cfg->n_map * sizeof *srv->map);
+    if (cfg->n_map) /* a server without a map has cfg->map NULL: memcpy must not see it */
+        memcpy(srv->map, cfg->map, cfg->n_map * sizeof *srv->map);
     for (size_t i = 0; i < srv->n_map; i++)
         srv->n_monitor += !iec104_map_is_command(srv->map[i].type);
     if (iec104_map_index(srv) < 0 || open_listener(srv, err, errlen) < 0) {

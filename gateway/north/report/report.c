@@ -395,6 +395,7 @@ void report_stop(report *r) {
         loop_timer_cancel(r->loop, r->inst[i].fire_timer);
         loop_timer_cancel(r->loop, r->inst[i].kick_timer);
         r->inst[i].fire_timer = r->inst[i].kick_timer = 0;
+        event_limit_flush(&r->inst[i].fail_events); /* the hub is alive: told as an event */
     }
 }
 
