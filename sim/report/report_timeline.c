@@ -14,6 +14,8 @@ const char *report_mark_kind_name(report_mark_kind k) {
 /* What the master of each lane last sent, for retries and timeouts. */
 typedef struct lane_state {
     const trace_rec *request; /* the last request, NULL once answered */
+    const trace_rec *last;    /* the last request, answered or not */
+    bool last_clean;          /* it got an answer that was neither collision nor garbled */
     bool seen_frame;
 } lane_state;
 
@@ -62,13 +64,22 @@ static bool has(const char *event, const char *word) {
     return strstr(event, word) != NULL;
 }
 
+/* The same request again: the same bytes, or for an M-Bus short frame (10 C A CS 16)
+ * the same C field and address with only the frame count bit (FCB, 0x20) toggled,
+ * as a retry of REQ_UD2 is sent. */
+static bool same_request(const trace_rec *p, const trace_rec *r) {
+    if (p->len != r->len) return false;
+    if (memcmp(p->bytes, r->bytes, r->len) == 0) return true;
+    return r->len == 5 && r->bytes[0] == 0x10 && p->bytes[0] == 0x10 && r->bytes[4] == 0x16 &&
+           (r->bytes[1] & ~0x20) == (p->bytes[1] & ~0x20) && r->bytes[2] == p->bytes[2];
+}
+
 /* The kind of a record with bytes, as the lane's master or the other side sent it. */
 static report_mark_kind frame_kind(const trace_rec *r, bool from_master, const lane_state *st) {
     if (strncmp(r->event, "collision", 9) == 0) return MK_COLLISION;
     if (has(r->event, "garbled") || has(r->event, "framing") || has(r->event, "parity")) return MK_GARBLED;
     if (!from_master) return MK_ANSWER;
-    const trace_rec *p = st->request;
-    if (p && p->len == r->len && memcmp(p->bytes, r->bytes, r->len) == 0) return MK_RETRY;
+    if (st->last && !st->last_clean && same_request(st->last, r)) return MK_RETRY;
     return MK_REQUEST;
 }
 
@@ -100,6 +111,12 @@ static int add_record(builder *b, const trace *tr, size_t i) {
                                                r->t_ns, r->t_ns) < 0)
         return -1;
     st->request = from_master ? r : NULL;
+    if (from_master) {
+        st->last = r;
+        st->last_clean = false;
+    } else if (k == MK_ANSWER) {
+        st->last_clean = true;
+    }
     return add_mark(b, i, (size_t)li, k, r->t_ns, r->end_ns);
 }
 

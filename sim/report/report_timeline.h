@@ -7,8 +7,9 @@
  *   garbled    bytes the bench could not frame (framing or parity errors, "garbled")
  *   request    a frame of the lane's master: the gateway on a bus, the bench's
  *              master on a peer the gateway serves (the lane's first frame tells)
- *   retry      a request with the same bytes as the one before it on the lane
- *              that got no answer
+ *   retry      a request like the one before it on the lane (the same bytes; an
+ *              M-Bus short frame with only its FCB toggled) when that one got no
+ *              answer, or a collision or garbled one
  *   answer     a frame of the other side
  *   timeout    derived: the master sent again (or the run ended) without an answer
  *              to its request; placed where the master gave up
