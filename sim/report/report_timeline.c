@@ -77,7 +77,9 @@ static bool same_request(const trace_rec *p, const trace_rec *r) {
 /* The kind of a record with bytes, as the lane's master or the other side sent it. */
 static report_mark_kind frame_kind(const trace_rec *r, bool from_master, const lane_state *st) {
     if (strncmp(r->event, "collision", 9) == 0) return MK_COLLISION;
-    if (has(r->event, "garbled") || has(r->event, "framing") || has(r->event, "parity")) return MK_GARBLED;
+    if (has(r->event, "garbled") || has(r->event, "framing") || has(r->event, "parity") || has(r->event, "garbage") ||
+        has(r->event, "bad frame") || has(r->event, "incomplete frame"))
+        return MK_GARBLED;
     if (!from_master) return MK_ANSWER;
     if (st->last && !st->last_clean && same_request(st->last, r)) return MK_RETRY;
     return MK_REQUEST;

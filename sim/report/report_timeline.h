@@ -4,7 +4,8 @@
  * One lane per channel of the trace (bus, radio channel, TCP peer, the bench's
  * "hil" notes). Each record becomes one mark:
  *   collision  an answer the bench saw from more than one slave at once
- *   garbled    bytes the bench could not frame (framing or parity errors, "garbled")
+ *   garbled    bytes that did not make a frame: framing or parity errors, "garbled",
+ *              "garbage byte", "bad frame", "incomplete frame" in the record's event
  *   request    a frame of the lane's master: the gateway on a bus, the bench's
  *              master on a peer the gateway serves (the lane's first frame tells)
  *   retry      a request like the one before it on the lane (the same bytes; an
