@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "sim/core/fsdir.h"
 #include "sim/report/report.h"
 #include "sim/report/report_asset.h"
 #include "sim/report/report_escape.h"
@@ -89,6 +90,7 @@ static void index_page(FILE *f, const entry *v, size_t n) {
 
 int report_index_write(const char *dir, char *err, size_t errlen) {
     entry *v;
+    fsdir_make(dir); /* --report-failed of a run without failures: an empty index */
     size_t n = load(dir, &v);
     char path[PATH_MAX], tmp[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/index.html", dir);
