@@ -70,6 +70,7 @@ def browser():
     webdriver = peers.module("selenium.webdriver", "python3-selenium", module_level=True)
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
+    opts.binary_location = peers.program("chromium", "chromium")  # never a browser fetched by Selenium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1280,800"):
         opts.add_argument(arg)
