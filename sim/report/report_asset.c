@@ -203,7 +203,7 @@ const char report_asset_js[] =
     "  tbl.innerHTML = head;\n"
     "  D.lanes.forEach(function (l) {\n"
     "    var tr = document.createElement(\"tr\");\n"
-    "    [l.name, l.kind, l.kind === \"notes\" ? \"\" : l.master, l.records].concat(D.kinds.map(function (k) { return l.counts[k]; }))\n"
+    "    [l.name, l.kind, l.master, l.records].concat(D.kinds.map(function (k) { return l.counts[k]; }))\n"
     "      .forEach(function (v, i) {\n"
     "        var td = document.createElement(\"td\");\n"
     "        td.textContent = v;\n"

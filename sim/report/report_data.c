@@ -53,7 +53,8 @@ static void lanes(FILE *out, const report_timeline *tl) {
         fprintf(out, "%s{\"name\":", i ? "," : "");
         json_str(out, ln->name);
         fprintf(out, ",\"kind\":\"%s\",\"master\":\"%s\",\"records\":%zu,\"counts\":{",
-                trace_channel_kind_name((trace_channel_kind)ln->kind), ln->bench_master ? "bench" : "gateway",
+                trace_channel_kind_name((trace_channel_kind)ln->kind),
+                !ln->has_master ? "" : ln->bench_master ? "bench" : "gateway",
                 ln->records);
         for (int k = 0; k < MK_COUNT; k++)
             fprintf(out, "%s\"%s\":%zu", k ? "," : "", report_mark_kind_name((report_mark_kind)k), ln->counts[k]);

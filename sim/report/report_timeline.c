@@ -16,6 +16,7 @@ typedef struct lane_state {
     const trace_rec *request; /* the last request, NULL once answered */
     const trace_rec *last;    /* the last request, answered or not */
     bool last_clean;          /* it got an answer that was neither collision nor garbled */
+    size_t air_mark;          /* 1 + the mark of the latest-ending transmission on the air, 0: none */
     bool seen_frame;
 } lane_state;
 
@@ -91,6 +92,42 @@ static report_mark_kind note_kind(const trace_rec *r) {
     return MK_NOTE;
 }
 
+/* The mode of a transmission on the air ("send T1 name -70.0 dBm": T1), "" if none. */
+static void air_mode(const char *event, char out[8]) {
+    out[0] = '\0';
+    if (strncmp(event, "send ", 5) == 0) sscanf(event + 5, "%7s", out);
+}
+
+/* A note with bytes: a meter's transmission on the simulated air. It collided when it
+ * overlaps the transmission before it in the same mode on the lane; both become
+ * collision marks (what the radio module made of them shows on its own lane). */
+static int add_air(builder *b, const trace *tr, size_t i, size_t li) {
+    const trace_rec *r = &tr->recs[i];
+    report_lane *ln = &b->tl->lanes[li];
+    lane_state *st = &b->st[li];
+    if (!st->seen_frame) {
+        st->seen_frame = true;
+        ln->kind = (int)trace_channel_classify(r);
+    }
+    char mode[8], prev_mode[8] = "";
+    air_mode(r->event, mode);
+    const trace_rec *p = st->air_mark ? &tr->recs[b->tl->marks[st->air_mark - 1].rec] : NULL;
+    if (p) air_mode(p->event, prev_mode);
+    report_mark_kind k = MK_ANSWER;
+    if (p && r->t_ns < p->end_ns && strcmp(mode, prev_mode) == 0) {
+        report_mark *pm = &b->tl->marks[st->air_mark - 1];
+        if (pm->kind != MK_COLLISION) {
+            ln->counts[pm->kind]--;
+            pm->kind = MK_COLLISION;
+            ln->counts[MK_COLLISION]++;
+        }
+        k = MK_COLLISION;
+    }
+    if (add_mark(b, i, li, k, r->t_ns, r->end_ns) < 0) return -1;
+    if (!p || r->end_ns >= p->end_ns) st->air_mark = b->tl->n_marks; /* the one that ends last */
+    return 0;
+}
+
 static int add_record(builder *b, const trace *tr, size_t i) {
     const trace_rec *r = &tr->recs[i];
     long li = lane_of(b, r->ch);
@@ -101,11 +138,13 @@ static int add_record(builder *b, const trace *tr, size_t i) {
     int64_t span = b->tl->end_ns > 0 ? b->tl->end_ns : 1;
     size_t bin = (size_t)((double)(r->t_ns < 0 ? 0 : r->t_ns) / (double)span * REPORT_BINS);
     ln->bins[bin < REPORT_BINS ? bin : REPORT_BINS - 1]++;
+    if (r->dir == TRACE_NOTE && r->len > 0) return add_air(b, tr, i, (size_t)li);
     if (r->dir == TRACE_NOTE || r->len == 0) return add_mark(b, i, (size_t)li, note_kind(r), r->t_ns, r->end_ns);
-    if (!st->seen_frame) { /* the lane's first frame tells its kind and who is master */
+    if (!ln->has_master) { /* the lane's first frame tells its kind and who is master */
         st->seen_frame = true;
         ln->kind = (int)trace_channel_classify(r);
         ln->bench_master = r->dir == TRACE_BUS_TO_GW;
+        ln->has_master = true;
     }
     bool from_master = (r->dir == TRACE_BUS_TO_GW) == ln->bench_master;
     report_mark_kind k = frame_kind(r, from_master, st);

@@ -3,7 +3,9 @@
  *
  * One lane per channel of the trace (bus, radio channel, TCP peer, the bench's
  * "hil" notes). Each record becomes one mark:
- *   collision  an answer the bench saw from more than one slave at once
+ *   collision  an answer the bench saw from more than one slave at once; on the
+ *              simulated air (notes with bytes: "send T1 ..."), transmissions in one
+ *              mode that overlap in time
  *   garbled    bytes that did not make a frame: framing or parity errors, "garbled",
  *              "garbage byte", "bad frame", "incomplete frame" in the record's event
  *   request    a frame of the lane's master: the gateway on a bus, the bench's
@@ -11,7 +13,7 @@
  *   retry      a request like the one before it on the lane (the same bytes; an
  *              M-Bus short frame with only its FCB toggled) when that one got no
  *              answer, or a collision or garbled one
- *   answer     a frame of the other side
+ *   answer     a frame of the other side; a meter's transmission on the air
  *   timeout    derived: the master sent again (or the run ended) without an answer
  *              to its request; placed where the master gave up
  *   cycle      a note about a readout cycle; note: any other note
@@ -41,6 +43,7 @@ typedef struct report_lane {
     char name[32];
     int kind;            /* trace_channel_kind of its first frame */
     bool bench_master;   /* the bench sends the requests on this lane */
+    bool has_master;     /* it has frames between a master and others (not only air or notes) */
     size_t records, counts[MK_COUNT];
     unsigned bins[REPORT_BINS]; /* records per 1/REPORT_BINS of the run */
 } report_lane;

@@ -125,6 +125,29 @@ static void test_timeline(void) {
     trace_free(&tr);
 }
 
+/* On the air, transmissions in one mode that overlap collide; another mode or a later
+ * one does not. */
+static void test_air_collisions(void) {
+    trace tr;
+    memset(&tr, 0, sizeof tr);
+    const char f[] = "\x14\x44\x2D\x2C\x01";
+    add(&tr, "air", TRACE_NOTE, 0, f, 5, "send T1 equal_a -70.0 dBm");
+    add(&tr, "air", TRACE_NOTE, 500, f, 5, "send T1 equal_b -70.0 dBm"); /* ends at 1500, overlaps */
+    add(&tr, "air", TRACE_NOTE, 700, f, 5, "send C1 other -60.0 dBm");   /* another mode */
+    add(&tr, "air", TRACE_NOTE, 5000, f, 5, "send T1 alone -70.0 dBm");
+    report_timeline tl;
+    CHECK_INT(report_timeline_build(&tl, &tr, 100), 0);
+    CHECK_INT(tl.n_lanes, 1);
+    CHECK_INT(tl.lanes[0].counts[MK_COLLISION], 2);
+    CHECK_INT(tl.lanes[0].counts[MK_ANSWER], 2);
+    CHECK_INT(tl.lanes[0].counts[MK_NOTE], 0);
+    CHECK_INT(tl.marks[0].kind, MK_COLLISION);
+    CHECK_INT(tl.marks[1].kind, MK_COLLISION);
+    CHECK_INT(tl.marks[3].kind, MK_ANSWER);
+    report_timeline_free(&tl);
+    trace_free(&tr);
+}
+
 /* A whole page: a frame with "</script>" in its event and binary bytes keeps the page's
  * two script elements and all the data. */
 static void test_page(void) {
@@ -171,6 +194,7 @@ int main(void) {
     test_json_text();
     test_verdict_table();
     test_timeline();
+    test_air_collisions();
     test_page();
     return test_summary("test_sim_report");
 }
