@@ -1,13 +1,15 @@
 """The HTML run report (hil run --report, docs/run-report.md) in a real browser.
 
-Two scenarios run through `hil run --report`: one written here to fail (a value the
-meter does not have) and the wired M-Bus collision scenario (scenarios/mbus/
-collision.yaml: two slaves on one primary address). Their pages are opened in headless
+Three scenarios run through `hil run --report`: one written here to fail (a value the
+meter does not have), the wired M-Bus collision scenario (scenarios/mbus/
+collision.yaml: two slaves on one primary address) and an imported capture
+(scenarios/replay/mbus_water_socat.yaml) whose recorded volume is changed here, so its
+page shows a replay diff. Their pages are opened in headless
 Chromium through Selenium (Debian's chromium, chromium-driver, python3-selenium) at
 1280x800, and checked against what the test reads itself: the failing expectation with
 its expected and observed values, the collision marks on the bus lane counted against
-the trace.jsonl of the run, zooming down to single bytes, and the index with the
-failure first. Screenshots stay in BUILD/test-results/run-report/ (docs/run-report.md).
+the trace.jsonl of the run, zooming down to single bytes, the replay diff's old and new
+value, and the index with the failures first. Screenshots stay in BUILD/test-results/run-report/ (docs/run-report.md).
 """
 import json
 import re
@@ -21,6 +23,8 @@ import peers
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLISION = ROOT / "scenarios" / "mbus" / "collision.yaml"
+REPLAY = ROOT / "scenarios" / "replay" / "mbus_water_socat.yaml"
+VOLUME = "meter m005 record 0 (volume, m3)"
 
 # A 300 baud meter whose volume is 269 m3; the scenario says 270, so it fails.
 FAILING = """\
@@ -50,13 +54,20 @@ def run(request, tmp_path_factory):
     base = tmp_path_factory.mktemp("run_report")
     failing = base / "failing_volume.yaml"
     failing.write_text(FAILING.format(fixture=ROOT / "fixtures" / "mbus" / "gwf_mtkcoder.hex"))
+    # An imported capture whose recorded volume is changed here: the run's DIFF line
+    replay = base / "water_replay.yaml"
+    replay.write_text(REPLAY.read_text().replace("[fixtures/", f"[{ROOT}/fixtures/"))
+    recorded = json.loads(REPLAY.with_suffix(".expected.json").read_text())
+    assert recorded[VOLUME] == "12.71"
+    recorded[VOLUME] = "12.80"
+    (base / "water_replay.expected.json").write_text(json.dumps(recorded))
     report, runs = base / "report", base / "runs"
     proc = subprocess.run([str(h.hil), "run", "-j", "1", "--workdir", str(runs), "--report", str(report),
-                           str(failing), str(COLLISION)],
+                           str(failing), str(COLLISION), str(replay)],
                           cwd=ROOT, env={"HIL_GWD": h.gwd, "PATH": "/usr/bin:/bin"},
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1, proc.stdout + proc.stderr  # exactly the failing one fails
-    assert "hil: 2 scenario(s), 1 passed, 1 failed" in proc.stdout
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the failing one and the replay fail
+    assert "hil: 3 scenario(s), 1 passed, 2 failed" in proc.stdout
     shots = h.build / "test-results" / "run-report"
     shutil.rmtree(shots, ignore_errors=True)
     shots.mkdir(parents=True)
@@ -174,12 +185,21 @@ def test_zoom_changes_the_range_down_to_bytes(run, browser):
     browser.save_screenshot(str(run["shots"] / "collision-bytes.png"))
 
 
+def test_replay_diff_shows_old_and_new(run, browser):
+    page(browser, run["report"] / "water_replay.html")
+    rows = css(browser, "#diffs tr.diff")
+    assert [[td.text for td in r.find_elements("css selector", "td")] for r in rows] == [
+        [VOLUME, "12.80", "12.71"]]
+    assert css(browser, "#status")[0].text == "FAIL"
+    browser.save_screenshot(str(run["shots"] / "replay-diff.png"))
+
+
 def test_index_lists_failed_first_with_counts(run, browser):
     page(browser, run["report"] / "index.html")
-    assert css(browser, "#n-all")[0].text == "2"
+    assert css(browser, "#n-all")[0].text == "3"
     assert css(browser, "#n-passed")[0].text == "1"
-    assert css(browser, "#n-failed")[0].text == "1"
+    assert css(browser, "#n-failed")[0].text == "2"
     links = [a.get_attribute("href") for a in css(browser, "#scenarios a")]
-    assert [Path(x).name for x in links] == ["failing_volume.html", "collision.html"]
+    assert [Path(x).name for x in links] == ["failing_volume.html", "water_replay.html", "collision.html"]
     assert re.search(r"value gwf/1: expected 270 m3", css(browser, "#scenarios tr.fail")[0].text)
     browser.save_screenshot(str(run["shots"] / "index.png"))
