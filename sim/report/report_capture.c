@@ -38,7 +38,7 @@ void report_capture_sync(report_capture *c) {
 
 void report_capture_close(report_capture *c) {
     if (c->tee) fclose(c->tee);
-    fflush(c->to);
+    if (c->to) fflush(c->to);
     free(c->text);
     memset(c, 0, sizeof *c);
 }

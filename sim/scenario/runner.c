@@ -248,6 +248,8 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
     if (opt->report_dir && report_capture_open(&cap, opt->out) == 0) {
         with_tee.out = cap.tee;
         r.opt = &with_tee;
+    } else if (opt->report_dir) {
+        fprintf(opt->out, "hil: report: cannot capture the run's output: no report for %s\n", r.name);
     }
     char err[1024] = "";
     const char *outputs = NULL;
