@@ -7,6 +7,10 @@ can drive an ASan gateway or an armhf gateway under qemu-arm.
 
 Files whose name starts with "_" are fragments other scenarios include, and
 scenarios/demo/ holds real-time demo plants for `make demo`: neither is a test.
+
+A scenario that fails leaves its HTML run report in BUILD/run-reports/<name>.html
+(`hil run --report-failed`, docs/run-report.md), listed by BUILD/run-reports/index.html,
+which the session rewrites at its end; a scenario that passes again removes its old page.
 """
 import os
 import re
@@ -117,10 +121,28 @@ def pytest_runtest_logreport(report):
 _seen_durations = {}
 
 
+def report_dir(config):
+    """Where the run reports of failed scenarios go (a CI job keeps this folder)."""
+    return config._hil.build / "run-reports"
+
+
+def _write_report_index(config):
+    """One index of every failed scenario's page, after all workers wrote theirs."""
+    folder = report_dir(config)
+    if not folder.is_dir() or not config._hil.hil.exists():
+        return
+    subprocess.run([str(config._hil.hil), "report-index", str(folder)], stdout=subprocess.DEVNULL,
+                   stdin=subprocess.DEVNULL, check=False)
+
+
 def pytest_sessionfinish(session):
-    """Keep the seconds of every test run (on the controller, not on xdist workers)."""
+    """Keep the seconds of every test run and index the run reports (on the controller,
+    not on xdist workers)."""
     config = session.config
-    if hasattr(config, "workerinput") or not _seen_durations:
+    if hasattr(config, "workerinput"):
+        return
+    _write_report_index(config)
+    if not _seen_durations:
         return
     path = _durations_path(config)
     table = _load_durations(path)
@@ -222,7 +244,11 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailed(f"no bench program at {h.hil}: build it first (make)")
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir.mkdir(parents=True)
-        cmd = [str(h.hil), "run", "--workdir", str(self.workdir), str(self.path)]
+        pages = report_dir(self.config)
+        for old in (pages / f"{self.path.stem}.html", pages / f"{self.path.stem}.result.json"):
+            old.unlink(missing_ok=True)  # the page of an earlier failure of this scenario
+        cmd = [str(h.hil), "run", "--workdir", str(self.workdir), "--report-failed", str(pages),
+               str(self.path)]
         env = dict(os.environ, HIL_GWD=h.gwd)
         out, status, failed = _run(cmd, h.root, env, h.timeout)
         text = out.decode("utf-8", "replace")

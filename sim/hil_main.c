@@ -4,6 +4,7 @@
  *   hil run [--gwd CMD] [--workdir DIR] [--fixtures DIR] [--keep] [-j N] [--shard K/N] FILE...
  *   hil merge ..., hil trace-to-pcapng ..., hil import ..., hil radio-capture ...,
  *   hil target-check MAP
+ *   hil report-index DIR
  *
  * Exit status 0 only when every expectation of every scenario holds. */
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include "sim/core/trace_pcapng.h"
 #include "sim/import/import.h"
 #include "sim/import/replay_gen.h"
+#include "sim/report/report.h"
 #include "sim/scenario/batch.h"
 #include "sim/scenario/merge.h"
 #include "sim/scenario/run_summary.h"
@@ -26,11 +28,13 @@
 static void usage(FILE *f) {
     fputs("usage: hil run [--gwd CMD | --target MAP] [--workdir DIR] [--fixtures DIR] [--keep]\n"
           "               [--record] [-j N] [--shard K/N] [--durations FILE] [--junit FILE]\n"
-          "               [--summary FILE] [--pcapng PATH] [--list] FILE...\n"
+          "               [--summary FILE] [--pcapng PATH] [--report DIR | --report-failed DIR]\n"
+          "               [--list] FILE...\n"
           "       hil import FORMAT|auto CAPTURE -o scenarios/replay/NAME.yaml [options]\n"
           "       hil merge [-o MERGED.xml] [--summary OUT] [--durations OUT] INPUT...\n"
           "       hil trace-to-pcapng [--start-ns NS] TRACE.jsonl OUT.pcapng\n"
           "       hil target-check MAP   (the wiring of a map file, docs/target.md)\n"
+          "       hil report-index DIR\n"
           "       hil --help\n\n"
           "Runs each scenario file (docs/scenarios.md): emulates its plant on\n"
           "pseudo-terminals, starts the gateway as `CMD <workdir>/gwd.yaml`, lets it run\n"
@@ -64,6 +68,10 @@ static void usage(FILE *f) {
           "                 scenario (hil merge joins those of several shards)\n"
           "  --pcapng PATH  every frame of the run for Wireshark (docs/pcapng.md): PATH for\n"
           "                 one scenario, PATH/<name>.pcapng for several\n"
+          "  --report DIR   an HTML run report (docs/run-report.md): DIR/<name>.html per\n"
+          "                 scenario (verdicts, replay diffs, a zoomable timeline of the\n"
+          "                 trace) and DIR/index.html of every page in DIR, failed first\n"
+          "  --report-failed DIR  the same, but pages only for the scenarios that failed\n"
           "  --list         print the files this shard would run, and run nothing\n"
           "Progress (done/total, failures, elapsed, time left) goes to stderr: one live\n"
           "line on a terminal, plain lines otherwise ($HIL_PROGRESS=tty|plain|off).\n\n"
@@ -97,6 +105,10 @@ static bool parse_option(cli *c, int argc, char **argv, int *i) {
     else if (strcmp(a, "--junit") == 0 && has) c->junit = argv[++*i];
     else if (strcmp(a, "--summary") == 0 && has) c->summary = argv[++*i];
     else if (strcmp(a, "--list") == 0) c->list = true;
+    else if ((strcmp(a, "--report") == 0 || strcmp(a, "--report-failed") == 0) && has) {
+        c->opt.report_dir = argv[++*i];
+        c->opt.report_failed_only = strcmp(a, "--report-failed") == 0;
+    }
     else if (strcmp(a, "--shard") == 0 && has) return shard_parse(argv[++*i], &c->shard_k, &c->shard_n);
     else if (strncmp(a, "-j", 2) == 0 && (a[2] || has)) {
         const char *v = a[2] ? a + 2 : argv[++*i];
@@ -127,6 +139,14 @@ static int write_outputs(const cli *c, const run_result *res, int n, durations *
         rc = 1;
     }
     return rc;
+}
+
+/* The index once more after every worker wrote its page (each also rewrote it). */
+static void write_index(const cli *c) {
+    char err[1024];
+    if (!c->opt.report_dir) return;
+    if (report_index_write(c->opt.report_dir, err, sizeof err) < 0) fprintf(stderr, "hil: report: %s\n", err);
+    else printf("report %s/index.html\n", c->opt.report_dir);
 }
 
 static int run_files(cli *c, char **files, int n) {
@@ -167,6 +187,7 @@ static int run_files(cli *c, char **files, int n) {
         else
             printf("hil: %d scenario(s), %d passed, %d failed\n", m, m - failed, failed);
         if (write_outputs(c, res, m, &d) != 0 && rc == 0) rc = 1;
+        write_index(c);
     }
     durations_free(&d);
     free(mine);
@@ -184,6 +205,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "merge") == 0) return merge_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "target-check") == 0) return target_check_main(argc - 1, argv + 1, stdout);
     if (argc >= 2 && strcmp(argv[1], "trace-to-pcapng") == 0) return trace_pcapng_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report-index") == 0) return report_index_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         usage(stderr);
         return 2;

@@ -5,7 +5,7 @@
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
  * surrogates, at most U+10FFFF), 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s) {
+size_t text_safe_utf8_len(const unsigned char *s) {
     unsigned char c = s[0];
     size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
     if (n == 0 || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4)) return 0;
@@ -19,7 +19,7 @@ static size_t utf8_len(const unsigned char *s) {
 void text_safe_fputs(const char *s, FILE *out) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = text_safe_utf8_len(p);
         if (n == 0 || (n == 1 && ((*p < 0x20 && *p != '\t') || *p == 0x7F))) {
             fprintf(out, "\\x%02X", *p++);
             continue;

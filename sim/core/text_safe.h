@@ -7,6 +7,9 @@
 #define SIM_TEXT_SAFE_H
 #include <stdio.h>
 
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one (RFC 3629). */
+#include <stddef.h>
+size_t text_safe_utf8_len(const unsigned char *s);
 /* Write s to out, escaped as above. */
 void text_safe_fputs(const char *s, FILE *out);
 #endif

@@ -24,6 +24,7 @@ typedef struct local {
     bool stopping;         /* SIGTERM sent by us */
     bool exited_early;     /* the gateway exited before we stopped it */
     long long cycles;
+    long long cycles_noted; /* readout cycles already in the trace (the run report's cycle marks) */
     uint64_t dump_hash;
     timemaster tm;         /* virtual time: the co-simulation with the gateway */
     bool virtual_time;
@@ -149,6 +150,11 @@ static void check_cycles(run *r) {
             l->cycles++;
         }
         seen = l->cycles;
+    }
+    for (; l->cycles_noted < seen; l->cycles_noted++) {
+        char note[96];
+        snprintf(note, sizeof note, "readout cycle %lld ended (seen in the gateway's files)", l->cycles_noted + 1);
+        trace_add(&r->tr, "hil", TRACE_NOTE, 0, clock_mono_ns(), clock_mono_ns(), NULL, 0, note);
     }
     if (seen >= r->sc->stop_after_cycles) {
         if (l->duration_timer) loop_timer_cancel(r->loop, l->duration_timer);

@@ -14,6 +14,8 @@
 #include "sim/core/port_reserve.h"
 #include "sim/core/text_safe.h"
 #include "sim/core/trace_pcapng.h"
+#include "sim/report/report.h"
+#include "sim/report/report_capture.h"
 #include "sim/scenario/gateway_host.h"
 #include "sim/scenario/plant_wiring.h"
 #include "sim/scenario/record_run.h"
@@ -154,6 +156,21 @@ static void write_pcapng(run *r) {
     else fprintf(r->opt->out, "pcapng %s\n", path);
 }
 
+/* --report: the run's page from its trace, its store and the lines it printed (cap). */
+static void write_report(run *r, report_capture *cap) {
+    bool ok = r->failed == 0;
+    if (!r->opt->report_dir || !cap->tee || (ok && r->opt->report_failed_only)) return;
+    report_capture_sync(cap);
+    char *store = r->vars ? gwconfig_get(r->sc->gateway, "gateway", "store", r->vars, r->n_vars) : NULL;
+    report_input in = {.name = r->name, .title = r->sc->name, .path = r->sc->path, .workdir = r->workdir,
+                       .store_path = store, .tr = &r->tr, .wall0_ns = r->wall0_ns, .output = cap->text,
+                       .passed = ok, .n_passed = r->passed, .n_failed = r->failed};
+    char err[1024];
+    if (report_write(r->opt->report_dir, &in, err, sizeof err) < 0) fprintf(cap->to, "hil: report: %s\n", err);
+    else fprintf(cap->to, "report %s/%s.html\n", r->opt->report_dir, r->name);
+    free(store);
+}
+
 static void teardown(run *r) {
     r->host->teardown(r);
     iec104_bench_free(r->iec104);
@@ -225,6 +242,15 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
         return RUNNER_SKIP;
     }
     name_workdir(&r, path);
+    /* --report: the run's lines also go to the report (its copy of the options writes to the tee) */
+    run_options with_tee = *opt;
+    report_capture cap = {0};
+    if (opt->report_dir && report_capture_open(&cap, opt->out) == 0) {
+        with_tee.out = cap.tee;
+        r.opt = &with_tee;
+    } else if (opt->report_dir) {
+        fprintf(opt->out, "hil: report: cannot capture the run's output: no report for %s\n", r.name);
+    }
     char err[1024] = "";
     const char *outputs = NULL;
     int rc = set_up(&r, err, sizeof err);
@@ -239,7 +265,10 @@ int runner_run_with(const char *path, const run_options *opt, const gateway_host
     else host->setup_failed(&r, err);
     char tail[128] = "";
     host->tail(&r, tail, sizeof tail);
+    write_report(&r, &cap);
     teardown(&r);
+    r.opt = opt;
+    report_capture_close(&cap);
     bool ok = r.failed == 0;
     fprintf(opt->out, "scenario %s: %s, %u passed, %u failed (run directory %s%s)\n", r.sc->name,
             ok ? "PASS" : r.interrupted ? "INTERRUPTED" : "FAIL", r.passed, r.failed, r.workdir, tail);

@@ -17,6 +17,8 @@ typedef struct run_options {
     const char *fixtures_dir; /* --fixtures / $HIL_FIXTURES: ${fixtures}; NULL: the repository's */
     const char *pcapng;       /* --pcapng: the run's frames as pcapng here (docs/pcapng.md), or NULL */
     bool pcapng_dir;          /* pcapng is a folder: <pcapng>/<scenario name>.pcapng */
+    const char *report_dir;   /* --report / --report-failed: HTML run reports here (docs/run-report.md) */
+    bool report_failed_only;  /* --report-failed: a page only for a scenario that failed */
     struct run_result *result; /* filled by the run when not NULL */
 } run_options;
 
