@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "core/config.h"
+#include "core/text_file.h"
 #include "core/strhash.h"
 
 /* Deeper nesting than this is certainly not a configuration; refuse it
@@ -365,39 +366,9 @@ cfg_node *cfg_load_string(const char *text, const char *name, cfg_err *err) {
     return load((const unsigned char *)text, strlen(text), name, err);
 }
 
-/* Whole file into memory: configurations and JSON dumps are small enough. */
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 cfg_node *cfg_load_file(const char *path, cfg_err *err) {
     size_t len = 0;
-    char *text = path ? read_file(path, &len) : NULL;
+    char *text = path ? text_file_read(path, &len) : NULL;
     if (!text) {
         if (err)
             snprintf(err->msg, sizeof err->msg, "%s:1:1: cannot read: %s",

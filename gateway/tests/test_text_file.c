@@ -36,6 +36,22 @@ int main(void) {
     CHECK(text_file_replace(path, write_text, "a;b\n", true, err, sizeof err));
     CHECK_STR(read_all(path), "a;b\n");
 
+    /* text_file_read: whole, NUL-terminated, also across the 4 KiB growth step. */
+    size_t len = 1;
+    char *text = text_file_read(path, &len);
+    CHECK(text && len == 4 && strcmp(text, "a;b\n") == 0);
+    free(text);
+    static char big[10000];
+    memset(big, 'x', sizeof big - 1);
+    CHECK(text_file_replace(path, write_text, big, false, err, sizeof err));
+    text = text_file_read(path, &len);
+    CHECK(text && len == sizeof big - 1 && strcmp(text, big) == 0);
+    free(text);
+    CHECK(text_file_replace(path, write_text, "a;b\n", false, err, sizeof err));
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    CHECK(text_file_read(missing, &len) == NULL && errno == ENOENT);
+
     /* A directory where the file should be: rename fails, the old one stays. */
     char sub[160];
     snprintf(sub, sizeof sub, "%s/busy", dir);

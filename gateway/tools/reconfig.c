@@ -1,6 +1,7 @@
 /* reconfig: staged configurations validated, compared and applied over the
  * module table (tools/reconfig.h). */
 #include "tools/reconfig.h"
+#include "core/text_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,34 +31,6 @@ struct reconfig {
 };
 
 /* ---- files ------------------------------------------------------------------ */
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (len + 1 == cap) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
 
 /* The folder's entry is durable too (the rename), not only the file's bytes. */
 static void sync_dir_of(const char *path) {
@@ -330,7 +303,7 @@ reconfig *reconfig_new(const char *path, cfg_node **root, gw_sections *sections,
                        size_t cap) {
     reconfig *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path)) ||
-        !(r->text = read_file(path))) {
+        !(r->text = text_file_read(path, &(size_t){0}))) {
         snprintf(err, cap, "%s: %s", path, r ? strerror(errno) : "out of memory");
         reconfig_free(r);
         return NULL;
